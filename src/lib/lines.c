@@ -1,0 +1,112 @@
+#include "lines.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kz_lines {
+	FILE *f;
+	int owned;
+	unsigned long number;
+	char *name;
+	char buf[KZ_LINES_MAX + 1];
+};
+
+static int lines_new(FILE *f, int owned, const char *name, struct kz_lines **out)
+{
+	struct kz_lines *lr = malloc(sizeof *lr);
+	if (!lr)
+		return -ENOMEM;
+	lr->name = strdup(name);
+	if (!lr->name) {
+		free(lr);
+		return -ENOMEM;
+	}
+	lr->f = f;
+	lr->owned = owned;
+	lr->number = 0;
+	*out = lr;
+	return 0;
+}
+
+int kz_lines_open(const char *path, struct kz_lines **out)
+{
+	if (strcmp(path, "-") == 0)
+		return lines_new(stdin, 0, "<stdin>", out);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int rc = lines_new(f, 1, path, out);
+	if (rc)
+		fclose(f);
+	return rc;
+}
+
+int kz_lines_from_stream(FILE *f, const char *name, struct kz_lines **out)
+{
+	return lines_new(f, 0, name, out);
+}
+
+int kz_lines_next(struct kz_lines *lr, char **line, size_t *len)
+{
+	size_t n = 0;
+	int c, too_long = 0, has_nul = 0;
+	while ((c = getc_unlocked(lr->f)) != EOF && c != '\n') {
+		if (c == '\0')
+			has_nul = 1;
+		if (n < KZ_LINES_MAX)
+			lr->buf[n++] = (char)c;
+		else
+			too_long = 1;
+	}
+	if (c == EOF) {
+		if (ferror(lr->f))
+			return -EIO;
+		if (n == 0 && !too_long)
+			return 0;
+	}
+	lr->number++;
+	if (too_long)
+		return -EMSGSIZE;
+	if (has_nul)
+		return -EINVAL;
+	if (n > 0 && lr->buf[n - 1] == '\r')
+		n--;
+	lr->buf[n] = '\0';
+	*line = lr->buf;
+	*len = n;
+	return 1;
+}
+
+unsigned long kz_lines_number(const struct kz_lines *lr)
+{
+	return lr->number;
+}
+
+const char *kz_lines_path(const struct kz_lines *lr)
+{
+	return lr->name;
+}
+
+void kz_lines_close(struct kz_lines *lr)
+{
+	if (!lr)
+		return;
+	if (lr->owned)
+		fclose(lr->f);
+	free(lr->name);
+	free(lr);
+}
+
+char *kz_line_strip(char *line)
+{
+	char *hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	while (*line == ' ' || *line == '\t')
+		line++;
+	size_t n = strlen(line);
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}

@@ -1,0 +1,45 @@
+/*
+ * A line reader for the small text files users hand us (scope, exclude and
+ * opt-out lists, credentials, pfx2as, operators, tokens). It keeps the path
+ * and the line number so that every error can say "file:line: why", and it
+ * caps the line length so that a file without newlines cannot exhaust memory.
+ */
+#ifndef KZ_LINES_H
+#define KZ_LINES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define KZ_LINES_MAX 65536 /* bytes in one line, without its newline */
+
+struct kz_lines;
+
+/* Opens path ("-" is stdin) for reading. Returns 0 or a negative errno. */
+int kz_lines_open(const char *path, struct kz_lines **out) __attribute__((warn_unused_result));
+
+/* Wraps an open stream (borrowed: not closed by kz_lines_close); name is used
+ * in messages. Returns 0 or -ENOMEM. */
+int kz_lines_from_stream(FILE *f, const char *name, struct kz_lines **out)
+        __attribute__((warn_unused_result));
+
+/* Reads the next line into an internal buffer, without its "\n" or "\r\n".
+ * *line stays valid until the next call. Returns 1 for a line, 0 at the end,
+ * -EMSGSIZE for a line over KZ_LINES_MAX (the rest of it is skipped, so the
+ * caller may go on), -EINVAL for a NUL byte in the line, or another negative
+ * errno for a read error. */
+int kz_lines_next(struct kz_lines *lr, char **line, size_t *len)
+        __attribute__((warn_unused_result));
+
+/* The 1-based number of the line last returned. */
+unsigned long kz_lines_number(const struct kz_lines *lr);
+
+/* The path or name given at open. */
+const char *kz_lines_path(const struct kz_lines *lr);
+
+void kz_lines_close(struct kz_lines *lr);
+
+/* Cuts a '#' comment and leading and trailing blanks, in place. Returns the
+ * start of what is left, which may be the empty string. */
+char *kz_line_strip(char *line);
+
+#endif
