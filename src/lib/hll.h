@@ -5,18 +5,20 @@
  *
  * Precision p (register index bits, 4..18; m = 2^p registers). kizuki uses
  * p = 14: a standard error of 1.04/sqrt(16384) = 0.81 % once dense, in
- * 12 KiB serialised and 16 KiB of memory. p = 12 would halve the memory
- * twice but double the error to 1.6 %, which a port-surge detector that
- * alerts on a 3x rise in unique sources can tolerate but a daily top-10 of
- * ports with close counts cannot; p = 16 would cost 48 KiB per dense sketch
- * in a record format that is one JSON line per port.
+ * 12 KiB serialised and 16 KiB of memory. p = 12 would take a quarter of
+ * that but double the error to 1.6 %: a port-surge alert (3x the baseline)
+ * would not mind, a daily ranking of ports whose counts differ by a few per
+ * cent would. p = 16 would put 64 KiB of base64 in one stats JSON line for
+ * every busy port. Only dense sketches pay these sizes (see below).
  *
  * Two forms, as in HyperLogLog++ (Heule, Nunkesser and Hall, 2013):
  *  - sparse (small cardinalities): a sorted list of (25-bit hash prefix,
  *    rank) pairs. Counting is linear counting over 2^25 buckets, so a few
  *    thousand sources are counted almost exactly. Most ports see a handful
  *    of sources a minute and a telescope keeps thousands of sketches at
- *    once, so these sketches stay tens of bytes.
+ *    once, so these sketches stay tens of bytes. Up to 5 sources the
+ *    count is exact, unless two share a 25-bit hash prefix (probability
+ *    n(n-1)/2^26, 3e-7 for 5): then it is one less.
  *  - dense: m registers of the maximum rank, counted with Ertl's improved
  *    raw estimator ("New cardinality estimation algorithms for HyperLogLog
  *    sketches", 2017), which needs no bias table or range switch.
@@ -25,6 +27,8 @@
  * dense form's). Both limits only grow with the set of entries, so whether
  * a sketch is dense depends only on what was added, not on the order nor on
  * merges: merging sketches gives exactly the sketch of the union.
+ *
+ * A sketch is plain data with no locking: one writer at a time.
  *
  * Hashes of addresses are a fixed, public function so that sketches from
  * different sensors merge: SipHash-2-4 under the ASCII key "kizuki HLL key 1"
