@@ -397,18 +397,19 @@ static bool blank(const char *p, size_t len)
 static int parse_line(struct kz_jsonl_reader *r, const char *p, size_t len, json_t **obj,
                       struct kz_jsonl_error *err)
 {
-	if (r->at_start) {
-		r->at_start = false;
-		if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-			p += 3;
-			len -= 3;
-		}
-	}
+	bool first = r->at_start;
+	r->at_start = false;
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
+	/* Checked before the byte order mark goes, so that both framings,
+	 * which count the mark as part of the line, agree. */
 	if (len > r->max_line) {
 		set_reason(err, "line longer than %zu bytes", r->max_line);
 		return -EBADMSG;
+	}
+	if (first && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		p += 3;
+		len -= 3;
 	}
 	if (blank(p, len))
 		return 0;
