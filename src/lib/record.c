@@ -109,6 +109,7 @@ int kz_record_set_text(json_t *rec, const char *key, const void *bytes, size_t l
                        bool *truncated)
 {
 	size_t lim = len < cap ? len : cap;
+	/* Only a caller passing an absurd cap can get here. */
 	if (lim > (SIZE_MAX - 1) / 3)
 		return -ENOMEM;
 	char *text = malloc(KZ_UTF8_SANITIZED_SIZE(lim));
@@ -152,6 +153,7 @@ int kz_record_set_banner(json_t *rec, const void *bytes, size_t len)
 #define FINDING_DOMAIN     "kizuki/finding/1"
 #define OBSERVATION_DOMAIN "kizuki/observation/1"
 
+/* Feeds one length-prefixed field to the digest. */
 static int hash_field(EVP_MD_CTX *ctx, const char *p, size_t len)
 {
 	if (len > UINT32_MAX)
@@ -191,18 +193,22 @@ fail:
 	return rc;
 }
 
+/* A NUL-terminated string as an id field (the NUL is not hashed). */
 static struct kz_id_field text_field(const char *s)
 {
 	struct kz_id_field f = { s, strlen(s) };
 	return f;
 }
 
+/* Hashes a literal list of fields into `out`, counting them for us. */
 #define HASH(domain, ...)                                                                          \
 	kz_id_hash(domain, (const struct kz_id_field[]){ __VA_ARGS__ },                            \
 	           sizeof((const struct kz_id_field[]){ __VA_ARGS__ }) /                           \
 	                   sizeof(struct kz_id_field),                                             \
 	           out)
 
+/* The service, not its status: every status of one service is one finding,
+ * so a remediated device that is weak again reopens the same finding. */
 int kz_finding_id_survey(struct kz_addr addr, uint16_t port, const char *application,
                          char out[KZ_ID_STRLEN])
 {
@@ -213,6 +219,8 @@ int kz_finding_id_survey(struct kz_addr addr, uint16_t port, const char *applica
 	            text_field(application));
 }
 
+/* The label is part of the finding: the same address seen as a scanner and
+ * later as infected is two findings with two lifecycles. */
 int kz_finding_id_source(const char *identifier, struct kz_addr addr, char out[KZ_ID_STRLEN])
 {
 	char a[KZ_ADDR_STRLEN];
@@ -227,6 +235,8 @@ int kz_finding_id_backscatter(struct kz_addr victim, char out[KZ_ID_STRLEN])
 	return HASH(FINDING_DOMAIN, text_field("backscatter"), text_field(a));
 }
 
+/* A surge is an event in time, so its interval is part of what it is; the
+ * sensor too, because baselines are per sensor. */
 int kz_finding_id_port_surge(const char *sensor, const char *transport, uint16_t port,
                              int64_t interval_start, char out[KZ_ID_STRLEN])
 {
@@ -299,6 +309,7 @@ static bool addr_usable(struct kz_addr a)
 	return a.v != 0 && !(kz_addr_is_v4(a) && kz_addr_v4(a) == 0);
 }
 
+/* Kinds that share key fields and id tuples. */
 enum kind_group { GROUP_SOURCE, GROUP_VICTIM, GROUP_SURGE, GROUP_SURVEY, GROUP_RUN };
 
 static enum kind_group group_of(enum kz_record_kind k)
@@ -445,6 +456,8 @@ int kz_record_new(const struct kz_record_spec *sp, json_t **out, const char **wh
 	}
 	if ((rc = spec_check(sp, why)))
 		return rc;
+	/* lower_token bounded a caller's identifier to 100 bytes, and
+	 * "accessible-" plus an application is bounded the same way. */
 	if (sp->identifier)
 		snprintf(identifier, sizeof identifier, "%s", sp->identifier);
 	else if (k->identifier)
@@ -885,6 +898,9 @@ static const char *json_kind(const json_t *v)
 }
 
 /* Checks one value against its field's type. */
+/* Checks one value against its field's type. Reasons name the field from
+ * our own table, never the (untrusted) value, so they stay short and safe
+ * to put in a JSON reply or a log line. */
 static int check_value(const struct field *f, const json_t *v, char *why, size_t whylen)
 {
 	const char *name = f->name;
@@ -1099,8 +1115,12 @@ int kz_record_validate(const json_t *rec, char *why, size_t whylen)
 	const char *key;
 	size_t key_len;
 	json_t *v;
+	/* Per key first (type errors name the offending field), then what
+	 * must be present. The iteration order is the line's own, so the
+	 * first error reported is stable for a given line. */
 	json_object_keylen_foreach((json_t *)rec, key, key_len, v)
 	{
+		/* "source.ip\u0000x" would otherwise pass as source.ip. */
 		if (strlen(key) != key_len)
 			return failf(why, whylen, "%s: a field name with a NUL character",
 			             printable_key(key, kb));
@@ -1150,6 +1170,7 @@ int kz_record_validate(const json_t *rec, char *why, size_t whylen)
 			             json_string_value(t1), kz_tlp_name(b), kz_tlp_intelmq(b));
 	}
 
+	/* With one id the hub could neither trust it nor compute the other. */
 	bool fid = get(rec, "extra.finding_id") != NULL;
 	bool oid = get(rec, "extra.observation_id") != NULL;
 	if (fid != oid)
@@ -1229,6 +1250,8 @@ int kz_record_ensure_ids(json_t *rec, char *why, size_t whylen)
 	if (fid != oid)
 		return failf(why, whylen, "one of extra.finding_id and extra.observation_id");
 
+	/* What identifies the thing reported, in docs/records.md's order.
+	 * Ports are left out: a scanning source changes its port at will. */
 	static const struct {
 		const char *key;
 		bool is_addr;

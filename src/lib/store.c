@@ -52,6 +52,8 @@ struct kz_store {
 
 /* ------------------------------------------------------ kizuki's schema */
 
+/* Version 1's C part: who made the file and when, for whoever finds it
+ * on a disk years later. */
 static int meta_init(sqlite3 *db, char *err, size_t errlen)
 {
 	char now[KZ_TIME_STRLEN];
@@ -103,6 +105,7 @@ int kz_store_latest_version(void)
 
 int kz_store_errno(int rc)
 {
+	/* The low byte of an extended result code is its primary code. */
 	switch (rc & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_ROW:
@@ -277,6 +280,8 @@ static const char migrations_log_sql[] = "CREATE TABLE IF NOT EXISTS kz_migratio
                                          " kizuki_version TEXT NOT NULL"
                                          ") STRICT;";
 
+/* A list with a gap or a repeat is a programming error: refuse it before
+ * touching the file. */
 static int check_list(const struct kz_migration *list, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -378,6 +383,7 @@ static int migrate_one(struct kz_store *s, const struct kz_migration *m, size_t 
 			goto fail;
 		}
 	}
+	/* PRAGMA takes no bound parameters; the version is our own integer. */
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
 	if ((rc = log_migration(s->db, m)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(s->db, pragma, NULL, NULL, NULL)) != SQLITE_OK ||
@@ -392,6 +398,8 @@ fail:
 	return rc;
 }
 
+/* WAL first: it is the statement that reads the file, and the mode
+ * persists in the file, so later opens find it set. */
 static int set_pragmas(struct kz_store *s, unsigned flags, char *err, size_t errlen)
 {
 	char mode[16] = "";
@@ -433,6 +441,7 @@ int kz_store_open_with(const char *path, unsigned flags, const struct kz_migrati
 	int rc = check_list(list, n, err, errlen);
 	if (rc)
 		return rc;
+	/* SQLite's own "unable to open" does not say why; stat does. */
 	struct stat sb;
 	if (!(flags & KZ_STORE_CREATE) && strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0)
 		return store_fail(path, -errno, err, errlen, "%s", strerror(errno));
@@ -472,6 +481,8 @@ int kz_store_open_with(const char *path, unsigned flags, const struct kz_migrati
 		                cur, KZ_VERSION, n);
 		goto fail;
 	}
+	/* Read outside a transaction, cur may be stale: migrate_one checks
+	 * again under the write lock. */
 	for (size_t i = (size_t)cur; i < n; i++)
 		if ((rc = migrate_one(s, &list[i], n, err, errlen)) != 0)
 			goto fail;

@@ -120,6 +120,7 @@ static bool expect(const char *s, size_t len, size_t *pos, char c)
 	return true;
 }
 
+/* Every refusal sets a static reason and returns -EINVAL. */
 #define FAIL(reason)                                                                               \
 	do {                                                                                       \
 		*why = (reason);                                                                   \
@@ -148,6 +149,8 @@ int kz_time_parse_mem(const char *s, size_t len, int64_t *sec, uint32_t *nsec, c
 	if (d < 1 || d > days_in_month(y, mo))
 		FAIL("day out of range for the month");
 
+	/* A bare date stops here. Otherwise the time, to the second: reduced
+	 * precision ("16:19Z") is ISO 8601 but says less than users think. */
 	if (pos < len) {
 		if (s[pos] == ' ')
 			FAIL("expected 'T' between date and time, not a space");
@@ -185,6 +188,7 @@ int kz_time_parse_mem(const char *s, size_t len, int64_t *sec, uint32_t *nsec, c
 			if (n == 0)
 				FAIL("expected digits after '.'");
 		}
+		/* A time without a zone is local time somewhere: never guess. */
 		if (pos >= len)
 			FAIL("no time zone: add 'Z' for UTC");
 		if (s[pos] == 'Z') {

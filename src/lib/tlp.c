@@ -34,6 +34,8 @@ static const struct tlp_row tlp_rows[] = {
 
 #define TLP_COUNT (sizeof tlp_rows / sizeof tlp_rows[0])
 
+/* The row of a label; values outside the enum read as unset, so a
+ * corrupted label prints as nothing rather than as something looser. */
 static const struct tlp_row *row(enum kz_tlp t)
 {
 	if ((unsigned)t >= TLP_COUNT)
@@ -56,6 +58,8 @@ const char *kz_tlp_stix_marking(enum kz_tlp t)
 	return row(t)->stix;
 }
 
+/* Lenient on purpose: this reads what people type (--tlp amber) and what
+ * other tools write (TLP:WHITE); record fields use the exact parsers. */
 int kz_tlp_parse(const char *s, enum kz_tlp *out)
 {
 	if (strncasecmp(s, "TLP:", 4) == 0)
