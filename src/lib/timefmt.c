@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 /* Days from 1970-01-01 to y-m-d. */
@@ -65,6 +64,32 @@ static void split(int64_t sec, int64_t *y, int *mo, int *d, int *h, int *mi, int
 	*s = (int)(rem % 60);
 }
 
+/* Writes v as exactly width decimal digits (v is known to fit). */
+static void put_digits(char *p, int64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" into p[0..19); by hand rather than snprintf, which
+ * is slower and whose truncation warnings cannot see our range check. */
+static void put_datetime(char *p, int64_t y, int mo, int d, int h, int mi, int s)
+{
+	put_digits(p, y, 4);
+	p[4] = '-';
+	put_digits(p + 5, mo, 2);
+	p[7] = '-';
+	put_digits(p + 8, d, 2);
+	p[10] = 'T';
+	put_digits(p + 11, h, 2);
+	p[13] = ':';
+	put_digits(p + 14, mi, 2);
+	p[16] = ':';
+	put_digits(p + 17, s, 2);
+}
+
 int kz_time_format(int64_t sec, char buf[KZ_TIME_STRLEN])
 {
 	buf[0] = '\0';
@@ -73,7 +98,9 @@ int kz_time_format(int64_t sec, char buf[KZ_TIME_STRLEN])
 	int64_t y;
 	int mo, d, h, mi, s;
 	split(sec, &y, &mo, &d, &h, &mi, &s);
-	snprintf(buf, KZ_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, mo, d, h, mi, s);
+	put_datetime(buf, y, mo, d, h, mi, s);
+	buf[19] = 'Z';
+	buf[20] = '\0';
 	return 0;
 }
 
@@ -90,8 +117,11 @@ int kz_time_format_ms(int64_t ms, char buf[KZ_TIME_MS_STRLEN])
 	int64_t y;
 	int mo, d, h, mi, s;
 	split(sec, &y, &mo, &d, &h, &mi, &s);
-	snprintf(buf, KZ_TIME_MS_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int)y, mo, d, h,
-	         mi, s, (int)frac);
+	put_datetime(buf, y, mo, d, h, mi, s);
+	buf[19] = '.';
+	put_digits(buf + 20, frac, 3);
+	buf[23] = 'Z';
+	buf[24] = '\0';
 	return 0;
 }
 
