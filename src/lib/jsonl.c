@@ -227,6 +227,8 @@ struct kz_jsonl_reader {
 	bool done;     /* end of input or a read error was returned */
 	char *buf;     /* stream mode: the current line */
 	size_t cap;
+	const char *last; /* the last record's bytes (kz_jsonl_reader_last) */
+	size_t last_len;
 };
 
 static int reader_new(size_t max_line, struct kz_jsonl_reader **out)
@@ -431,7 +433,15 @@ static int parse_line(struct kz_jsonl_reader *r, const char *p, size_t len, json
 		return -EBADMSG;
 	}
 	*obj = v;
+	r->last = p;
+	r->last_len = len;
 	return 1;
+}
+
+void kz_jsonl_reader_last(const struct kz_jsonl_reader *r, const char **line, size_t *len)
+{
+	*line = r->last ? r->last : "";
+	*len = r->last_len;
 }
 
 int kz_jsonl_next(struct kz_jsonl_reader *r, json_t **obj, struct kz_jsonl_error *err)

@@ -95,6 +95,13 @@ int kz_jsonl_reader_memory(const void *buf, size_t len, size_t max_line,
 int kz_jsonl_next(struct kz_jsonl_reader *r, json_t **obj, struct kz_jsonl_error *err)
         __attribute__((warn_unused_result));
 
+/* The bytes of the line kz_jsonl_next last returned as a record: without
+ * its line terminator, "\r" or opening byte order mark. They stay valid
+ * until the next call, and for a memory reader point into its buffer, so
+ * the hub can store a record exactly as received. *len is 0 before the
+ * first record. */
+void kz_jsonl_reader_last(const struct kz_jsonl_reader *r, const char **line, size_t *len);
+
 /* The 1-based number of the line last returned or refused. */
 unsigned long kz_jsonl_reader_line(const struct kz_jsonl_reader *r);
 
