@@ -6,8 +6,9 @@
  *
  * Why by hand: no Debian library offers a longest-prefix match that stays in
  * cache at a million prefixes (DIR-24-8 spends 32 MiB and misses the cache;
- * a binary radix tree chases a pointer per bit). This trie keeps a full
- * IPv4 table in about 13 MiB and answers in one to three dependent loads.
+ * a binary radix tree chases a pointer per bit). This trie keeps a
+ * million-prefix IPv4 table in about 10 MiB and answers in one to three
+ * dependent loads.
  *
  * The structure, one per family. The top DIR bits of the address index a
  * direct array (2^18 entries for IPv4, 2^16 for IPv6); an entry is either a
@@ -26,7 +27,7 @@
  * second cache miss after the node. Here a node's leaves and then its
  * children's offsets follow its two bit vectors in one word array, and a node
  * of up to 64 bytes is placed so that it does not straddle a cache line: the
- * leaf is read from the line just fetched for the node. That measured 25-30 %
+ * leaf is read from the line just fetched for the node. That measured 20-30 %
  * faster on the benchmark's table (docs/bench-prefix.md), for one more
  * popcount on the way down and about 20 % padding.
  *
@@ -1016,8 +1017,10 @@ static int assemble(struct loader *ld, struct kz_pfx *t)
 	            (n4 + 1) * sizeof *t->base4 + n6 * sizeof *t->base6 +
 	            ld->origin_cap * sizeof *t->origins + ld->asn_cap * sizeof *t->asns +
 	            ld->text_cap + strlen(t->version) + 1;
-	kz_debug("%s: IPv4 trie %zu nodes, %zu leaves; IPv6 trie %zu nodes, %zu leaves; %zu bytes",
-	         ld->name, t->t4.nnodes, t->t4.nleaves, t->t6.nnodes, t->t6.nleaves, st->bytes);
+	kz_debug("%s: IPv4 trie %zu nodes, %zu leaves, %zu bytes; IPv6 trie %zu nodes, %zu leaves, "
+	         "%zu bytes; %zu bytes in all",
+	         ld->name, t->t4.nnodes, t->t4.nleaves, trie_bytes(&t->t4), t->t6.nnodes,
+	         t->t6.nleaves, trie_bytes(&t->t6), st->bytes);
 	if (dups) {
 		char buf[KZ_CIDR_STRLEN];
 		kz_warn("%s: %zu duplicate prefix%s (the last line of each wins), e.g. %s",
