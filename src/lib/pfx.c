@@ -286,15 +286,23 @@ static uint64_t hash_text(const char *s, size_t n)
 	return h ^ h >> 29;
 }
 
-static bool origin_equals(const struct loader *ld, uint32_t id, const char *s, size_t n)
+/* The origin whose text starts at offset off in the arena, if its text is
+ * s[0..n); its id is stored in the four bytes before the text, so a probe
+ * costs one cache miss, not two. */
+static bool origin_at(const struct loader *ld, uint32_t off, const char *s, size_t n, uint32_t *id)
 {
-	const char *t = ld->text + ld->origins[id].text_off;
-	return memcmp(t, s, n) == 0 && t[n] == '\0';
+	const char *t = ld->text + off;
+	if (memcmp(t, s, n) != 0 || t[n] != '\0')
+		return false;
+	memcpy(id, t - sizeof *id, sizeof *id);
+	return true;
 }
 
-static uint64_t slot_of(uint64_t h, uint32_t id)
+/* A hash slot: the hash's top 32 bits, to skip most mismatches unread, and
+ * the text's offset in the arena (never 0: an id precedes every text). */
+static uint64_t slot_of(uint64_t h, uint32_t text_off)
 {
-	return (h >> 32) << 32 | ((uint64_t)id + 1);
+	return (h >> 32) << 32 | text_off;
 }
 
 static int rehash(struct loader *ld)
@@ -304,12 +312,13 @@ static int rehash(struct loader *ld)
 	if (!slots)
 		return -ENOMEM;
 	for (size_t id = 0; id < ld->norigins; id++) {
-		const char *t = ld->text + ld->origins[id].text_off;
+		uint32_t off = ld->origins[id].text_off;
+		const char *t = ld->text + off;
 		uint64_t hash = hash_text(t, strlen(t));
 		size_t h = (size_t)hash & (nslots - 1);
 		while (slots[h])
 			h = (h + 1) & (nslots - 1);
-		slots[h] = slot_of(hash, (uint32_t)id);
+		slots[h] = slot_of(hash, off);
 	}
 	free(ld->slots);
 	ld->slots = slots;
@@ -333,11 +342,9 @@ static int intern_origin(struct loader *ld, const char *s, size_t n, uint32_t *i
 	uint64_t hash = hash_text(s, n);
 	size_t h = (size_t)hash & ld->slot_mask;
 	while (ld->slots[h]) {
-		uint32_t cand = (uint32_t)ld->slots[h] - 1;
-		if (ld->slots[h] >> 32 == hash >> 32 && origin_equals(ld, cand, s, n)) {
-			*id = cand;
+		if (ld->slots[h] >> 32 == hash >> 32 &&
+		    origin_at(ld, (uint32_t)ld->slots[h], s, n, id))
 			goto found;
-		}
 		h = (h + 1) & ld->slot_mask;
 	}
 	uint32_t ngroups = 0;
@@ -349,24 +356,31 @@ static int intern_origin(struct loader *ld, const char *s, size_t n, uint32_t *i
 	if (!rc)
 		rc = grow((void **)&ld->asns, &ld->asn_cap, ld->nasns + (size_t)nasns,
 		          sizeof *ld->asns, KZ_PFX_FILE_MAX);
+	/* The arena holds, per origin, its id (4 bytes) and its text with a NUL;
+	 * it is bounded by the file's size twice over. */
+	uint32_t new_id = (uint32_t)ld->norigins;
+	size_t need = ld->text_len + sizeof new_id + n + 1;
 	if (!rc)
-		rc = grow((void **)&ld->text, &ld->text_cap, ld->text_len + n + 1, 1,
-		          (size_t)KZ_PFX_FILE_MAX + 1);
+		rc = grow((void **)&ld->text, &ld->text_cap, need, 1,
+		          3 * (size_t)KZ_PFX_FILE_MAX + 1);
 	if (rc)
 		return fail_line(ld, rc, "out of memory");
+	uint32_t text_off = (uint32_t)(ld->text_len + sizeof new_id);
 	ld->origins[ld->norigins] = (struct origin_rec){
-		.text_off = (uint32_t)ld->text_len,
+		.text_off = text_off,
 		.asn_off = (uint32_t)ld->nasns,
 		.nasns = (uint32_t)nasns,
 		.ngroups = ngroups,
 	};
-	memcpy(ld->text + ld->text_len, s, n);
-	ld->text[ld->text_len + n] = '\0';
-	ld->text_len += n + 1;
+	memcpy(ld->text + ld->text_len, &new_id, sizeof new_id);
+	memcpy(ld->text + text_off, s, n);
+	ld->text[text_off + n] = '\0';
+	ld->text_len = need;
 	memcpy(ld->asns + ld->nasns, ld->scratch, (size_t)nasns * sizeof *ld->asns);
 	ld->nasns += (size_t)nasns;
-	ld->slots[h] = slot_of(hash, (uint32_t)ld->norigins);
-	*id = (uint32_t)ld->norigins++;
+	ld->slots[h] = slot_of(hash, text_off);
+	*id = new_id;
+	ld->norigins++;
 found:
 	ld->last_as = s;
 	ld->last_as_len = n;
