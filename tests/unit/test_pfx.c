@@ -733,6 +733,81 @@ static void test_dense_block(void **state)
 	free(lines);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A table whose trie passes 2 MiB, so that it is moved into its read-only
+ * huge-page mapping: /8s, /16s and /24s only, so the reference is a search
+ * for the /24, then the /16, then the /8 of the address. */
+static void test_large_table(void **state)
+{
+	(void)state;
+	rng_state = 11;
+	size_t n = 0, cap = 90000;
+	uint64_t *keys = calloc(cap, sizeof *keys); /* base << 8 | len */
+	assert_non_null(keys);
+	for (size_t i = 0; i < cap; i++) {
+		unsigned len = i < 40 ? 8 : i < 2000 ? 16 : 24;
+		uint32_t base = (uint32_t)rnd() & (~0u << (32 - len));
+		keys[n++] = (uint64_t)base << 8 | len;
+	}
+	qsort(keys, n, sizeof *keys, cmp_u64);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || keys[m - 1] != keys[i])
+			keys[m++] = keys[i];
+	n = m;
+	char *text = malloc(n * 40 + 1);
+	assert_non_null(text);
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t b = (uint32_t)(keys[i] >> 8);
+		len += (size_t)sprintf(text + len, "%u.%u.%u.%u\t%u\t%u\n", b >> 24, b >> 16 & 255,
+		                       b >> 8 & 255, b & 255, (unsigned)(keys[i] & 255),
+		                       64496u + (unsigned)(i % 1000));
+	}
+	struct kz_pfx *t = NULL;
+	char err[256];
+	if (kz_pfx_load_mem(NAME, text, len, &t, err, sizeof err) != 0)
+		fail_msg("%s", err);
+	struct kz_pfx_stats st;
+	kz_pfx_stats(t, &st);
+	assert_int_equal(st.prefixes, n);
+	assert_true(st.bytes > (4u << 20));
+	uint32_t addrs[4096], out[4096];
+	for (int round = 0; round < 50; round++) {
+		for (size_t i = 0; i < 4096; i++) {
+			uint64_t k = keys[rnd() % n];
+			addrs[i] = i % 2 ? (uint32_t)rnd()
+			                 : (uint32_t)(k >> 8) | ((uint32_t)rnd() & 255);
+		}
+		kz_pfx_lookup_v4_batch(t, addrs, out, 4096);
+		for (size_t i = 0; i < 4096; i++) {
+			uint64_t want = 0;
+			for (unsigned l = 24; l >= 8 && !want; l -= 8) {
+				uint64_t key = (uint64_t)(addrs[i] & (~0u << (32 - l))) << 8 | l;
+				if (bsearch(&key, keys, n, sizeof *keys, cmp_u64))
+					want = key;
+			}
+			struct kz_pfx_match mt;
+			bool found = kz_pfx_lookup(t, kz_addr_from_v4(addrs[i]), &mt);
+			assert_int_equal(found, want != 0);
+			assert_int_equal(out[i], mt.entry);
+			assert_int_equal(kz_pfx_lookup_v4(t, addrs[i]), mt.entry);
+			if (found)
+				assert_int_equal((uint64_t)kz_addr_v4(mt.prefix.base) << 8 |
+				                         mt.prefix.len,
+				                 want);
+		}
+	}
+	kz_pfx_free(t);
+	free(text);
+	free(keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_origins),       cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_errors),        cmocka_unit_test(test_version_and_files),
 		cmocka_unit_test(test_random_tables), cmocka_unit_test(test_dense_block),
+		cmocka_unit_test(test_large_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
