@@ -445,6 +445,32 @@ static void test_version_and_files(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* "-" reads standard input; through a pipe it is read, not mapped. */
+static void test_stdin_pipe(void **state)
+{
+	(void)state;
+	static const char text[] = "192.0.2.0\t24\t64496\n2001:db8::\t32\t64497_64498\n";
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+	close(fds[1]);
+	int saved = dup(STDIN_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+	close(fds[0]);
+	struct kz_pfx *t = NULL;
+	char err[256] = "";
+	int rc = kz_pfx_load("-", &t, err, sizeof err);
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	if (rc != 0)
+		fail_msg("%s", err);
+	/* The same bytes as test_version_and_files, named stdin. */
+	assert_string_equal(kz_pfx_version(t), "stdin@eb1c34d11c07");
+	expect_match(t, "192.0.2.1", "192.0.2.0/24", "64496");
+	kz_pfx_free(t);
+}
+
 /* ---- Random tables against a brute-force scan ---- */
 
 struct line {
@@ -815,7 +841,7 @@ int main(void)
 		cmocka_unit_test(test_origins),       cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_errors),        cmocka_unit_test(test_version_and_files),
 		cmocka_unit_test(test_random_tables), cmocka_unit_test(test_dense_block),
-		cmocka_unit_test(test_large_table),
+		cmocka_unit_test(test_large_table),   cmocka_unit_test(test_stdin_pipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
