@@ -77,19 +77,25 @@ const char *kz_lc_event_name(enum kz_lc_event ev)
 	return (unsigned)ev < KZ_LC_EVENT_COUNT ? event_names[ev] : "";
 }
 
-/* A survey verdict's next base state. WEAK_OR marks the cells where the
+/* A survey verdict's next base state. IF_WEAK_RM marks the cells where the
  * answer depends on the weak flag (login-failed on a finding never weak). */
 #define KEEP       KZ_FSTATE_NONE /* no change */
 #define IF_WEAK_RM KZ_FSTATE_COUNT
 
+#define ROW(w, f, r, n)                                                                            \
+	{                                                                                          \
+		[KZ_LC_WEAK] = (w), [KZ_LC_FAILED] = (f), [KZ_LC_REACHED] = (r),                   \
+		[KZ_LC_UNREACHABLE] = KEEP, [KZ_LC_NOTIFIED] = (n)                                 \
+	}
+
+/* Rows: the base state; columns: weak, login-failed, reached, notified. */
 static const enum kz_fstate survey_base[KZ_FSTATE_REMEDIATED + 1][KZ_LC_NOTIFIED + 1] = {
-	/*                      WEAK                  FAILED                REACHED            NOTIFIED */
-	[KZ_FSTATE_NONE] = { KZ_FSTATE_NEW, KZ_FSTATE_NEW, KZ_FSTATE_NEW, KEEP },
-	[KZ_FSTATE_NEW] = { KEEP, IF_WEAK_RM, KEEP, KZ_FSTATE_NOTIFIED },
-	[KZ_FSTATE_NOTIFIED] = { KZ_FSTATE_PERSISTING, IF_WEAK_RM, KEEP, KEEP },
-	[KZ_FSTATE_PERSISTING] = { KEEP, KZ_FSTATE_REMEDIATED, KEEP, KEEP },
-	[KZ_FSTATE_REOPENED] = { KEEP, KZ_FSTATE_REMEDIATED, KEEP, KZ_FSTATE_NOTIFIED },
-	[KZ_FSTATE_REMEDIATED] = { KZ_FSTATE_REOPENED, KEEP, KEEP, KEEP },
+	[KZ_FSTATE_NONE] = ROW(KZ_FSTATE_NEW, KZ_FSTATE_NEW, KZ_FSTATE_NEW, KEEP),
+	[KZ_FSTATE_NEW] = ROW(KEEP, IF_WEAK_RM, KEEP, KZ_FSTATE_NOTIFIED),
+	[KZ_FSTATE_NOTIFIED] = ROW(KZ_FSTATE_PERSISTING, IF_WEAK_RM, KEEP, KEEP),
+	[KZ_FSTATE_PERSISTING] = ROW(KEEP, KZ_FSTATE_REMEDIATED, KEEP, KEEP),
+	[KZ_FSTATE_REOPENED] = ROW(KEEP, KZ_FSTATE_REMEDIATED, KEEP, KZ_FSTATE_NOTIFIED),
+	[KZ_FSTATE_REMEDIATED] = ROW(KZ_FSTATE_REOPENED, KEEP, KEEP, KEEP),
 };
 
 static enum kz_fstate visible(const struct kz_lc *lc)
@@ -177,11 +183,11 @@ bool kz_lc_survey_event(const char *status, enum kz_lc_event *out)
 		const char *status;
 		enum kz_lc_event ev;
 	} map[] = {
-		{ "login-possible", KZ_LC_WEAK },   { "no-auth", KZ_LC_WEAK },
-		{ "login-failed", KZ_LC_FAILED },   { "open", KZ_LC_REACHED },
-		{ "accepts-any", KZ_LC_REACHED },   { "no-login-prompt", KZ_LC_REACHED },
-		{ "not-telnet", KZ_LC_REACHED },    { "not-ssh", KZ_LC_REACHED },
-		{ "not-http", KZ_LC_REACHED },      { "timeout", KZ_LC_REACHED },
+		{ "login-possible", KZ_LC_WEAK }, { "no-auth", KZ_LC_WEAK },
+		{ "login-failed", KZ_LC_FAILED }, { "open", KZ_LC_REACHED },
+		{ "accepts-any", KZ_LC_REACHED }, { "no-login-prompt", KZ_LC_REACHED },
+		{ "not-telnet", KZ_LC_REACHED },  { "not-ssh", KZ_LC_REACHED },
+		{ "not-http", KZ_LC_REACHED },    { "timeout", KZ_LC_REACHED },
 		{ "error", KZ_LC_REACHED },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {

@@ -61,10 +61,10 @@ enum kz_lc_family {
 /* A finding's lifecycle, as stored with it (hub_findings: state, base_state,
  * weak, unreachable_runs). The caller owns it. */
 struct kz_lc {
-	enum kz_fstate state;  /* what users see */
-	enum kz_fstate base;   /* survey: the state under unreachable/gone */
-	bool weak;             /* survey: the last login verdict was weak */
-	uint32_t unreachable;  /* survey: finished covering runs without reachability in a row */
+	enum kz_fstate state; /* what users see */
+	enum kz_fstate base;  /* survey: the state under unreachable/gone */
+	bool weak;            /* survey: the last login verdict was weak */
+	uint32_t unreachable; /* survey: finished covering runs without reachability in a row */
 };
 
 /* The state's name ("new", "persisting", ...); "" for NONE or a value

@@ -35,9 +35,8 @@ void kz_operators_free(struct kz_operators *ops)
 	free(ops);
 }
 
-__attribute__((format(printf, 5, 6))) static int linefail(char *err, size_t errlen,
-                                                          const char *path, unsigned long line,
-                                                          const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int
+linefail(char *err, size_t errlen, const char *path, unsigned long line, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -214,7 +213,8 @@ static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err
 	for (size_t i = 1; i < ops->n; i++) {
 		if (ops->v[i].asn == ops->v[i - 1].asn) {
 			if (errlen)
-				snprintf(err, errlen, "%s: AS%u is listed twice", path, ops->v[i].asn);
+				snprintf(err, errlen, "%s: AS%u is listed twice", path,
+				         ops->v[i].asn);
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -241,8 +241,8 @@ int kz_operators_load(const char *path, struct kz_operators **out, char *err, si
 	return rc;
 }
 
-int kz_operators_load_mem(const char *name, const void *data, size_t len,
-                          struct kz_operators **out, char *err, size_t errlen)
+int kz_operators_load_mem(const char *name, const void *data, size_t len, struct kz_operators **out,
+                          char *err, size_t errlen)
 {
 	*out = NULL;
 	if (len == 0) {

@@ -37,9 +37,8 @@ int kz_operators_load(const char *path, struct kz_operators **out, char *err, si
         __attribute__((warn_unused_result));
 
 /* The same from bytes in memory (borrowed); name stands for the path. */
-int kz_operators_load_mem(const char *name, const void *data, size_t len,
-                          struct kz_operators **out, char *err, size_t errlen)
-        __attribute__((warn_unused_result));
+int kz_operators_load_mem(const char *name, const void *data, size_t len, struct kz_operators **out,
+                          char *err, size_t errlen) __attribute__((warn_unused_result));
 
 void kz_operators_free(struct kz_operators *ops);
 

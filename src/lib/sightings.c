@@ -66,8 +66,8 @@ static size_t origin_cut(const char *o, size_t len)
 	return n;
 }
 
-int kz_sightings_append(const uint8_t *old, size_t oldlen, const struct kz_sighting *s,
-                        size_t keep, uint8_t **out, size_t *outlen)
+int kz_sightings_append(const uint8_t *old, size_t oldlen, const struct kz_sighting *s, size_t keep,
+                        uint8_t **out, size_t *outlen)
 {
 	*out = NULL;
 	*outlen = 0;

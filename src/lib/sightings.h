@@ -41,9 +41,8 @@ struct kz_sighting {
  * *out is malloc'd and owned by the caller. A malformed old blob is dropped
  * (its sightings are lost, the new one is kept) rather than failing ingest.
  * Returns 0, -EINVAL for keep out of range, or -ENOMEM. */
-int kz_sightings_append(const uint8_t *old, size_t oldlen, const struct kz_sighting *s,
-                        size_t keep, uint8_t **out, size_t *outlen)
-        __attribute__((warn_unused_result));
+int kz_sightings_append(const uint8_t *old, size_t oldlen, const struct kz_sighting *s, size_t keep,
+                        uint8_t **out, size_t *outlen) __attribute__((warn_unused_result));
 
 /* Reads a blob sighting by sighting (the blob is borrowed). */
 struct kz_sightings_iter {

@@ -89,7 +89,8 @@ int kz_token_parse_asns(const char *s, uint32_t **asns, size_t *n, const char **
 			a = a * 10 + (uint64_t)(*p++ - '0');
 			digits++;
 		}
-		if (digits == 0 || a == 0 || a > UINT32_MAX || (digits > 1 && p[-(long)digits] == '0')) {
+		if (digits == 0 || a == 0 || a > UINT32_MAX ||
+		    (digits > 1 && p[-(long)digits] == '0')) {
 			*why = "not a list of AS numbers 1-4294967295 (\"64496,64497\")";
 			goto fail;
 		}
@@ -142,8 +143,7 @@ void kz_token_hash_hex(const char *token, size_t len, char out[KZ_TOKEN_HASH_HEX
 	kz_hex_encode(h, sizeof h, out);
 }
 
-const struct kz_token *kz_tokens_check(const struct kz_tokens *t, const char *presented,
-                                       size_t len)
+const struct kz_token *kz_tokens_check(const struct kz_tokens *t, const char *presented, size_t len)
 {
 	if (!t || !presented || len == 0)
 		return NULL;
@@ -187,9 +187,8 @@ int kz_token_generate(char out[KZ_TOKEN_STRLEN])
 	return 0;
 }
 
-__attribute__((format(printf, 5, 6))) static int linefail(char *err, size_t errlen,
-                                                          const char *path, unsigned long line,
-                                                          const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int
+linefail(char *err, size_t errlen, const char *path, unsigned long line, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;

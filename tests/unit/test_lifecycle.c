@@ -228,9 +228,9 @@ static void test_status_map(void **state)
 	assert_int_equal(ev, KZ_LC_WEAK);
 	assert_true(kz_lc_survey_event("login-failed", &ev));
 	assert_int_equal(ev, KZ_LC_FAILED);
-	static const char *const none[] = { "open",     "accepts-any", "no-login-prompt",
-		                            "not-telnet", "not-ssh",   "not-http",
-		                            "timeout",  "error" };
+	static const char *const none[] = { "open",       "accepts-any", "no-login-prompt",
+		                            "not-telnet", "not-ssh",     "not-http",
+		                            "timeout",    "error" };
 	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
 		assert_true(kz_lc_survey_event(none[i], &ev));
 		assert_int_equal(ev, KZ_LC_REACHED);
