@@ -80,6 +80,7 @@ struct item {
 	int64_t time_source;
 	enum kz_tlp tlp;
 	enum kz_lc_event ev;
+	uint8_t outcome; /* 0 not stored, 1 accepted, 2 duplicate */
 	struct kz_enrich_result en;
 	char asns[KZ_ENRICH_ASNS_MAX * 11 + 1];
 };
@@ -1079,14 +1080,40 @@ int kz_ingest_store(struct kz_ingest *ing, struct kz_ingest_batch *b, int64_t no
 		return rc;
 	for (size_t i = 0; i < b->n; i++) {
 		struct item *it = &b->items[i];
+		uint64_t acc = b->res.accepted, dup = b->res.duplicates;
 		if (it->type == ITEM_FINDING)
 			rc = store_finding_item(ing, b, it, &obs_id, now, err, errlen);
 		else
 			rc = store_run_item(ing, b, it, now, err, errlen);
 		if (rc)
 			return rc;
+		it->outcome = b->res.accepted > acc ? 1 : b->res.duplicates > dup ? 2 : 0;
 	}
 	return 0;
+}
+
+void kz_ingest_batch_feeds(const struct kz_ingest_batch *b,
+                           void (*fn)(void *arg, const char *feed, uint64_t accepted,
+                                      uint64_t duplicates),
+                           void *arg)
+{
+	/* Feeds per body are few: a quadratic pass over distinct names. */
+	for (size_t i = 0; i < b->n; i++) {
+		const char *feed = b->items[i].feed;
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = strcmp(b->items[j].feed, feed) != 0;
+		if (!first)
+			continue;
+		uint64_t acc = 0, dup = 0;
+		for (size_t j = i; j < b->n; j++) {
+			if (strcmp(b->items[j].feed, feed) != 0)
+				continue;
+			acc += b->items[j].outcome == 1;
+			dup += b->items[j].outcome == 2;
+		}
+		fn(arg, feed, acc, dup);
+	}
 }
 
 void kz_ingest_result_clear(struct kz_ingest_result *res)

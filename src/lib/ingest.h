@@ -113,6 +113,13 @@ size_t kz_ingest_batch_items(const struct kz_ingest_batch *b);
 
 void kz_ingest_batch_free(struct kz_ingest_batch *b);
 
+/* After kz_ingest_store: calls fn once per feed.name in the batch with the
+ * number of its records accepted and found duplicate (for /metrics). */
+void kz_ingest_batch_feeds(const struct kz_ingest_batch *b,
+                           void (*fn)(void *arg, const char *feed, uint64_t accepted,
+                                      uint64_t duplicates),
+                           void *arg);
+
 /* Both phases in one transaction. *res receives the counts and a copy of
  * the errors (free with kz_ingest_result_clear). */
 int kz_ingest_events(struct kz_ingest *ing, const char *body, size_t len, struct kz_enrich *enrich,

@@ -160,6 +160,17 @@ const struct kz_token *kz_tokens_check(const struct kz_tokens *t, const char *pr
 	return hit;
 }
 
+const struct kz_token *kz_tokens_find_hash(const struct kz_tokens *t, const uint8_t hash[32])
+{
+	const struct kz_token *hit = NULL;
+	for (size_t i = 0; t && i < t->n; i++) {
+		bool eq = CRYPTO_memcmp(hash, t->v[i].hash, 32) == 0;
+		if (eq && !hit)
+			hit = &t->v[i];
+	}
+	return hit;
+}
+
 int kz_token_generate(char out[KZ_TOKEN_STRLEN])
 {
 	uint8_t raw[32];

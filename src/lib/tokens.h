@@ -64,6 +64,10 @@ size_t kz_tokens_count(const struct kz_tokens *t);
 const struct kz_token *kz_tokens_check(const struct kz_tokens *t, const char *presented,
                                        size_t len);
 
+/* The entry with this hash (a session remembers its token by hash), or
+ * NULL. Compared in constant time like kz_tokens_check. */
+const struct kz_token *kz_tokens_find_hash(const struct kz_tokens *t, const uint8_t hash[32]);
+
 /* True when the operator token holds asn. */
 bool kz_token_has_asn(const struct kz_token *tok, uint32_t asn);
 
