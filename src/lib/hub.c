@@ -460,7 +460,10 @@ static void maintain(struct kz_hub *h)
 {
 	int64_t now = (int64_t)time(NULL);
 	char err[256];
-	if (now - h->last_expire >= EXPIRE_EVERY) {
+	/* A short --inactive-after (tests, demos) is checked more often. */
+	int64_t every = h->icfg.inactive_after / 4;
+	every = every < 1 ? 1 : every > EXPIRE_EVERY ? EXPIRE_EVERY : every;
+	if (now - h->last_expire >= every) {
 		size_t changed = 0;
 		h->last_expire = now;
 		if (kz_store_begin(h->store, err, sizeof err) == 0) {
