@@ -396,6 +396,7 @@ enum {
 	ST_INS_FINDING,
 	ST_UPD_NEWER,
 	ST_UPD_OLDER,
+	ST_UPD_STATE,
 	ST_INS_OBS,
 	ST_MAX_OBS,
 	ST_INS_ASN,
@@ -419,17 +420,18 @@ static const char *const sql[ST_COUNT] = {
 	        " unreachable_runs, ticket, tlp, last_observation, updated, sightings)"
 	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
 	        " ?17, ?18, ?18, 1, ?19, ?20, ?21, ?22, 0, ?23, ?24, ?25, ?20, ?26)",
+	/* `state` is indexed: it is set only when it changes (ST_UPD_STATE),
+	 * since SQLite rewrites an index whenever its column is assigned. */
 	[ST_UPD_NEWER] =
 	        "UPDATE hub_findings SET identifier = ?2, taxonomy = ?3, type = ?4, status = ?5,"
 	        " port = ?6, asns = ?7, network = ?8, as_name = ?9, cc = ?10, region = ?11,"
-	        " city = ?12, last_seen = ?13, count = count + 1, state = ?14,"
-	        " state_since = CASE WHEN state = ?14 THEN state_since ELSE ?15 END,"
-	        " base_state = ?16, weak = ?17, unreachable_runs = ?18, tlp = max(tlp, ?19),"
-	        " last_observation = ?20, updated = ?15, sightings = ?21 WHERE id = ?1",
+	        " city = ?12, last_seen = ?13, count = count + 1, base_state = ?14, weak = ?15,"
+	        " unreachable_runs = ?16, tlp = max(tlp, ?17), last_observation = ?18,"
+	        " updated = ?19, sightings = ?20 WHERE id = ?1",
 	[ST_UPD_OLDER] = "UPDATE hub_findings SET first_seen = min(first_seen, ?2),"
-	                 " count = count + 1, tlp = max(tlp, ?3), updated = ?4, sightings = ?5,"
-	                 " state = ?6, state_since = CASE WHEN state = ?6 THEN state_since"
-	                 " ELSE ?4 END, base_state = ?7 WHERE id = ?1",
+	                 " count = count + 1, tlp = max(tlp, ?3), updated = ?4, sightings = ?5"
+	                 " WHERE id = ?1",
+	[ST_UPD_STATE] = "UPDATE hub_findings SET state = ?2, state_since = ?3 WHERE id = ?1",
 	[ST_INS_OBS] = "INSERT INTO hub_observations(id, observation_id, finding, time_source,"
 	               " received, port, origin, status, asns, network, pfx_version, cc, tlp,"
 	               " submitter, anonymous, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
@@ -535,7 +537,6 @@ static int step_done(struct kz_ingest *ing, sqlite3_stmt *st, char *err, size_t 
 {
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(ing, rc, err, errlen, what);
 	return 0;
@@ -654,7 +655,6 @@ static int find(struct kz_ingest *ing, const char *fid, struct found *f, char *e
 		rc = db_fail(ing, rc, err, errlen, "hub_findings");
 	}
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	return rc;
 }
 
@@ -731,7 +731,6 @@ static int insert_observation(struct kz_ingest *ing, const struct kz_ingest_batc
 	sqlite3_bind_text(st, 16, it->raw, (int)it->rawlen, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(ing, rc, err, errlen, "hub_observations");
 	return sqlite3_changes(ing->db) ? 1 : 0;
@@ -796,7 +795,6 @@ static int insert_finding(struct kz_ingest *ing, const struct item *it, int64_t 
 		sqlite3_bind_blob(st, 26, blob, (int)blen, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
 		if (rc == SQLITE_DONE)
 			break;
 		/* Only the ticket can collide: the finding id was looked up. */
@@ -844,14 +842,13 @@ static int update_finding(struct kz_ingest *ing, const struct item *it, struct f
 		bind_text_or_null(st, 11, it->en.region);
 		bind_text_or_null(st, 12, it->en.city);
 		sqlite3_bind_int64(st, 13, it->time_source);
-		sqlite3_bind_text(st, 14, kz_fstate_name(f->lc.state), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 15, now);
-		sqlite3_bind_text(st, 16, kz_fstate_name(f->lc.base), -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 17, f->lc.weak ? 1 : 0);
-		sqlite3_bind_int64(st, 18, f->lc.unreachable);
-		sqlite3_bind_int(st, 19, (int)it->tlp);
-		sqlite3_bind_int64(st, 20, obs_id);
-		sqlite3_bind_blob(st, 21, blob, (int)blen, SQLITE_STATIC);
+		sqlite3_bind_text(st, 14, kz_fstate_name(f->lc.base), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 15, f->lc.weak ? 1 : 0);
+		sqlite3_bind_int64(st, 16, f->lc.unreachable);
+		sqlite3_bind_int(st, 17, (int)it->tlp);
+		sqlite3_bind_int64(st, 18, obs_id);
+		sqlite3_bind_int64(st, 19, now);
+		sqlite3_bind_blob(st, 20, blob, (int)blen, SQLITE_STATIC);
 	} else {
 		st = ing->st[ST_UPD_OLDER];
 		sqlite3_bind_int64(st, 1, f->id);
@@ -859,8 +856,6 @@ static int update_finding(struct kz_ingest *ing, const struct item *it, struct f
 		sqlite3_bind_int(st, 3, (int)it->tlp);
 		sqlite3_bind_int64(st, 4, now);
 		sqlite3_bind_blob(st, 5, blob, (int)blen, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, kz_fstate_name(f->lc.state), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, kz_fstate_name(f->lc.base), -1, SQLITE_STATIC);
 	}
 	rc = step_done(ing, st, err, errlen, "hub_findings");
 	free(blob);
@@ -868,9 +863,15 @@ static int update_finding(struct kz_ingest *ing, const struct item *it, struct f
 		return rc;
 	if (newer && (rc = relink_asns(ing, f->id, f->asns, it->asns, err, errlen)))
 		return rc;
-	if (f->lc.state != before)
-		return log_transition(ing, f->id, now, before, f->lc.state, it->oid, err, errlen);
-	return 0;
+	if (f->lc.state == before)
+		return 0;
+	st = ing->st[ST_UPD_STATE];
+	sqlite3_bind_int64(st, 1, f->id);
+	sqlite3_bind_text(st, 2, kz_fstate_name(f->lc.state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if ((rc = step_done(ing, st, err, errlen, "hub_findings")))
+		return rc;
+	return log_transition(ing, f->id, now, before, f->lc.state, it->oid, err, errlen);
 }
 
 static int next_obs_id(struct kz_ingest *ing, int64_t *id, char *err, size_t errlen)

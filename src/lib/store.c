@@ -127,8 +127,7 @@ static int meta_init(sqlite3 *db, char *err, size_t errlen)
 	" updated INTEGER NOT NULL,"                                                               \
 	" sightings BLOB"                                                                          \
 	") STRICT;"                                                                                \
-	"CREATE INDEX hub_findings_state ON hub_findings(state, last_seen);"                       \
-	"CREATE INDEX hub_findings_last_seen ON hub_findings(last_seen);"                          \
+	"CREATE INDEX hub_findings_state ON hub_findings(state);"                                  \
 	"CREATE TABLE hub_finding_asns ("                                                          \
 	" asn INTEGER NOT NULL,"                                                                   \
 	" finding INTEGER NOT NULL,"                                                               \
