@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "encode.h"
 #include "lines.h"
+#include "log.h"
 #include "utf8.h"
 
 #define TOKENS_MAX 100000 /* lines in one file: bounds memory and check time */
@@ -386,4 +388,32 @@ int kz_tokens_load_mem(const char *name, const void *data, size_t len, struct kz
 	}
 	fclose(f);
 	return rc;
+}
+
+int kz_token_file_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char buf[512];
+	struct stat sb;
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
+		kz_warn("%s: readable by others (mode %03o); a token is a password: chmod 600",
+		        path, (unsigned)(sb.st_mode & 0777));
+	char *line = fgets(buf, sizeof buf, f);
+	fclose(f);
+	char *p = line ? kz_line_strip(line) : NULL;
+	size_t n = p ? strcspn(p, "\r\n") : 0;
+	if (!p || n == 0 || n >= outlen) {
+		explicit_bzero(buf, sizeof buf);
+		snprintf(err, errlen, "%s: no token on its first line", path);
+		return -EINVAL;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	explicit_bzero(buf, sizeof buf);
+	return 0;
 }

@@ -78,6 +78,13 @@ int kz_token_generate(char out[KZ_TOKEN_STRLEN]) __attribute__((warn_unused_resu
 /* The lowercase hex SHA-256 of a token. */
 void kz_token_hash_hex(const char *token, size_t len, char out[KZ_TOKEN_HASH_HEX]);
 
+/* Reads a token from a file (--token-file): the first line, blanks around
+ * it cut; the file should be readable by its owner only (a warning is
+ * logged otherwise). Returns 0, or a negative errno with "path: why" in
+ * err. */
+int kz_token_file_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
 /* Parses an operator's AS list ("64496,AS64497") into a sorted, unique
  * array (caller frees). Returns 0 or -EINVAL with a reason in *why. */
 int kz_token_parse_asns(const char *s, uint32_t **asns, size_t *n, const char **why)

@@ -719,6 +719,86 @@ def scenario_reload(tmp):
         hub.kill()
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def scenario_spool(tmp):
+    upload = os.path.join(os.environ["KZ_TOOLS_DIR"], "kizuki-upload")
+    port = free_port()
+    hub = None
+    spool = os.path.join(tmp, "spool")
+    t = int(time.time()) - 120
+    recs = [survey_record("192.0.2.%d" % (i % 250 + 1), "sp-%d" % (i // 250), "open", t)
+            for i in range(3000)]
+    src = os.path.join(tmp, "records.jsonl")
+    with open(src, "wb") as f:
+        f.write(lines(recs))
+    # The hub is down: the upload keeps everything and retries.
+    tokens = os.path.join(tmp, "s1.token")
+    boot = Hub(os.path.join(tmp), listen="127.0.0.1:%d" % port)
+    with open(tokens, "w") as f:
+        f.write(boot.tok["s1"] + "\n")
+    os.chmod(tokens, 0o600)
+    boot.kill()
+    os.unlink(boot.db)
+    up = subprocess.Popen([upload, "--hub", "http://127.0.0.1:%d" % port, "--token-file", tokens,
+                           "--spool", spool, "--sensor", "tel-a", "--drain", "120", src],
+                          stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    check(up.poll() is None, "with the hub down the upload waits and retries")
+    check(len([n for n in os.listdir(spool) if n.endswith(".jsonl")]) > 0,
+          "the records are in spool segments on disk")
+    hub = boot
+    hub.start()
+    try:
+        out = up.communicate(timeout=180)[1]
+        check(up.returncode == 0 and "3000 sent" in out, "the hub up: everything sent (%s)"
+              % out.strip().splitlines()[-1])
+        have = set(r[0] for r in hub.sql("SELECT observation_id FROM hub_observations"))
+        want = set(r["extra.observation_id"] for r in recs)
+        check(want <= have, "nothing lost: %d of %d stored" % (len(want & have), len(want)))
+        check(not [n for n in os.listdir(spool) if n.endswith((".jsonl", ".open"))],
+              "the spool is empty once the hub confirmed every segment")
+
+        # Over --spool-max with the hub down: the oldest are dropped and counted.
+        hub.kill()
+        recs2 = [survey_record("192.0.2.%d" % (i % 250 + 1), "cap-%d" % (i // 250), "open",
+                               t + 60) for i in range(2000)]
+        with open(src, "wb") as f:
+            f.write(lines(recs2))
+        out = subprocess.run([upload, "--hub", "http://127.0.0.1:%d" % port, "--token-file",
+                              tokens, "--spool", spool, "--spool-max", "200000", "--sensor",
+                              "tel-a", "--drain", "0", src], stderr=subprocess.PIPE,
+                             text=True).stderr
+        last = out.strip().splitlines()[-1]
+        dropped = int(last.split(" records dropped")[0].split()[-1])
+        check(dropped > 0 and "dropped" in out, "past --spool-max the oldest are dropped and "
+              "counted: %s" % last)
+        hub.start()
+        out = subprocess.run([upload, "--hub", "http://127.0.0.1:%d" % port, "--token-file",
+                              tokens, "--spool", spool, "--sensor", "tel-a", "--drain", "60",
+                              "/dev/null"], stderr=subprocess.PIPE, text=True).stderr
+        have = set(r[0] for r in hub.sql("SELECT observation_id FROM hub_observations"))
+        ids2 = [r["extra.observation_id"] for r in recs2]
+        kept = [o for o in ids2 if o in have]
+        check(len(kept) == len(ids2) - dropped,
+              "the rest arrives with the next run: %d kept + %d dropped = %d"
+              % (len(kept), dropped, len(ids2)))
+        check(kept == ids2[dropped:], "and what was dropped is the oldest")
+        st, m, _ = hub.get("/metrics", None)
+        want = b'kizuki_hub_spool_dropped_total{sensor="s1/tel-a"} %d' % dropped
+        check(want in m, "the hub's /metrics shows the sensor's drops (%s)" % want.decode())
+    finally:
+        if up.poll() is None:
+            up.kill()
+        hub.kill()
+
+
 def main():
     if not KZ_BIN:
         sys.exit("KZ_BIN must name the kizuki binary")
@@ -736,6 +816,8 @@ def main():
             scenario_concurrency(tmp, int(sys.argv[2]), int(sys.argv[3]))
         elif which == "reload":
             scenario_reload(tmp)
+        elif which == "spool":
+            scenario_spool(tmp)
         else:
             sys.exit("unknown scenario " + which)
     print("PASS", which)
