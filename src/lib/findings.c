@@ -793,6 +793,7 @@ int kz_findings_apply_coverage(sqlite3 *db, const char *run_id, int64_t now, siz
 	*marked = 0;
 	int rc = collect_sweep(db, run_id, &sw);
 	if (rc <= 0) {
+		sweep_free(&sw);
 		if (rc < 0)
 			snprintf(err, errlen, "coverage of run %s: %s", run_id, sqlite3_errmsg(db));
 		return rc;

@@ -244,7 +244,7 @@ int kz_spool_append(struct kz_spool *sp, enum kz_spool_stream s, const char *lin
 	if (sp->fd[s] < 0) {
 		char path[4200];
 		sp->open_seq[s] = sp->next_seq++;
-		seg_path(sp, sp->open_seq[s], s, true, path, sizeof path);
+		seg_path(sp, sp->open_seq[s], (int)s, true, path, sizeof path);
 		sp->fd[s] = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 		if (sp->fd[s] < 0) {
 			rc = -errno;
@@ -266,7 +266,7 @@ int kz_spool_append(struct kz_spool *sp, enum kz_spool_stream s, const char *lin
 	sp->open_bytes[s] += need;
 	sp->total += need;
 	if (sp->open_bytes[s] >= sp->seg_bytes)
-		rc = roll(sp, s);
+		rc = roll(sp, (int)s);
 out:
 	pthread_mutex_unlock(&sp->lock);
 	return rc;
