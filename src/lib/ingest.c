@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "findings.h"
+#include "flatrec.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "record.h"
@@ -65,8 +66,9 @@ int kz_finding_kind_parse(const char *s, enum kz_finding_kind *out)
 enum item_type { ITEM_FINDING, ITEM_RUN_HEADER, ITEM_RUN_TRAILER };
 
 struct item {
-	json_t *rec;
-	char *owned; /* the line re-serialised, when the hub changed the record */
+	json_t *rec;              /* the jansson path's record, or NULL */
+	struct kz_rfield *fields; /* the jansson path's field list */
+	char *owned;              /* the line re-serialised, when the hub changed the record */
 	const char *raw;
 	size_t rawlen;
 	unsigned long line;
@@ -92,11 +94,19 @@ struct kz_ingest_batch {
 	struct kz_enrich *enrich;
 	char *submitter;
 	bool anonymous;
+	char *arena; /* the flat reader's copies of keys and strings */
+	size_t arena_used, arena_cap;
 };
 
 static const char *sget(const json_t *rec, const char *key)
 {
 	return json_string_value(json_object_get(rec, key));
+}
+
+static int64_t int_or(const json_t *rec, const char *key, int64_t dflt)
+{
+	const json_t *v = json_object_get(rec, key);
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
 static int add_error(struct kz_ingest_batch *b, unsigned long line, const char *reason)
@@ -120,10 +130,43 @@ static int add_error(struct kz_ingest_batch *b, unsigned long line, const char *
 static const char *const submitter_fields[] = { "feed.provider", "feed.url", "feed.code",
 	                                        "feed.documentation" };
 
-static enum kz_finding_kind classify(const json_t *rec, const char *feed, bool *run)
+/* A record's fields, however it was parsed (flatrec or jansson). */
+struct flds {
+	const struct kz_rfield *f;
+	size_t n;
+};
+
+static const struct kz_rval *fval(const struct flds *r, const char *key)
 {
-	const char *id = sget(rec, "classification.identifier");
-	const char *tax = sget(rec, "classification.taxonomy");
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->f[i].key, key) == 0)
+			return &r->f[i].v;
+	return NULL;
+}
+
+/* A string field (NUL-terminated), or NULL. */
+static const char *fstr(const struct flds *r, const char *key)
+{
+	const struct kz_rval *v = fval(r, key);
+	return v && v->type == KZ_RVAL_STRING ? v->s : NULL;
+}
+
+static int64_t fint(const struct flds *r, const char *key, int64_t dflt)
+{
+	const struct kz_rval *v = fval(r, key);
+	return v && v->type == KZ_RVAL_INT ? v->i : dflt;
+}
+
+static bool is_run_record(const struct flds *r)
+{
+	const char *feed = fstr(r, "feed.name"), *id = fstr(r, "classification.identifier");
+	return feed && id && strcmp(feed, KZ_FEED_SURVEY) == 0 && strcmp(id, "survey-run") == 0;
+}
+
+static enum kz_finding_kind classify(const struct flds *r, const char *feed, bool *run)
+{
+	const char *id = fstr(r, "classification.identifier");
+	const char *tax = fstr(r, "classification.taxonomy");
 	*run = false;
 	if (strcmp(feed, KZ_FEED_SURVEY) == 0) {
 		if (id && strcmp(id, "survey-run") == 0)
@@ -144,76 +187,85 @@ static enum kz_finding_kind classify(const json_t *rec, const char *feed, bool *
 
 /* The address a finding is attributed by: the victim for DoS, else the
  * source; another producer's DoS records without a source count too. */
-static const char *subject_key(const json_t *rec, enum kz_finding_kind kind)
+static const char *subject_key(const struct flds *r, enum kz_finding_kind kind)
 {
 	if (kind == KZ_KIND_DOS_VICTIM)
 		return "destination.ip";
 	if (kind == KZ_KIND_PORT_SURGE)
 		return NULL;
-	if (!json_object_get(rec, "source.ip") && json_object_get(rec, "destination.ip")) {
-		const char *type = sget(rec, "classification.type");
+	if (!fval(r, "source.ip") && fval(r, "destination.ip")) {
+		const char *type = fstr(r, "classification.type");
 		if (type && (strcmp(type, "ddos") == 0 || strcmp(type, "dos") == 0))
 			return "destination.ip";
 	}
 	return "source.ip";
 }
 
-static int64_t int_or(const json_t *rec, const char *key, int64_t dflt)
+/* kz_record_tlp on fields: extra.tlp, unless tlp is stricter than its
+ * IntelMQ mapping; tlp alone without extra.tlp. */
+static enum kz_tlp tlp_of(const struct flds *r)
 {
-	const json_t *v = json_object_get(rec, key);
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+	enum kz_tlp a = KZ_TLP_UNSET, b = KZ_TLP_UNSET, mapped;
+	const char *s1 = fstr(r, "tlp"), *s2 = fstr(r, "extra.tlp");
+	if (s1 && kz_tlp_parse_intelmq(s1, &a))
+		a = KZ_TLP_UNSET;
+	if (!s2 || kz_tlp_parse_canonical(s2, &b))
+		return a;
+	if (kz_tlp_parse_intelmq(kz_tlp_intelmq(b), &mapped) == 0 && a > mapped)
+		return a;
+	return b;
 }
 
-/* Fills an item from a validated record that carries both ids. */
-static void describe(struct item *it, const struct kz_enrich *enrich, int64_t now,
-                     int64_t inactive_after)
+/* Fills an item from a validated record that carries both ids. Strings
+ * are borrowed from the fields (which outlive the item). */
+static void describe(struct item *it, const struct flds *r, const struct kz_enrich *enrich,
+                     int64_t now, int64_t inactive_after)
 {
-	json_t *rec = it->rec;
 	bool run;
-	it->feed = sget(rec, "feed.name");
-	it->kind = classify(rec, it->feed, &run);
+	it->feed = fstr(r, "feed.name");
+	it->kind = classify(r, it->feed, &run);
 	it->type = ITEM_FINDING;
 	if (run) {
-		const char *part = sget(rec, "extra.run_part");
+		const char *part = fstr(r, "extra.run_part");
 		it->type =
 		        part && strcmp(part, "trailer") == 0 ? ITEM_RUN_TRAILER : ITEM_RUN_HEADER;
 	}
-	it->fid = sget(rec, "extra.finding_id");
-	it->oid = sget(rec, "extra.observation_id");
-	it->taxonomy = sget(rec, "classification.taxonomy");
-	it->ctype = sget(rec, "classification.type");
-	it->identifier = sget(rec, "classification.identifier");
+	it->fid = fstr(r, "extra.finding_id");
+	it->oid = fstr(r, "extra.observation_id");
+	it->taxonomy = fstr(r, "classification.taxonomy");
+	it->ctype = fstr(r, "classification.type");
+	it->identifier = fstr(r, "classification.identifier");
 	if (!it->identifier)
 		it->identifier = it->ctype;
-	it->status = sget(rec, "extra.status");
-	it->application = sget(rec, "protocol.application");
-	it->transport = sget(rec, "protocol.transport");
+	it->status = fstr(r, "extra.status");
+	it->application = fstr(r, "protocol.application");
+	it->transport = fstr(r, "protocol.transport");
 	if (it->kind == KZ_KIND_SURVEY)
-		it->origin = sget(rec, "extra.run_id");
+		it->origin = fstr(r, "extra.run_id");
 	else if (it->kind != KZ_KIND_OTHER)
-		it->origin = sget(rec, "extra.sensor");
+		it->origin = fstr(r, "extra.sensor");
 	if (!it->origin)
 		it->origin = it->feed;
-	const char *ts = sget(rec, "time.source");
+	const struct kz_rval *ts = fval(r, "time.source");
 	int64_t sec = 0;
 	uint32_t nsec;
 	const char *why;
-	if (kz_time_parse_mem(ts, strlen(ts), &sec, &nsec, &why) != 0)
+	if (!ts || kz_time_parse_mem(ts->s, ts->len, &sec, &nsec, &why) != 0)
 		sec = now; /* validated already: cannot happen */
 	it->time_source = sec;
-	it->tlp = kz_record_tlp(rec);
+	it->tlp = tlp_of(r);
 	if (it->tlp == KZ_TLP_UNSET)
 		it->tlp = KZ_TLP_AMBER; /* unlabelled data is shared as little as labelled AMBER */
 
 	it->port = -1;
 	if (it->kind == KZ_KIND_PORT_SURGE)
-		it->port = (int32_t)int_or(rec, "destination.port", -1);
+		it->port = (int32_t)fint(r, "destination.port", -1);
 	else if (it->kind != KZ_KIND_DOS_VICTIM)
-		it->port = (int32_t)int_or(rec, "source.port", -1);
+		it->port = (int32_t)fint(r, "source.port", -1);
 
 	it->ip[0] = '\0';
-	const char *key = subject_key(rec, it->kind);
-	const char *addr_text = key ? sget(rec, key) : NULL;
+	const char *key = subject_key(r, it->kind);
+	const char *addr_text = key ? fstr(r, key) : NULL;
 	struct kz_addr a;
 	memset(&it->en, 0, sizeof it->en);
 	if (addr_text && kz_addr_parse(addr_text, &a, &why) == 0) {
@@ -223,12 +275,11 @@ static void describe(struct item *it, const struct kz_enrich *enrich, int64_t no
 	/* No prefix of ours covers it: keep the producer's own attribution. */
 	if (it->en.nasns == 0 && key) {
 		bool dst = strcmp(key, "destination.ip") == 0;
-		json_int_t asn = json_integer_value(
-		        json_object_get(rec, dst ? "destination.asn" : "source.asn"));
-		if (asn > 0 && asn <= (json_int_t)UINT32_MAX) {
+		int64_t asn = fint(r, dst ? "destination.asn" : "source.asn", 0);
+		if (asn > 0 && asn <= (int64_t)UINT32_MAX) {
 			it->en.asns[0] = (uint32_t)asn;
 			it->en.nasns = 1;
-			const char *net = sget(rec, dst ? "destination.network" : "source.network");
+			const char *net = fstr(r, dst ? "destination.network" : "source.network");
 			if (net)
 				snprintf(it->en.network, sizeof it->en.network, "%s", net);
 			const struct kz_operators *ops = kz_enrich_operators(enrich);
@@ -283,12 +334,70 @@ static int push_item(struct kz_ingest_batch *b, struct item **out)
 	return 0;
 }
 
+/* The jansson path: any record the flat reader declined, records without
+ * ids (computed here), run records (their arrays are read later), and
+ * anonymous submissions (fields removed). Returns 0, 1 when the line was
+ * refused (an error was added), or a negative errno. */
+static int prepare_json(struct kz_ingest_batch *b, struct item *it, const char *line, size_t len,
+                        unsigned long lineno, int64_t now, int64_t inactive_after)
+{
+	struct kz_jsonl_error jerr;
+	char why[KZ_RECORD_WHY_MAX];
+	json_t *rec = NULL;
+	bool changed = false;
+	int rc = kz_jsonl_parse(line, len, &rec, &jerr);
+	if (rc != 1)
+		return add_error(b, lineno, jerr.reason) ? -ENOMEM : 1;
+	if (kz_record_validate(rec, why, sizeof why) != 0) {
+		json_decref(rec);
+		return add_error(b, lineno, why) ? -ENOMEM : 1;
+	}
+	if (!json_object_get(rec, "extra.finding_id")) {
+		rc = kz_record_ensure_ids(rec, why, sizeof why);
+		if (rc) {
+			json_decref(rec);
+			if (rc == -ENOMEM)
+				return rc;
+			return add_error(b, lineno, why) ? -ENOMEM : 1;
+		}
+		changed = true;
+	}
+	if (b->anonymous) {
+		for (size_t i = 0; i < sizeof submitter_fields / sizeof *submitter_fields; i++)
+			if (json_object_del(rec, submitter_fields[i]) == 0)
+				changed = true;
+	}
+	it->rec = rec;
+	it->raw = line;
+	it->rawlen = len;
+	if (changed && (rc = reserialise(it)))
+		return rc;
+	/* The fields, borrowing the record's strings, for describe(). */
+	size_t n = json_object_size(rec), i = 0;
+	it->fields = calloc(n ? n : 1, sizeof *it->fields);
+	if (!it->fields)
+		return -ENOMEM;
+	const char *key;
+	json_t *v;
+	json_object_foreach(rec, key, v)
+	{
+		it->fields[i].key = key;
+		it->fields[i].key_len = strlen(key);
+		kz_record_rval(v, &it->fields[i].v);
+		i++;
+	}
+	struct flds r = { it->fields, i };
+	describe(it, &r, b->enrich, now, inactive_after);
+	return 0;
+}
+
 int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
                       const struct kz_submitter *who, int64_t now,
                       const struct kz_ingest_config *cfg, struct kz_ingest_batch **out)
 {
 	struct kz_ingest_batch *b = calloc(1, sizeof *b);
 	struct kz_jsonl_reader *r = NULL;
+	struct kz_rfield fields[KZ_FLAT_FIELDS_MAX];
 	int64_t inactive_after =
 	        cfg && cfg->inactive_after > 0 ? cfg->inactive_after : KZ_INACTIVE_AFTER_DEFAULT;
 	int rc = -ENOMEM;
@@ -299,12 +408,21 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 	b->anonymous = who && who->anonymous;
 	if (!(b->submitter = strdup(who && who->name ? who->name : "local")))
 		goto fail;
+	/* One arena for every line's keys and strings: its size bounds what
+	 * the flat reader can write for the whole body. */
+	size_t lines = 1;
+	for (const char *p = body; (p = memchr(p, '\n', (size_t)(body + len - p))); p++)
+		lines++;
+	b->arena_cap = len + lines * (KZ_FLAT_ARENA_SIZE(0) + 1);
+	if (!(b->arena = malloc(b->arena_cap)))
+		goto fail;
 	if ((rc = kz_jsonl_reader_memory(body, len, 0, &r)))
 		goto fail;
 	for (;;) {
-		json_t *rec = NULL;
+		const char *line;
+		size_t llen;
 		struct kz_jsonl_error jerr;
-		rc = kz_jsonl_next(r, &rec, &jerr);
+		rc = kz_jsonl_next_line(r, &line, &llen, &jerr);
 		if (rc == 0)
 			break;
 		if (rc == -EBADMSG) {
@@ -314,46 +432,50 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 		}
 		if (rc < 0)
 			goto fail;
-		unsigned long line = kz_jsonl_reader_line(r);
-		char why[KZ_RECORD_WHY_MAX];
-		bool changed = false;
-		if (kz_record_validate(rec, why, sizeof why) != 0) {
-			json_decref(rec);
-			if ((rc = add_error(b, line, why)))
-				goto fail;
-			continue;
-		}
-		if (!json_object_get(rec, "extra.finding_id")) {
-			rc = kz_record_ensure_ids(rec, why, sizeof why);
-			if (rc == -ENOMEM) {
-				json_decref(rec);
-				goto fail;
-			}
-			if (rc) {
-				json_decref(rec);
-				if ((rc = add_error(b, line, why)))
+		unsigned long lineno = kz_jsonl_reader_line(r);
+		struct item *it;
+		if ((rc = push_item(b, &it)))
+			goto fail;
+		it->line = lineno;
+		/* The fast path: a flat record with its ids, not a run record,
+		 * not to be changed. Anything else takes the jansson path. */
+		char *arena = b->arena + b->arena_used;
+		int nf = b->anonymous ? -1
+		                      : kz_flat_parse(line, llen, fields, arena,
+		                                      b->arena_cap - b->arena_used);
+		if (nf >= 0) {
+			struct flds fr = { fields, (size_t)nf };
+			char why[KZ_RECORD_WHY_MAX];
+			if (kz_record_validate_fields(fields, (size_t)nf, why, sizeof why) != 0) {
+				b->n--;
+				if ((rc = add_error(b, lineno, why)))
 					goto fail;
 				continue;
 			}
-			changed = true;
+			if (fval(&fr, "extra.finding_id") && !is_run_record(&fr)) {
+				/* Keep the fields' strings: they live in the arena. */
+				size_t used = 0;
+				for (int i = 0; i < nf; i++) {
+					const char *end = fields[i].key + fields[i].key_len + 1;
+					if (fields[i].v.type == KZ_RVAL_STRING)
+						end = fields[i].v.s + fields[i].v.len + 1;
+					if ((size_t)(end - arena) > used)
+						used = (size_t)(end - arena);
+				}
+				b->arena_used += used;
+				it->raw = line;
+				it->rawlen = llen;
+				describe(it, &fr, b->enrich, now, inactive_after);
+				continue;
+			}
 		}
-		if (b->anonymous) {
-			for (size_t i = 0; i < sizeof submitter_fields / sizeof *submitter_fields;
-			     i++)
-				if (json_object_del(rec, submitter_fields[i]) == 0)
-					changed = true;
-		}
-		struct item *it;
-		if ((rc = push_item(b, &it))) {
-			json_decref(rec);
+		rc = prepare_json(b, it, line, llen, lineno, now, inactive_after);
+		if (rc < 0)
 			goto fail;
+		if (rc == 1) {
+			b->n--; /* refused: the slot is reused */
+			continue;
 		}
-		it->rec = rec;
-		it->line = line;
-		kz_jsonl_reader_last(r, &it->raw, &it->rawlen);
-		if (changed && (rc = reserialise(it)))
-			goto fail;
-		describe(it, b->enrich, now, inactive_after);
 	}
 	kz_jsonl_reader_free(r);
 	*out = b;
@@ -371,8 +493,10 @@ void kz_ingest_batch_free(struct kz_ingest_batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		json_decref(b->items[i].rec);
 		free(b->items[i].owned);
+		free(b->items[i].fields);
 	}
 	free(b->items);
+	free(b->arena);
 	free(b->res.errors);
 	free(b->submitter);
 	kz_enrich_unref(b->enrich);
