@@ -138,8 +138,10 @@ struct flds {
 
 static const struct kz_rval *fval(const struct flds *r, const char *key)
 {
+	size_t kl = strlen(key);
+	/* Length first: most keys differ in it, and strcmp is the hot spot. */
 	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->f[i].key, key) == 0)
+		if (r->f[i].key_len == kl && memcmp(r->f[i].key, key, kl) == 0)
 			return &r->f[i].v;
 	return NULL;
 }
@@ -623,6 +625,13 @@ int kz_ingest_open(struct kz_store *s, const struct kz_ingest_config *cfg, struc
 	        cfg && cfg->sightings_keep > 0 ? cfg->sightings_keep : KZ_SIGHTINGS_DEFAULT;
 	if (ing->sightings_keep > KZ_SIGHTINGS_MAX)
 		ing->sightings_keep = KZ_SIGHTINGS_MAX;
+	/* The writer touches index pages all over the store: a large page
+	 * cache (256 MiB) and reads through mmap keep it out of pread(2). */
+	if ((rc = kz_store_exec(s, "PRAGMA cache_size = -262144; PRAGMA mmap_size = 1073741824",
+	                        err, errlen))) {
+		kz_ingest_close(ing);
+		return rc;
+	}
 	for (int i = 0; i < ST_COUNT; i++) {
 		if ((rc = kz_store_prepare(s, sql[i], &ing->st[i], err, errlen))) {
 			kz_ingest_close(ing);

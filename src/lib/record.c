@@ -1087,8 +1087,10 @@ static int check_extra(const char *key, const struct kz_rval *v, char *why, size
 /* The field named key, or NULL. Records have a few dozen fields: a scan. */
 static const struct kz_rfield *field_get(const struct kz_rfield *f, size_t n, const char *key)
 {
+	size_t kl = strlen(key);
+	/* Length first: it tells most keys apart without reading them. */
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(f[i].key, key) == 0)
+		if (f[i].key_len == kl && memcmp(f[i].key, key, kl) == 0)
 			return &f[i];
 	return NULL;
 }

@@ -63,6 +63,8 @@ int kz_random_token(char buf[KZ_SESSION_STRLEN])
 	size_t n = kz_base64_encode(raw, sizeof raw, b64);
 	while (n > 0 && b64[n - 1] == '=')
 		n--;
+	if (n > KZ_SESSION_STRLEN - 1)
+		n = KZ_SESSION_STRLEN - 1; /* cannot happen: 32 bytes are 43 characters */
 	for (size_t i = 0; i < n; i++)
 		buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
 	buf[n] = '\0';

@@ -192,6 +192,8 @@ int kz_token_generate(char out[KZ_TOKEN_STRLEN])
 	/* base64url without padding: the token goes into headers and URLs. */
 	while (n > 0 && b64[n - 1] == '=')
 		n--;
+	if (n > KZ_TOKEN_STRLEN - 4)
+		n = KZ_TOKEN_STRLEN - 4; /* cannot happen: 32 bytes are 43 characters */
 	memcpy(out, "kz_", 3);
 	for (size_t i = 0; i < n; i++)
 		out[3 + i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
