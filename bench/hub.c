@@ -6,7 +6,9 @@
  *   kizuki-bench-hub ingest URL TOKEN CLIENTS BATCH DUP_PERCENT SECONDS [CHECK]
  *       CLIENTS threads, each POSTing bodies of BATCH survey records over
  *       one keep-alive connection (libcurl), DUP_PERCENT of every body
- *       records the same client sent before; each reply comes after the
+ *       records the same client sent before. Each client surveys its own
+ *       50,000 devices round after round (new findings first, then new
+ *       observations of known ones); each reply comes after the
  *       hub's commit. Prints events/s (acknowledged), POSTs/s, latency
  *       percentiles and errors. With CHECK=1, exits 1 on any error or on
  *       any body whose accepted + duplicates is not its size.
@@ -213,11 +215,14 @@ static int cmd_ingest(int argc, char **argv)
 					               seq);
 				else
 					s = seq++;
-				/* 8 observations (runs) per device: a mix of new findings
-				 * and updates of known ones. */
-				uint32_t device = (uint32_t)k * 4000000u + s / 8;
-				size_t n = make_record(rec, sizeof rec, device, s % 8,
-				                       t0 + (s % 8) * 60, 64512u + device % 16);
+				/* Each client surveys a pool of 50,000 devices round
+				 * after round: the first round creates findings, later
+				 * ones are new observations of known findings, and one
+				 * body never holds two observations of one finding. */
+				uint32_t device = (uint32_t)k * 4000000u + s % 50000u;
+				uint32_t round = s / 50000u;
+				size_t n = make_record(rec, sizeof rec, device, round,
+				                       t0 + round * 60, 64512u + device % 16);
 				if (b->len + n > cap)
 					break;
 				memcpy(b->p + b->len, rec, n);
@@ -342,8 +347,8 @@ static int cmd_local(int argc, char **argv)
 		for (size_t j = 0; j < batch; j++) {
 			uint32_t sq =
 			        j >= 700 && seq ? (uint32_t)((seq * 2654435761u + j) % seq) : seq++;
-			size_t n = make_record(rec, sizeof rec, sq / 8, sq % 8, t0 + (sq % 8) * 60,
-			                       64512u + sq % 16);
+			size_t n = make_record(rec, sizeof rec, sq % 50000u, sq / 50000u,
+			                       t0 + (sq / 50000u) * 60, 64512u + sq % 16);
 			memcpy(bodies[i].p + bodies[i].len, rec, n);
 			bodies[i].len += n;
 		}
