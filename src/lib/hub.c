@@ -25,12 +25,12 @@
 #include "log.h"
 #include "sightings.h"
 
-#define MAX_BODY_DEFAULT     (64u << 20)
-#define THREADS_DEFAULT      4
-#define EXPIRE_EVERY         60
-#define RETENTION_EVERY      3600
-#define RETENTION_CHUNK      20000
-#define WAL_CHECKPOINT_PAGES 16384 /* 64 MiB of 4 KiB pages before SQLite checkpoints */
+#define MAX_BODY_DEFAULT    (64u << 20)
+#define THREADS_DEFAULT     4
+#define EXPIRE_EVERY        60
+#define RETENTION_EVERY     3600
+#define RETENTION_CHUNK     20000
+#define CHECKPOINT_EVERY_MS 500 /* the checkpointer's period */
 
 double hub_monotonic(void)
 {
@@ -511,6 +511,43 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Copies committed transactions from the WAL into the database file in
+ * the background (PASSIVE: it never blocks the writer or readers), so the
+ * log stays small and commits never pay for the fsync. */
+static void *checkpoint_main(void *arg)
+{
+	struct kz_hub *h = arg;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(h->db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		kz_err("checkpoints: cannot open %s: %s", h->db_path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 100);
+	pthread_mutex_lock(&h->qlock);
+	while (!h->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		long long ns = ts.tv_nsec + CHECKPOINT_EVERY_MS * 1000000LL;
+		ts.tv_sec += (time_t)(ns / 1000000000);
+		ts.tv_nsec = (long)(ns % 1000000000);
+		pthread_cond_timedwait(&h->ckcond, &h->qlock, &ts);
+		if (h->stopping)
+			break;
+		pthread_mutex_unlock(&h->qlock);
+		int log = 0, done = 0;
+		int rc =
+		        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			kz_warn("checkpoint: %s", sqlite3_errmsg(db));
+		pthread_mutex_lock(&h->qlock);
+	}
+	pthread_mutex_unlock(&h->qlock);
+	sqlite3_close(db);
+	return NULL;
+}
+
 /* ----------------------------------------------------------- start/stop */
 
 static int parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -588,6 +625,7 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 	h->icfg.sightings_keep = h->cfg.retention.sightings;
 	pthread_mutex_init(&h->qlock, NULL);
 	pthread_cond_init(&h->qcond, NULL);
+	pthread_cond_init(&h->ckcond, NULL);
 	pthread_mutex_init(&h->snap_lock, NULL);
 	pthread_mutex_init(&h->reload_lock, NULL);
 	pthread_mutex_init(&h->rlock, NULL);
@@ -607,14 +645,10 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 	if ((rc = kz_store_open(h->db_path, KZ_STORE_CREATE | KZ_STORE_NOMUTEX, &h->store, err,
 	                        errlen)))
 		goto fail;
-	{
-		char pragma[96];
-		snprintf(pragma, sizeof pragma,
-		         "PRAGMA wal_autocheckpoint = %d; PRAGMA cache_size = -262144",
-		         WAL_CHECKPOINT_PAGES);
-		if ((rc = kz_store_exec(h->store, pragma, err, errlen)))
-			goto fail;
-	}
+	/* Checkpoints (copying the WAL into the database, with an fsync)
+	 * run in a thread of their own, so that commits never wait for them. */
+	if ((rc = kz_store_exec(h->store, "PRAGMA wal_autocheckpoint = 0", err, errlen)))
+		goto fail;
 	if ((rc = kz_ingest_open(h->store, &h->icfg, &h->ing, err, errlen)))
 		goto fail;
 	if ((rc = load_snap(h, NULL, &h->snap, &failed, err, errlen)))
@@ -632,6 +666,8 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 		goto fail;
 	}
 	h->writer_started = true;
+	if (pthread_create(&h->checkpointer, NULL, checkpoint_main, h) == 0)
+		h->checkpointer_started = true;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -680,6 +716,13 @@ void kz_hub_stop(struct kz_hub *h)
 		 * gets its answer before the server goes. */
 		pthread_join(h->writer, NULL);
 	}
+	if (h->checkpointer_started) {
+		pthread_mutex_lock(&h->qlock);
+		h->stopping = true;
+		pthread_cond_signal(&h->ckcond);
+		pthread_mutex_unlock(&h->qlock);
+		pthread_join(h->checkpointer, NULL);
+	}
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	for (size_t i = 0; i < h->nreaders; i++)
@@ -703,6 +746,7 @@ void kz_hub_stop(struct kz_hub *h)
 	free(h->web_dir);
 	pthread_mutex_destroy(&h->qlock);
 	pthread_cond_destroy(&h->qcond);
+	pthread_cond_destroy(&h->ckcond);
 	pthread_mutex_destroy(&h->snap_lock);
 	pthread_mutex_destroy(&h->reload_lock);
 	pthread_mutex_destroy(&h->rlock);

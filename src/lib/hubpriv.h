@@ -74,6 +74,9 @@ struct kz_hub {
 
 	pthread_t writer;
 	bool writer_started;
+	pthread_t checkpointer;
+	bool checkpointer_started;
+	pthread_cond_t ckcond;
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 	struct hub_job *qhead, *qtail;
