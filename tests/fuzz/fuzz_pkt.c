@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if ((p.flags & KZ_PKT_F_INNER) && !(p.flags & KZ_PKT_F_ICMP_ERROR))
 		abort();
-	if ((p.flags & KZ_PKT_F_TCP_MSS_ONLY) && (p.tcp_opt_count != 1 || p.tcp_mss == 0))
+	if ((p.flags & KZ_PKT_F_TCP_MSS_ONLY) && (p.tcp_opt_count != 1 || p.tcp_opt_kinds != 4))
 		abort();
 	return 0;
 }
