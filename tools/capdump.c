@@ -74,10 +74,10 @@ static void print_frame(struct dump *d, const struct kz_frame *f)
 	char s[KZ_ADDR_STRLEN], t[KZ_ADDR_STRLEN];
 	printf(" v%u %s", p.ip_version, kz_addr_format(p.src, s));
 	if (p.flags & KZ_PKT_F_L4 && p.sport | p.dport)
-		printf(":%u", p.sport);
+		printf(".%u", p.sport);
 	printf(" > %s", kz_addr_format(p.dst, t));
 	if (p.flags & KZ_PKT_F_L4 && p.sport | p.dport)
-		printf(":%u", p.dport);
+		printf(".%u", p.dport);
 	printf(" proto=%u ttl=%u iplen=%" PRIu32, p.proto, p.ttl, p.ip_len);
 	if (p.ip_version == 4)
 		printf(" id=%u", p.ip_id);
@@ -101,7 +101,7 @@ static void print_frame(struct dump *d, const struct kz_frame *f)
 			printf(" inner=%s>%s/%u", kz_addr_format(p.inner.src, s),
 			       kz_addr_format(p.inner.dst, t), p.inner.proto);
 			if (p.flags & KZ_PKT_F_INNER_PORTS)
-				printf(":%u>%u", p.inner.sport, p.inner.dport);
+				printf(" ports=%u>%u", p.inner.sport, p.inner.dport);
 		}
 		if (p.flags & KZ_PKT_F_INNER_TRUNC)
 			printf(" inner-truncated");

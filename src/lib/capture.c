@@ -418,7 +418,10 @@ int kz_capture_filter_for(const struct kz_cidr *prefixes, size_t n, char *buf, s
 		used += (size_t)k;
 		for (size_t i = 0; i < n; i++) {
 			char cidr[KZ_CIDR_STRLEN];
-			k = snprintf(buf + used, len - used, "%sdst net %s", i ? " or " : "",
+			/* "ip"/"ip6": a bare "dst net" would also match ARP
+			 * asking for a darknet address. */
+			k = snprintf(buf + used, len - used, "%s%s dst net %s", i ? " or " : "",
+			             kz_addr_is_v4(prefixes[i].base) ? "ip" : "ip6",
 			             kz_cidr_format(&prefixes[i], cidr));
 			if (k < 0 || (size_t)k >= len - used)
 				return -ENOSPC;

@@ -125,7 +125,7 @@ void kz_capture_close(struct kz_capture *c);
 
 /* Writes the BPF filter that keeps frames addressed to any of the n
  * prefixes, untagged or under one or two 802.1Q/QinQ tags: "(P) or (vlan and
- * ((P) or (vlan and (P))))" where P is "dst net A or dst net B ...". Returns
+ * ((P) or (vlan and (P))))" where P is "ip dst net A or ip6 dst net B ...". Returns
  * 0, -EINVAL for n == 0, or -ENOSPC when buf is too small. */
 int kz_capture_filter_for(const struct kz_cidr *prefixes, size_t n, char *buf, size_t len)
         __attribute__((warn_unused_result));
