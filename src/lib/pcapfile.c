@@ -277,29 +277,37 @@ static int st_fill(struct kz_pcapfile *pf, size_t n)
 {
 	if (n > STREAM_BUF_MAX)
 		return fail(pf, 0, "a record of %zu bytes is above the reader's cap", n);
-	if (pf->cap - pf->start < n) {
-		size_t have = pf->end - pf->start;
-		memmove(pf->buf, pf->buf + pf->start, have);
-		pf->dropped += pf->start;
-		pf->start = 0;
-		pf->end = have;
-		if (pf->cap < n) {
-			size_t ncap = pf->cap;
-			while (ncap < n)
-				ncap *= 2;
-			if (ncap > STREAM_BUF_MAX)
-				ncap = STREAM_BUF_MAX;
-			uint8_t *nb = realloc(pf->buf, ncap);
-			if (!nb)
-				return fail(pf, -ENOMEM, "out of memory for a %zu-byte buffer",
-				            ncap);
-			pf->buf = nb;
-			pf->cap = ncap;
-		}
-	}
 	while (pf->end - pf->start < n) {
 		if (pf->src_eof)
 			return 1;
+		if (pf->end == pf->cap) {
+			/* Full: move the unread bytes to the front, and grow only
+			 * when that is not enough, so that a block length read
+			 * from a corrupt file costs memory only as data arrives. */
+			size_t have = pf->end - pf->start;
+			memmove(pf->buf, pf->buf + pf->start, have);
+			pf->dropped += pf->start;
+			pf->start = 0;
+			pf->end = have;
+			if (have == pf->cap) {
+				size_t ncap = pf->cap * 2;
+				if (ncap > STREAM_BUF_MAX)
+					ncap = STREAM_BUF_MAX;
+				uint8_t *nb = realloc(pf->buf, ncap);
+				if (!nb)
+					return fail(pf, -ENOMEM,
+					            "out of memory for a %zu-byte buffer", ncap);
+				pf->buf = nb;
+				pf->cap = ncap;
+			}
+		} else if (pf->cap - pf->start < n && pf->start > 0) {
+			/* What is wanted would not fit behind start: compact now. */
+			size_t have = pf->end - pf->start;
+			memmove(pf->buf, pf->buf + pf->start, have);
+			pf->dropped += pf->start;
+			pf->start = 0;
+			pf->end = have;
+		}
 		ssize_t r;
 		if (pf->compressed)
 			r = gz_read(pf, pf->buf + pf->end, pf->cap - pf->end);
@@ -857,6 +865,10 @@ int kz_pcapfile_next(struct kz_pcapfile *pf, struct kz_frame *f)
 		/* The hot path: a classic file in place. */
 		if (!pf->stream && pf->mem_len - pf->pos >= 16 && pf->rec_hdr == 16) {
 			const uint8_t *h = pf->mem + pf->pos;
+			/* The loop is bound by memory: ask for the bytes a few
+			 * records ahead, across page boundaries where the
+			 * hardware prefetcher stops. A prefetch never faults. */
+			__builtin_prefetch(h + 4096);
 			uint32_t caplen = get32(pf, h + 8);
 			if (caplen <= pf->snap_eff && caplen <= pf->mem_len - pf->pos - 16) {
 				uint32_t sec = get32(pf, h), frac = get32(pf, h + 4);
