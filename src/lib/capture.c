@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static int file_open(const struct kz_capture_opts *o, void **state, char *err, s
 	return 0;
 }
 
+/* Up to KZ_FILE_BATCH frames, so that a stop is seen at least that often. */
 static int file_dispatch(void *state, kz_capture_fn *fn, void *user, char *err, size_t err_len)
 {
 	struct kz_pcapfile *pf = state;
@@ -114,6 +116,8 @@ const struct kz_capture_backend kz_capture_file = {
 
 /* ---- live ------------------------------------------------------------------ */
 
+/* The live back end's state: the handle and what the handler needs to turn
+ * a pcap_pkthdr into a kz_frame. */
 struct live {
 	pcap_t *p;
 	bool nano;
@@ -123,6 +127,8 @@ struct live {
 	void *user;
 };
 
+/* pcap_dispatch's callback: with nanosecond precision, tv_usec holds
+ * nanoseconds. */
 static void live_handler(u_char *arg, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct live *l = (struct live *)arg;
@@ -172,6 +178,8 @@ static int live_open(const struct kz_capture_opts *o, void **state, char *err, s
 		rc = -EINVAL;
 		goto fail;
 	}
+	/* Nanoseconds when the kernel gives them; pcap_activate may still
+	 * fall back, so the precision is asked again after it. */
 	l->nano = pcap_set_tstamp_precision(l->p, PCAP_TSTAMP_PRECISION_NANO) == 0;
 	pr = pcap_activate(l->p);
 	if (pr < 0) {
@@ -183,6 +191,8 @@ static int live_open(const struct kz_capture_opts *o, void **state, char *err, s
 		                                       : -EIO;
 		goto fail;
 	}
+	/* A positive status is a warning (promiscuous mode not supported,
+	 * timestamp type not available): the capture works. */
 	if (pr > 0)
 		kz_warn("%s: %s: %s", o->source, pcap_statustostr(pr), pcap_geterr(l->p));
 	if (l->nano)
@@ -220,6 +230,8 @@ fail:
 	return rc;
 }
 
+/* One pcap_dispatch: the frames of the ring blocks the kernel has handed
+ * over, or nothing after the timeout. */
 static int live_dispatch(void *state, kz_capture_fn *fn, void *user, char *err, size_t err_len)
 {
 	struct live *l = state;
@@ -242,6 +254,8 @@ static void live_breakloop(void *state)
 	pcap_breakloop(l->p);
 }
 
+/* pcap_stats on Linux reads the packet socket's counters (and the
+ * interface's drops from /proc): no privilege needed. */
 static void live_stats(void *state, struct kz_capture_stats *st)
 {
 	struct live *l = state;
@@ -286,6 +300,7 @@ const struct kz_capture_backend kz_capture_live = {
 
 /* ---- the wrapper -------------------------------------------------------------- */
 
+/* The back ends a program can name; AF_XDP would be one more entry. */
 static const struct kz_capture_backend *const backends[] = {
 	&kz_capture_file,
 	&kz_capture_live,

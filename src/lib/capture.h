@@ -22,7 +22,6 @@
 #ifndef KZ_CAPTURE_H
 #define KZ_CAPTURE_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

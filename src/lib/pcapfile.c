@@ -61,6 +61,8 @@
 #define MEM_STREAM_CHUNK 7u /* KZ_PCAPFILE_F_STREAM: odd, small pieces */
 #define WARN_LIMIT       5u
 
+/* One pcapng interface (IDB), in the order of its section: packet blocks
+ * name it by that index. */
 struct iface {
 	uint32_t linktype;
 	uint32_t snaplen;   /* effective: 0 in the file means KZ_PCAP_CAPLEN_MAX */
@@ -357,6 +359,8 @@ static inline void consume(struct kz_pcapfile *pf, size_t n)
 
 /* ---- classic pcap --------------------------------------------------------- */
 
+/* The 24-byte classic header: magic (which also gives the byte order and
+ * the timestamp unit), version, two unused fields, snaplen, link type. */
 static int pcap_header(struct kz_pcapfile *pf, uint32_t magic)
 {
 	const uint8_t *h;
@@ -383,6 +387,9 @@ static int pcap_header(struct kz_pcapfile *pf, uint32_t magic)
 	return 0;
 }
 
+/* One classic record, on any source: the general path behind the fast one
+ * in kz_pcapfile_next, which also handles the Kuznetzov header and every
+ * error. */
 static int pcap_next_rec(struct kz_pcapfile *pf, struct kz_frame *f)
 {
 	const uint8_t *h;
@@ -432,6 +439,8 @@ static int pcap_next_rec(struct kz_pcapfile *pf, struct kz_frame *f)
 
 /* ---- pcapng --------------------------------------------------------------- */
 
+/* if_tsresol: the high bit chooses base 2 or 10, the rest is the negative
+ * exponent. 0 means the resolution does not fit in 64 bits. */
 static uint64_t units_from_tsresol(uint8_t v)
 {
 	unsigned e = v & 0x7f;
@@ -445,6 +454,8 @@ static uint64_t units_from_tsresol(uint8_t v)
 	return u;
 }
 
+/* An interface's timestamp in nanoseconds; microseconds and nanoseconds,
+ * nearly every file, avoid the 128-bit division. */
 static uint64_t to_ns(const struct iface *i, uint64_t t)
 {
 	uint64_t ns;
@@ -567,6 +578,10 @@ static int pcapng_packet(struct kz_pcapfile *pf, uint32_t type, const uint8_t *b
 	return 1;
 }
 
+/* Reads blocks until a packet block gives a frame. Every block is framed
+ * (lengths checked, trailer compared) before its type is looked at, so an
+ * unknown or damaged block is skipped whole or ends the file, never half
+ * read. */
 static int pcapng_next_rec(struct kz_pcapfile *pf, struct kz_frame *f)
 {
 	for (;;) {
@@ -651,6 +666,7 @@ static int pcapng_next_rec(struct kz_pcapfile *pf, struct kz_frame *f)
 
 /* ---- opening -------------------------------------------------------------- */
 
+/* A reader with nothing open yet; name is copied for messages. */
 static int pf_new(const char *name, struct kz_pcapfile **out)
 {
 	struct kz_pcapfile *pf = calloc(1, sizeof *pf);
@@ -710,7 +726,8 @@ static int pf_start(struct kz_pcapfile *pf, char *why, size_t why_len)
 		}
 	}
 	if (pf->stream) {
-		pf->cap = pf->fd >= 0 && !pf->mem ? STREAM_BUF_FD : STREAM_BUF_MEM;
+		/* Small only for the test mode that streams memory in pieces. */
+		pf->cap = pf->mem_chunk == MEM_STREAM_CHUNK ? STREAM_BUF_MEM : STREAM_BUF_FD;
 		pf->buf = malloc(pf->cap);
 		if (!pf->buf) {
 			rc = -ENOMEM;
@@ -857,6 +874,8 @@ int kz_pcapfile_open_mem(const void *buf, size_t len, const char *name, unsigned
 	return 0;
 }
 
+/* Per record, allocation-free: the buffer of stream mode grows only for a
+ * record larger than any before it. */
 int kz_pcapfile_next(struct kz_pcapfile *pf, struct kz_frame *f)
 {
 	if (pf->done)

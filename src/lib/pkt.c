@@ -82,6 +82,9 @@ struct ip6_walk {
 	uint32_t frag_id;
 };
 
+/* The IPv6 next-header values that are extension headers, which we step
+ * over, as opposed to upper-layer protocols (and ESP, whose payload is
+ * encrypted: it ends the walk as an upper-layer protocol without ports). */
 static bool ip6_is_ext(uint8_t nh)
 {
 	switch (nh) {
@@ -148,6 +151,7 @@ static enum kz_pkt_result ip6_walk(const uint8_t *h, uint32_t stated, uint32_t c
 	return KZ_PKT_OK;
 }
 
+/* Protocols whose first four bytes are the source and destination ports. */
 static bool has_ports(uint8_t proto)
 {
 	return proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_ || proto == IPPROTO_SCTP_ ||
@@ -277,6 +281,8 @@ static void tcp_options(struct kz_pkt *p, const uint8_t *o, uint32_t hdr_n, uint
 		p->flags |= KZ_PKT_F_TCP_MSS_ONLY;
 }
 
+/* ICMP messages that quote the packet that caused them (RFC 792, RFC 4443):
+ * for backscatter, the victim is the quoted packet's destination. */
 static bool icmp_is_error(uint8_t proto, uint8_t type)
 {
 	if (proto == IPPROTO_ICMP_)
@@ -284,6 +290,8 @@ static bool icmp_is_error(uint8_t proto, uint8_t type)
 	return type >= 1 && type <= 4; /* ICMPv6: unreachable, too big, time, parameter */
 }
 
+/* ICMP messages with an identifier and sequence number after the header:
+ * echo, timestamp, information and address mask requests and replies. */
 static bool icmp_is_echo(uint8_t proto, uint8_t type)
 {
 	if (proto == IPPROTO_ICMP_)
@@ -370,6 +378,9 @@ static enum kz_pkt_result decode_l4(struct kz_pkt *p, const uint8_t *d, uint32_t
 	return KZ_PKT_OK;
 }
 
+/* IPv4 at d + off: cap bytes captured from there, wire bytes on the wire.
+ * A non-first fragment stops here: its first bytes are the middle of the
+ * original datagram's payload, not a transport header. */
 static enum kz_pkt_result decode_ip4(struct kz_pkt *p, const uint8_t *d, uint32_t off, uint32_t cap,
                                      uint32_t wire)
 {
@@ -415,6 +426,8 @@ static enum kz_pkt_result decode_ip4(struct kz_pkt *p, const uint8_t *d, uint32_
 	return decode_l4(p, d, off + ihl, tot - ihl, avail - ihl);
 }
 
+/* IPv6 at d + off, as decode_ip4. The payload length bounds the extension
+ * header walk; the capture bounds what is read. */
 static enum kz_pkt_result decode_ip6(struct kz_pkt *p, const uint8_t *d, uint32_t off, uint32_t cap,
                                      uint32_t wire)
 {
@@ -464,6 +477,8 @@ static enum kz_pkt_result decode_ip6(struct kz_pkt *p, const uint8_t *d, uint32_
 	return decode_l4(p, d, off + w.pos, tot - w.pos, avail - w.pos);
 }
 
+/* The tag protocol identifiers of 802.1Q (8100), 802.1ad (88a8) and the
+ * pre-standard QinQ values some switches still send (9100, 9200). */
 static bool is_vlan(uint16_t type)
 {
 	return type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD ||
@@ -491,12 +506,15 @@ enum kz_pkt_result kz_pkt_decode(struct kz_pkt *p, uint32_t linktype, const uint
 		off = ETH_HLEN;
 		break;
 	case KZ_LINKTYPE_LINUX_SLL:
+		/* packet type, ARPHRD type, address length, 8 address bytes,
+		 * then the protocol as an EtherType */
 		if (caplen < SLL_HLEN)
 			return KZ_PKT_ERR_TRUNC_LINK;
 		type = rd16(data + 14);
 		off = SLL_HLEN;
 		break;
 	case KZ_LINKTYPE_LINUX_SLL2:
+		/* SLL2 puts the protocol first, then the interface index */
 		if (caplen < SLL2_HLEN)
 			return KZ_PKT_ERR_TRUNC_LINK;
 		type = rd16(data);
@@ -571,6 +589,8 @@ ip:
 	return decode_ip6(p, data, off, caplen - off, wirelen - off);
 }
 
+/* Names are counter labels in the telescope's output and metrics: once
+ * published they do not change. */
 static const struct {
 	const char *name;
 	const char *text;

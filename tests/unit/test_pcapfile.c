@@ -903,6 +903,44 @@ static void test_against_libpcap(void **state)
 	free(w.b);
 }
 
+static void test_kuznetzov_against_libpcap(void **state)
+{
+	(void)state;
+	/* Alexey Kuznetzov's format: 8 more bytes per record header
+	 * (interface index, protocol, packet type, padding). */
+	make_frames(1, 1);
+	struct buf w = { 0 };
+	b32(&w, 0xa1b2cd34u);
+	b16(&w, 2);
+	b16(&w, 4);
+	b32(&w, 0);
+	b32(&w, 0);
+	b32(&w, 65535);
+	b32(&w, 1);
+	for (int i = 0; i < NFRAMES; i++) {
+		const struct want *f = &frames[i];
+		b32(&w, (uint32_t)(f->ts_ns / 1000000000u));
+		b32(&w, (uint32_t)(f->ts_ns % 1000000000u / 1000));
+		b32(&w, f->caplen);
+		b32(&w, f->wirelen);
+		b32(&w, 2);
+		b16(&w, 0x0800);
+		bput(&w, "\0\0", 2);
+		bput(&w, f->data, f->caplen);
+	}
+	const char *path = tpath("kuznetzov.pcap");
+	write_file(path, w.b, w.n);
+	assert_int_equal(compare_with_libpcap(path), NFRAMES);
+	struct kz_pcapfile *pf;
+	char why[256];
+	assert_int_equal(
+	        kz_pcapfile_open_mem(w.b, w.n, "kuz", KZ_PCAPFILE_F_STREAM, &pf, why, sizeof why),
+	        0);
+	check_reader(pf, true, -1);
+	kz_pcapfile_close(pf);
+	free(w.b);
+}
+
 static void test_against_editcap_pcapng(void **state)
 {
 	(void)state;
@@ -939,6 +977,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_capture),
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_against_libpcap),
+		cmocka_unit_test(test_kuznetzov_against_libpcap),
 		cmocka_unit_test(test_against_editcap_pcapng),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
