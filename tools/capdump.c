@@ -7,6 +7,7 @@
  *
  *   kizuki-capdump (-r FILE | -i IFACE) [-f FILTER | --darknet CIDRS]
  *                  [-c COUNT] [-t SECONDS] [--no-ts] [--promisc] [--snaplen N]
+ *                  [-B KIB]
  *
  * Per-reason decode counters, the reader's counters and, live, the kernel's
  * drop counters go to stderr at the end.
@@ -146,7 +147,8 @@ static int darknet_filter(const char *list, char *buf, size_t len)
 
 static const char usage[] =
         "usage: kizuki-capdump (-r FILE | -i IFACE) [-f FILTER | --darknet CIDRS]\n"
-        "                      [-c COUNT] [-t SECONDS] [--no-ts] [--promisc] [--snaplen N]\n";
+        "                      [-c COUNT] [-t SECONDS] [--no-ts] [--promisc] [--snaplen N]\n"
+        "                      [-B KIB]\n";
 
 int main(int argc, char **argv)
 {
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 		{ "no-ts", no_argument, NULL, 'n' },
 		{ "promisc", no_argument, NULL, 'p' },
 		{ "snaplen", required_argument, NULL, 's' },
+		{ "buffer", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,7 +172,7 @@ int main(int argc, char **argv)
 	char filter[8192];
 	unsigned timeout = 0;
 	int opt;
-	while ((opt = getopt_long(argc, argv, "r:i:f:c:t:s:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:i:f:c:t:s:B:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			be = &kz_capture_file;
@@ -201,6 +204,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			o.snaplen = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'B':
+			o.buffer_bytes = (uint32_t)strtoul(optarg, NULL, 10) * 1024u;
 			break;
 		case 'h':
 			fputs(usage, stdout);

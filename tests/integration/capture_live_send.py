@@ -4,6 +4,7 @@ writes the ones addressed to the darknet into a classic pcap, the ground
 truth the live capture is compared with.
 
 usage: capture_live_send.py IFACE DST_MAC SENT_PCAP
+       capture_live_send.py --flood N IFACE DST_MAC    (N SYNs to 198.18.0.0/15, unlogged)
 
 Destinations are only 198.18.0.0/15 and 2001:db8::/32 (the darknet of the
 test) plus 192.0.2.99 and an ARP request, which the darknet filter must
@@ -47,7 +48,21 @@ def icmp(t, c, rest=b"\0\0\0\0", data=b""):
     return struct.pack("!BBH", t, c, 0) + rest + data
 
 
+def flood(n, iface, dst_mac):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    src_mac = bytes([2, 0, 0, 0, 0x5e, 1])
+    for i in range(n):
+        dst = bytes([198, 18, (i >> 8) & 0xff, i & 0xff])
+        fr = dst_mac + src_mac + b"\x08\x00" + ip4(6, tcp(40000, 23, i), dst)
+        s.send(fr + bytes(60 - len(fr)))
+    s.close()
+
+
 def main():
+    if sys.argv[1] == "--flood":
+        flood(int(sys.argv[2]), sys.argv[3], bytes.fromhex(sys.argv[4].replace(":", "")))
+        return
     iface, dst_mac, out = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), sys.argv[3]
     src_mac = bytes([2, 0, 0, 0, 0x5e, 1])
 
