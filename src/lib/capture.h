@@ -48,7 +48,7 @@ struct kz_capture_stats {
 	uint64_t frames;               /* delivered to the callback */
 	uint64_t bytes;                /* their captured bytes */
 	bool has_kernel;               /* the kernel_* fields are meaningful */
-	uint64_t kernel_received;      /* ps_recv: frames that passed the filter */
+	uint64_t kernel_received;      /* ps_recv: passed the filter, dropped ones too */
 	uint64_t kernel_dropped;       /* ps_drop: dropped for lack of ring space */
 	uint64_t iface_dropped;        /* ps_ifdrop: dropped by the interface/driver */
 	struct kz_pcapfile_stats file; /* file back end: the reader's counters */
