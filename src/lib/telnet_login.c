@@ -453,6 +453,21 @@ static void keep_evidence(struct kz_telnet_login *m)
 	m->evidence_len = n + m->line_len;
 }
 
+enum kz_telnet_prompt kz_telnet_prompt_kind(const uint8_t *line, size_t len)
+{
+	struct text t;
+	if (len > KZ_TELNET_LOGIN_LINE_MAX)
+		return KZ_TELNET_PROMPT_NONE;
+	normalise(line, len, &t);
+	if (is_user_prompt(&t))
+		return KZ_TELNET_PROMPT_USER;
+	if (is_pass_prompt(&t))
+		return KZ_TELNET_PROMPT_PASS;
+	if (is_shell_prompt(&t))
+		return KZ_TELNET_PROMPT_SHELL;
+	return KZ_TELNET_PROMPT_NONE;
+}
+
 /* ---- output ------------------------------------------------------------ */
 
 static void discard_output(struct kz_telnet_login *m)

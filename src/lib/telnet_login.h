@@ -129,6 +129,19 @@ struct kz_telnet_login {
 	struct kz_telnet_login_result res;
 };
 
+/* What one line of output asks for, as the machine judges the end of the
+ * output (ANSI escapes and control bytes must already be removed). */
+enum kz_telnet_prompt {
+	KZ_TELNET_PROMPT_NONE = 0,
+	KZ_TELNET_PROMPT_USER,  /* "login:", "Username:", "Login as:", ... */
+	KZ_TELNET_PROMPT_PASS,  /* "Password:", "passwd:", "PIN:", ... */
+	KZ_TELNET_PROMPT_SHELL, /* "# ", "$ ", "[admin@host ~]$ ", "<HUAWEI>", ... */
+};
+
+/* Classifies one line; exported so that the recognisers can be tested and
+ * reused (the same prompts appear on serial consoles and SSH banners). */
+enum kz_telnet_prompt kz_telnet_prompt_kind(const uint8_t *line, size_t len);
+
 /* Fills params with the documented defaults and no credentials. */
 void kz_telnet_login_defaults(struct kz_telnet_login_params *p);
 

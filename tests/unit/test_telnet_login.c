@@ -1525,6 +1525,146 @@ static void test_b29_ansi(void **state)
 	check("b29-ansi", script, KZ_LOGIN_POSSIBLE, 0);
 }
 
+/* A password-only device that answers a right password after 2 s with no
+ * newline first: the old "Password: " line still on screen is not a
+ * re-prompt. */
+static void test_delayed_success_no_newline(void **state)
+{
+	(void)state;
+	static const struct ev script[] = {
+		CONN(),
+		S(0, "\r\nPassword: "),
+		C("xc3511\r\n"),
+		S(100, "\x1b[0m"),
+		S(2000, "\r\n\r\nras> "),
+		CONN(),
+		S(0, "\r\nPassword: "),
+		CP(),
+		S(1000, "\r\nPassword: "),
+		END(),
+	};
+	check("delayed-success-no-newline", script, KZ_LOGIN_POSSIBLE, 0);
+}
+
+/* A shell prompt followed at once by a close is not a login we can
+ * confirm: the pair counts as failed. */
+static void test_shell_then_close(void **state)
+{
+	(void)state;
+	static const struct kz_login_cred creds[] = { { "root", "xc3511" } };
+	static const struct ev script[] = {
+		BB_START, BB_SEND("root", "xc3511"), S(200, "\r\n# "), CLOSE(), END(),
+	};
+	static struct runner r;
+	runner_init(&r, "shell-then-close", creds, 1);
+	expect_result(&r, run(&r, script), KZ_LOGIN_FAILED, -1);
+}
+
+/* A failure message and then silence (no re-prompt, no close): the pair is
+ * failed after the failure quiet period (4 s), not the full 10 s. */
+static void test_failure_message_then_silence(void **state)
+{
+	(void)state;
+	static const struct kz_login_cred creds[] = { { "root", "xc3511" } };
+	static const struct ev script[] = {
+		BB_START,
+		BB_SEND("root", "xc3511"),
+		S(1000, "Login incorrect\r\n"),
+	};
+	static struct runner r;
+	runner_init(&r, "failure-message-then-silence", creds, 1);
+	runner_start(&r);
+	for (size_t i = 0; i < sizeof script / sizeof script[0]; i++)
+		run_op(&r, &script[i]);
+	uint64_t message_at = r.now;
+	expect_result(&r, runner_end(&r), KZ_LOGIN_FAILED, -1);
+	assert_int_equal(r.now - message_at, 4000);
+}
+
+/* ---- the line recognisers ---------------------------------------------- */
+
+static void test_prompt_kinds(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		enum kz_telnet_prompt kind;
+	} cases[] = {
+		/* username prompts */
+		{ "login: ", KZ_TELNET_PROMPT_USER },
+		{ "(none) login: ", KZ_TELNET_PROMPT_USER },
+		{ "dvrdvs login:", KZ_TELNET_PROMPT_USER },
+		{ "Login as: ", KZ_TELNET_PROMPT_USER },
+		{ "login as:", KZ_TELNET_PROMPT_USER },
+		{ "Username:", KZ_TELNET_PROMPT_USER },
+		{ "UserName:", KZ_TELNET_PROMPT_USER },
+		{ "User Name:", KZ_TELNET_PROMPT_USER },
+		{ "User Name :", KZ_TELNET_PROMPT_USER },
+		{ "user:", KZ_TELNET_PROMPT_USER },
+		{ "User: ", KZ_TELNET_PROMPT_USER },
+		{ "Login ID:", KZ_TELNET_PROMPT_USER },
+		{ "Account:", KZ_TELNET_PROMPT_USER },
+		{ "Please enter your user name:", KZ_TELNET_PROMPT_USER },
+		{ "Username>", KZ_TELNET_PROMPT_USER },
+		{ "BCM96338 Login:", KZ_TELNET_PROMPT_USER },
+		/* password prompts */
+		{ "Password: ", KZ_TELNET_PROMPT_PASS },
+		{ "PassWord:", KZ_TELNET_PROMPT_PASS },
+		{ "password for root:", KZ_TELNET_PROMPT_PASS },
+		{ "Enter password >", KZ_TELNET_PROMPT_PASS },
+		{ "passwd:", KZ_TELNET_PROMPT_PASS },
+		{ "Pass:", KZ_TELNET_PROMPT_PASS },
+		{ "PIN:", KZ_TELNET_PROMPT_PASS },
+		{ "Login password:", KZ_TELNET_PROMPT_PASS },
+		/* shell prompts */
+		{ "# ", KZ_TELNET_PROMPT_SHELL },
+		{ "$ ", KZ_TELNET_PROMPT_SHELL },
+		{ "> ", KZ_TELNET_PROMPT_SHELL },
+		{ "%", KZ_TELNET_PROMPT_SHELL },
+		{ "~ # ", KZ_TELNET_PROMPT_SHELL },
+		{ "/ # ", KZ_TELNET_PROMPT_SHELL },
+		{ "[admin@host ~]$ ", KZ_TELNET_PROMPT_SHELL },
+		{ "[root@dvrdvs /] # ", KZ_TELNET_PROMPT_SHELL },
+		{ "root@OpenWrt:~# ", KZ_TELNET_PROMPT_SHELL },
+		{ "RouterOS> ", KZ_TELNET_PROMPT_SHELL },
+		{ "[admin@MikroTik] > ", KZ_TELNET_PROMPT_SHELL },
+		{ "<HUAWEI>", KZ_TELNET_PROMPT_SHELL },
+		{ "WAP>", KZ_TELNET_PROMPT_SHELL },
+		{ "Router#", KZ_TELNET_PROMPT_SHELL },
+		{ "DES-3028:admin#", KZ_TELNET_PROMPT_SHELL },
+		{ "ras> ", KZ_TELNET_PROMPT_SHELL },
+		/* none of these */
+		{ "", KZ_TELNET_PROMPT_NONE },
+		{ "Last login: Tue Nov 26 10:01:02 UTC 2024", KZ_TELNET_PROMPT_NONE },
+		{ "Last login:", KZ_TELNET_PROMPT_NONE },
+		{ "Login incorrect", KZ_TELNET_PROMPT_NONE },
+		{ "% Login invalid", KZ_TELNET_PROMPT_NONE },
+		{ "Bad password:", KZ_TELNET_PROMPT_NONE },
+		{ "New password:", KZ_TELNET_PROMPT_NONE },
+		{ "Hostname:", KZ_TELNET_PROMPT_NONE },
+		{ "##########", KZ_TELNET_PROMPT_NONE },
+		{ "#  Welcome to the device management port  #", KZ_TELNET_PROMPT_NONE },
+		{ "# Unauthorized access is prohibited! #", KZ_TELNET_PROMPT_NONE },
+		{ "-->", KZ_TELNET_PROMPT_NONE },
+		{ "==>", KZ_TELNET_PROMPT_NONE },
+		{ "Press any key to continue>", KZ_TELNET_PROMPT_NONE },
+		{ "<html><body>400 Bad Request</body></html>", KZ_TELNET_PROMPT_NONE },
+		{ "Type 'help' at the # prompt or use the $ menu", KZ_TELNET_PROMPT_NONE },
+		{ "router##", KZ_TELNET_PROMPT_NONE },
+		{ "~ ", KZ_TELNET_PROMPT_NONE },
+		{ "(none) lo", KZ_TELNET_PROMPT_NONE },
+		{ "Pass", KZ_TELNET_PROMPT_NONE },
+		{ "Warning: 3 incorrect login attempts #", KZ_TELNET_PROMPT_NONE },
+		{ "Welcome ***>", KZ_TELNET_PROMPT_NONE },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum kz_telnet_prompt k = kz_telnet_prompt_kind((const uint8_t *)cases[i].line,
+		                                                strlen(cases[i].line));
+		if (k != cases[i].kind)
+			fail_msg("\"%s\": kind %d, expected %d", cases[i].line, k, cases[i].kind);
+	}
+}
+
 /* ---- machine edges ----------------------------------------------------- */
 
 /* A device that shows a prompt and then never answers a credential: three
@@ -1740,6 +1880,10 @@ int main(void)
 		cmocka_unit_test(test_b27_reconnect_cooldown),
 		cmocka_unit_test(test_b28_segmented),
 		cmocka_unit_test(test_b29_ansi),
+		cmocka_unit_test(test_delayed_success_no_newline),
+		cmocka_unit_test(test_shell_then_close),
+		cmocka_unit_test(test_failure_message_then_silence),
+		cmocka_unit_test(test_prompt_kinds),
 		cmocka_unit_test(test_stall_after_credentials),
 		cmocka_unit_test(test_max_attempts),
 		cmocka_unit_test(test_order_callback),
