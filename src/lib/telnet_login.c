@@ -441,6 +441,19 @@ static enum tail classify_tail(struct kz_telnet_login *m)
 	return TAIL_NONE;
 }
 
+/* A failure message since the last send: on a completed line, or still the
+ * end of the output ("Login incorrect" and no newline). */
+static bool failure_seen(struct kz_telnet_login *m)
+{
+	if (m->fail_msg)
+		return true;
+	if (!m->line_fresh || m->line_len == 0)
+		return false;
+	struct text t;
+	normalise(m->line, m->line_len, &t);
+	return is_failure_line(&t);
+}
+
 static void keep_evidence(struct kz_telnet_login *m)
 {
 	size_t n = 0;
@@ -549,7 +562,7 @@ static unsigned connection_cap(const struct kz_telnet_login *m)
 {
 	if (m->p.max_connections)
 		return m->p.max_connections;
-	size_t pairs = m->p.max_attempts ? m->p.max_attempts : m->p.ncreds;
+	size_t pairs = m->p.max_attempts ? m->p.max_attempts : m->ordered ? m->norder : m->p.ncreds;
 	return pairs > 65535 ? 65535u + 16 : (unsigned)pairs + 16;
 }
 
@@ -677,7 +690,6 @@ static struct kz_login_step send_cred(struct kz_telnet_login *m, const char *cre
 	mark_sent(m, cred, now);
 	m->phase = is_pass ? PH_AFTER_PASS : PH_AFTER_USER;
 	m->phase_deadline = now + (is_pass ? m->p.pass_ms : m->p.user_ms);
-	m->pw_asked = is_pass;
 	return step_io(m, m->phase_deadline);
 }
 
@@ -881,7 +893,8 @@ static struct kz_login_step evaluate(struct kz_telnet_login *m, uint64_t now)
 			break;
 		}
 	}
-	if (!prompt_phase && m->fail_msg && t == TAIL_NONE && quiet >= m->p.fail_quiet_ms)
+	bool failing = !prompt_phase && t == TAIL_NONE && failure_seen(m);
+	if (failing && quiet >= m->p.fail_quiet_ms)
 		return attempt_failed(m, now, MOVE_RECONNECT, false);
 
 	/* A prompt still settling gets its quiet period past the deadline. */
@@ -895,7 +908,7 @@ static struct kz_login_step evaluate(struct kz_telnet_login *m, uint64_t now)
 		wake = min_u64(wake, m->last_rx + need);
 	if (m->role == ROLE_CANDIDATE && m->budget_end)
 		wake = min_u64(wake, m->budget_end);
-	if (!prompt_phase && m->fail_msg && t == TAIL_NONE)
+	if (failing)
 		wake = min_u64(wake, m->last_rx + m->p.fail_quiet_ms);
 	if (prompt_phase && t == TAIL_NONE && !m->nudged && !m->no_nudge) {
 		if (quiet >= m->p.nudge_ms) {
@@ -974,7 +987,6 @@ struct kz_login_step kz_telnet_login_start(struct kz_telnet_login *m, uint64_t n
 {
 	if (m->phase != PH_IDLE)
 		return evaluate(m, now);
-	m->start = now;
 	m->budget_end = m->p.budget_ms ? now + m->p.budget_ms : 0;
 	m->phase = PH_CONNECT;
 	m->connect_at = now;
@@ -1000,7 +1012,6 @@ struct kz_login_step kz_telnet_login_connected(struct kz_telnet_login *m, uint64
 	m->nudged = m->fail_msg = false;
 	m->conn_bytes = 0;
 	m->rx_since_send = 0;
-	m->conn_start = now;
 	m->last_rx = now;
 	m->banner_open = m->first_conn;
 	m->phase = PH_PROMPT;

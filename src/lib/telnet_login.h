@@ -96,15 +96,15 @@ struct kz_telnet_login {
 	size_t norder;
 	uint8_t phase, role, mode;
 	bool ordered, first_conn, conn_prompt_seen, conn_user_prompt_seen, conn_sent, nudged,
-	        no_nudge, fail_msg, ever_prompt, ever_data, ever_connected, pw_asked,
-	        success_pw_asked, saw_telnet;
+	        no_nudge, fail_msg, ever_prompt, ever_data, ever_connected, success_pw_asked,
+	        saw_telnet;
 	/* device-level */
-	uint64_t start, budget_end;
+	uint64_t budget_end;
 	size_t next;
 	int cur, success;
 	unsigned attempts, connections, connect_failures, promptless, control_tries, stalls;
 	/* connection-level */
-	uint64_t conn_start, connect_at, last_rx, phase_deadline, conn_bytes, rx_since_send;
+	uint64_t connect_at, last_rx, phase_deadline, conn_bytes, rx_since_send;
 	/* the output line window */
 	uint8_t line[KZ_TELNET_LOGIN_LINE_MAX], prev[KZ_TELNET_LOGIN_LINE_MAX];
 	uint16_t line_len, prev_len;
