@@ -407,6 +407,55 @@ static void test_b01_busybox_weak(void **state)
 	assert_memory_equal(res->banner, "\r\n(none) login: ", res->banner_len);
 }
 
+/* 5.0: the bytes captured from Debian 12's busybox-static 1.35.0 (telnetd
+ * -l login), weak admin/admin behind three failures. */
+#define BB135_START CONN(), S(0, BB_OPEN "\r\r\nDebian GNU/Linux 12\r\n\rvm login: "), C(BB_REPLY)
+#define BB135_FAIL(u, pw)                                                                          \
+	C(u "\r\n"), S(10, u "\r\nPassword: "), C(pw "\r\n"), S(3000, "\r\nLogin incorrect\r\n")
+static void test_busybox_135_captured(void **state)
+{
+	(void)state;
+	static const struct kz_login_cred creds[] = {
+		{ "root", "xc3511" }, { "root", "vizxv" },      { "root", "12345" },
+		{ "admin", "admin" }, { "support", "support" },
+	};
+	static const struct ev script[] = {
+		BB135_START,
+		BB135_FAIL("root", "xc3511"),
+		S(0, "vm login: "),
+		BB135_FAIL("root", "vizxv"),
+		S(0, "vm login: "),
+		BB135_FAIL("root", "12345"),
+		CLOSE(),
+		BB135_START,
+		C("admin\r\n"),
+		S(10, "admin\r\nPassword: "),
+		C("admin\r\n"),
+		/* Debian's MOTD, ash's banner, the prompt, and ash asking the terminal
+		 * for the cursor position (ESC [ 6n), which must not be answered. */
+		S(50,
+		  "\r\n\r\nThe programs included with the Debian GNU/Linux system are free "
+		  "software;\r\nthe exact distribution terms for each program are described in "
+		  "the\r\nindividual files in /usr/share/doc/*/copyright.\r\n\r\nDebian GNU/Linux "
+		  "comes with ABSOLUTELY NO WARRANTY, to the extent\r\npermitted by applicable "
+		  "law.\r\n\r\n\r\nBusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1) built-in shell "
+		  "(ash)\r\nEnter 'help' for a list of built-in commands.\r\n\r\n$ \x1b[6n"),
+		BB135_START,
+		CU(),
+		SCU(10),
+		S(0, "Password: "),
+		CP(),
+		S(3000, "\r\nLogin incorrect\r\n"),
+		S(0, "vm login: "),
+		END(),
+	};
+	static struct runner r;
+	runner_init(&r, "busybox-135-captured", creds, 5);
+	const struct kz_telnet_login_result *res = run(&r, script);
+	expect_result(&r, res, KZ_LOGIN_POSSIBLE, 3);
+	assert_int_equal(res->connections, 3);
+}
+
 /* B17: strong password. Every usable pair fails; the password-only pair #4
  * is not tried at a username prompt; the machine stops at the re-prompt. */
 static void test_b17_strong(void **state)
@@ -1864,6 +1913,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b01_busybox_weak),
+		cmocka_unit_test(test_busybox_135_captured),
 		cmocka_unit_test(test_b17_strong),
 		cmocka_unit_test(test_s08_cisco),
 		cmocka_unit_test(test_s13_password_only),
