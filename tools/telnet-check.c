@@ -200,15 +200,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* One connection at a time; `connecting` while a non-blocking connect is
+	 * pending, so that the step's deadline also bounds the connect. */
 	int fd = -1;
 	bool connecting = false;
 	struct kz_login_step step = kz_telnet_login_start(&m, now_ms());
 	while (step.want != KZ_LOGIN_WANT_DONE) {
 		if (step.want == KZ_LOGIN_WANT_CONNECT && !connecting) {
+			/* CONNECT means: drop the old connection (the machine has
+			 * already discarded what it had queued for it). */
 			if (fd >= 0)
 				close(fd);
 			fd = -1;
-			poll(NULL, 0, wait_ms(step.at));
+			poll(NULL, 0, wait_ms(step.at)); /* the reconnect pause */
 			fd = start_connect(&sa, salen);
 			if (fd < 0) {
 				step = kz_telnet_login_connect_failed(&m, fd, now_ms());
@@ -216,6 +220,8 @@ int main(int argc, char **argv)
 			}
 			connecting = true;
 		}
+		/* Ask for POLLOUT only while there is something to write (or a
+		 * connect to finish), or poll would spin. */
 		size_t pending;
 		kz_telnet_login_output(&m, &pending);
 		struct pollfd pfd = { .fd = fd,
@@ -228,6 +234,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (rc <= 0) {
+			/* A deadline passed: a pending connect is abandoned and the
+			 * machine decides (retry, next step, or done). */
 			if (now >= step.deadline) {
 				if (connecting) {
 					connecting = false;
@@ -247,6 +255,8 @@ int main(int argc, char **argv)
 			           : kz_telnet_login_connected(&m, now);
 			continue;
 		}
+		/* Write before reading: replies and credentials go out in the order
+		 * the machine queued them; a short write leaves the rest queued. */
 		if (pfd.revents & POLLOUT) {
 			const uint8_t *out = kz_telnet_login_output(&m, &pending);
 			ssize_t w = write(fd, out, pending);
@@ -258,6 +268,8 @@ int main(int argc, char **argv)
 			ssize_t r = read(fd, buf, sizeof buf);
 			if (r > 0)
 				step = kz_telnet_login_input(&m, buf, (size_t)r, now);
+			/* EOF or a reset: the device closed (a failure, if it was
+			 * after credentials). */
 			else if (r == 0 || (errno != EAGAIN && errno != EINTR))
 				step = kz_telnet_login_closed(&m, now);
 		}
@@ -273,6 +285,7 @@ int main(int argc, char **argv)
 	       kz_login_status_name(res->status, KZ_LOGIN_APP_TELNET), res->pair,
 	       res->pair >= 0 ? creds[res->pair].user : "-", res->password_asked ? 1 : 0,
 	       res->attempts, res->connections, (unsigned long long)res->banner_seen, res->reason);
+	/* Credentials are wiped before exit (STYLE.md). */
 	kz_telnet_login_wipe(&m);
 	for (size_t i = 0; i < ncreds; i++) {
 		explicit_bzero((char *)creds[i].pass, strlen(creds[i].pass));
