@@ -20,9 +20,12 @@
 #                           host's) in $KZ_TMP
 #   kz_logins_add USER PASS [SHELL]
 #                           add an account to the private files only
-#   kz_logins_run CMD...    run CMD in a new mount namespace where the private
+#   kz_logins_argv          set KZ_LOGINS_ARGV: the command prefix that runs a
+#                           program in a new mount namespace where the private
 #                           files are bind-mounted over /etc/passwd, /etc/shadow
-#                           and /etc/group; combine with `ip netns exec NS`
+#                           and /etc/group (and a UTS namespace with its own
+#                           host name); give it to kz_ns_spawn
+#   kz_logins_run CMD...    the same in the foreground
 #   kz_wait_port NS ADDR PORT [SECONDS]
 #                           wait until ADDR:PORT accepts a connection in NS
 #
@@ -147,11 +150,20 @@ kz_wait_port() {
 # --- private accounts ----------------------------------------------------
 
 kz_logins_init() {
-	mkdir -p "$KZ_TMP/etc"
-	cp /etc/passwd "$KZ_TMP/etc/passwd"
-	cp /etc/group "$KZ_TMP/etc/group"
-	if [ -r /etc/shadow ]; then cp /etc/shadow "$KZ_TMP/etc/shadow"; else : >"$KZ_TMP/etc/shadow"; fi
-	chmod 644 "$KZ_TMP/etc/passwd" "$KZ_TMP/etc/group"
+	# Minimal files, not copies of the host's: no host password hash is
+	# ever copied, and root is locked.
+	mkdir -p "$KZ_TMP/etc" "$KZ_TMP/bin"
+	chmod 755 "$KZ_TMP"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' \
+		>"$KZ_TMP/etc/passwd"
+	printf 'root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n' >"$KZ_TMP/etc/shadow"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$KZ_TMP/etc/group"
+	# A busybox ash login shell (argv[0] "-sh"), as on the devices; it must
+	# be in /etc/shells for dropbear, so that file is private too.
+	ln -sf /bin/busybox "$KZ_TMP/bin/sh"
+	{ cat /etc/shells; echo "$KZ_TMP/bin/sh"; } >"$KZ_TMP/etc/shells"
+	: >"$KZ_TMP/etc/motd"
+	chmod 644 "$KZ_TMP/etc/passwd" "$KZ_TMP/etc/group" "$KZ_TMP/etc/shells" "$KZ_TMP/etc/motd"
 	chmod 600 "$KZ_TMP/etc/shadow"
 	KZ_LOGIN_UID=${KZ_LOGIN_UID:-61000}
 }
@@ -159,7 +171,7 @@ kz_logins_init() {
 # kz_logins_add USER PASSWORD [SHELL]: SHA-512 crypt in the private shadow;
 # an empty PASSWORD leaves the password field empty (no password asked).
 kz_logins_add() {
-	local user="$1" pass="$2" shell="${3:-/bin/sh}" hash=""
+	local user="$1" pass="$2" shell="${3:-$KZ_TMP/bin/sh}" hash=""
 	[ -n "$pass" ] && hash=$(openssl passwd -6 -salt "kz${KZ_LOGIN_UID}" "$pass")
 	mkdir -p "$KZ_TMP/home/$user"
 	printf '%s:x:%s:%s::%s:%s\n' "$user" "$KZ_LOGIN_UID" "$KZ_LOGIN_UID" "$KZ_TMP/home/$user" \
@@ -171,12 +183,25 @@ kz_logins_add() {
 	KZ_LOGIN_UID=$((KZ_LOGIN_UID + 1))
 }
 
-# kz_logins_run CMD...: CMD sees the private account files; the host's are
-# untouched (the bind mounts live and die with the new mount namespace).
-kz_logins_run() {
-	unshare --mount --propagation private -- /bin/sh -c '
+# The command prefix that runs a program with the private account files:
+# a new mount namespace where they are bind-mounted over /etc/passwd,
+# /etc/shadow, /etc/group, /etc/shells and /etc/motd (the host's stay untouched: the mounts live and
+# die with the namespace), and a new UTS namespace with the host name
+# $KZ_LOGIN_HOSTNAME (default "kztest") for the login prompt. Use as
+#   kz_ns_spawn NS "${KZ_LOGINS_ARGV[@]}" PROGRAM ARGS...
+kz_logins_argv() {
+	KZ_LOGINS_ARGV=(unshare --mount --uts --propagation private -- /bin/sh -c '
+		hostname "$1" &&
 		mount --bind "$0/passwd" /etc/passwd &&
 		mount --bind "$0/shadow" /etc/shadow &&
 		mount --bind "$0/group" /etc/group &&
-		exec "$@"' "$KZ_TMP/etc" "$@"
+		mount --bind "$0/shells" /etc/shells &&
+		mount --bind "$0/motd" /etc/motd &&
+		shift && exec "$@"' "$KZ_TMP/etc" "${KZ_LOGIN_HOSTNAME:-kztest}")
+}
+
+# kz_logins_run CMD...: run CMD in the foreground with the private files.
+kz_logins_run() {
+	kz_logins_argv
+	"${KZ_LOGINS_ARGV[@]}" "$@"
 }
