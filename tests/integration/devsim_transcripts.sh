@@ -13,7 +13,7 @@ kz_ns_init
 sim="${KZ_TOOLS_DIR:-${KZ_BUILD_DIR:?}}/kizuki-devsim"
 [ -x "$sim" ] || kz_die "no $sim"
 creds="$KZ_SOURCE_DIR/tests/data/devsim/creds-test.txt"
-ns=$(kz_ns_add devsim)
+kz_ns_add ns devsim
 kz_ns_anyip "$ns" 198.18.0.0/20
 
 kz_ns_spawn "$ns" "$sim" --prefix 198.18.0.0/20 --creds "$creds" --seed 7 \

@@ -23,7 +23,7 @@ command -v sshpass >/dev/null && command -v dbclient >/dev/null || {
 	exit 77
 }
 addr=198.18.1.1
-ns=$(kz_ns_add real)
+kz_ns_add ns real
 kz_real_servers_start "$ns" "$addr"
 
 ip netns exec "$ns" python3 "$here/lib/real_check.py" "$addr" \

@@ -6,8 +6,8 @@
 #   kz_ns_init              start: root check (exit 77), temp dir $KZ_TMP,
 #                           the cleanup trap, a fingerprint of the host's
 #                           account files
-#   kz_ns_add NAME          a network namespace (its name is prefixed with
-#                           a per-run tag; the real name is printed)
+#   kz_ns_add VAR NAME      a network namespace (its name is prefixed with
+#                           a per-run tag; the real name is put in VAR)
 #   kz_ns_veth NS1 A1 NS2 A2
 #                           a veth pair between two namespaces, A1/A2 as
 #                           address/len; only the two namespaces are touched
@@ -52,6 +52,10 @@ kz_accounts_sum() { cat /etc/passwd /etc/shadow /etc/group 2>/dev/null | sha256s
 kz_ns_cleanup() {
 	local rc=$? pid ns
 	trap - EXIT INT TERM
+	# Background jobs of the script itself (subshells that wait on tools).
+	for pid in $(jobs -p); do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
 	for pid in "${KZ_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -94,12 +98,14 @@ kz_ns_init() {
 	trap 'exit 130' INT TERM
 }
 
+# kz_ns_add VAR NAME: not in a command substitution, whose subshell would
+# lose the record the cleanup needs.
 kz_ns_add() {
-	local ns="${KZ_NS_TAG}$1"
-	ip netns add "$ns" || kz_die "ip netns add $ns"
-	KZ_NS_LIST+=("$ns")
-	ip -n "$ns" link set lo up
-	printf '%s\n' "$ns"
+	local _kz_name="${KZ_NS_TAG}$2"
+	ip netns add "$_kz_name" || kz_die "ip netns add $_kz_name"
+	KZ_NS_LIST+=("$_kz_name")
+	ip -n "$_kz_name" link set lo up
+	printf -v "$1" '%s' "$_kz_name"
 }
 
 # kz_ns_veth NS1 ADDR1/LEN NS2 ADDR2/LEN: the pair is created inside NS1,
