@@ -107,8 +107,9 @@ run_capped() { # tool outfile cmd...: runs in cli with the cap; writes wall time
 	shift 2
 	local t0 t1 rc=0
 	t0=$(date +%s.%N)
-	HOME="$KZ_TMP" ip netns exec "$cli" timeout -s INT -k 10 "$cap" "$@" \
-		>"$out/$tool.stdout" 2>"$out/$tool.stderr" </dev/null || rc=$?
+	# In $out: hydra leaves hydra.restore in its working directory.
+	(cd "$out" && HOME="$KZ_TMP" ip netns exec "$cli" timeout -s INT -k 10 "$cap" "$@" \
+		>"$out/$tool.stdout" 2>"$out/$tool.stderr" </dev/null) || rc=$?
 	t1=$(date +%s.%N)
 	python3 -c "import json; json.dump({'format': '$tool', 'file': '$outfile', 'wall': $t1 - $t0,
 	    'capped': $rc in (124, 130, 137), 'offset': ${offset[$tool]}, 'rc': $rc},
