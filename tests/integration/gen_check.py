@@ -66,7 +66,7 @@ def read_pcap(path):
 
 
 class Pkt:
-    __slots__ = ("ts", "fam", "src", "dst", "proto", "ttl", "ipid", "sport",
+    __slots__ = ("ts", "fam", "src", "dst", "proto", "ttl", "ipid", "df", "sport",
                  "dport", "seq", "flags", "win", "opts", "l4", "frag", "icmp",
                  "quoted_dst", "srcb", "dstb", "l4raw")
 
@@ -103,6 +103,7 @@ def parse(ts, data, origlen):
         p.ttl = ip[8]
         p.ipid = struct.unpack("!H", ip[4:6])[0]
         fo = struct.unpack("!H", ip[6:8])[0]
+        p.df = bool(fo & 0x4000)
         if csum(ip[:ihl]) != 0xFFFF:
             fail("%s: bad IPv4 header checksum" % name(p.srcb))
         if fo & 0x3FFF:
@@ -122,6 +123,7 @@ def parse(ts, data, origlen):
         p.proto = ip[6]
         p.ttl = ip[7]
         p.ipid = None
+        p.df = False
         l4 = ip[40:40 + plen]
         pseudo = p.srcb + p.dstb + struct.pack("!IxxxB", len(l4), p.proto)
     else:
