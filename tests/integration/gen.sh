@@ -161,6 +161,17 @@ echo "== bench: exactly --packets packets"
 [ "$(truth_run bench.jsonl stopped_at_packet_cap)" = "True" ] || fail "bench: not marked as capped"
 python3 "$check" bench.pcap bench.jsonl || fail "bench: gen_check.py disagrees"
 
+echo "== a start time off the minute: the surge still starts on a minute"
+"$gen" -q -p surge -s 7 --start @1700000030 -d 2h -o off.pcap -t off.jsonl
+python3 "$check" off.pcap off.jsonl || fail "--start off the minute: gen_check.py disagrees"
+python3 - off.jsonl <<'EOF2'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert recs[0]["start_ns"] == 1700000030 * 10**9
+s = next(r for r in recs if r["record"] == "surge")
+assert s["start_ns"] % (60 * 10**9) == 0 and s["interval_start_ns"] == s["start_ns"], s
+EOF2
+
 echo "== other darknets"
 "$gen" -q -p scanners -s 7 --darknet 198.18.128.0/17 -o d17.pcap -t d17.jsonl
 python3 "$check" d17.pcap d17.jsonl || fail "/17 darknet: gen_check.py disagrees"

@@ -365,8 +365,8 @@ def main():
             if len(bins.get(i, ())) != n:
                 fail("port %d bin %d: %d sources, truth %d" % (series["port"], i, len(bins.get(i, ())), n))
                 break
-    if surge:
-        b = (surge["start_ns"] - run["start_ns"]) // (60 * 10**9)
+    if surge and series:
+        b = (surge["start_ns"] - series["start_ns"]) // (60 * 10**9)
         before = [len(bins.get(i, ())) for i in range(max(0, b - 30), b)]
         during = [len(bins.get(i, ())) for i in range(b, b + 5)]
         if before and during and min(during) < 3 * max(1, sum(before) / len(before)):

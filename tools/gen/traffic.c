@@ -158,9 +158,15 @@ static bool is_probe_to(const struct gen_pkt *p, uint16_t port, uint8_t proto)
 	return proto != GEN_IP_TCP || p->flags == GEN_TH_SYN;
 }
 
+/* The first tracked bin starts at the minute of the epoch at or before t0. */
+static int64_t track_origin(const struct gen_run *r)
+{
+	return r->t0 - r->t0 % BIN_NS;
+}
+
 static void track(struct gen_run *r, struct gen_source *s, int64_t ts)
 {
-	int64_t bin = (ts - r->t0) / BIN_NS;
+	int64_t bin = (ts - track_origin(r)) / BIN_NS;
 	if (bin < 0 || (size_t)bin >= r->ntrack || s->track_bin == bin)
 		return;
 	s->track_bin = bin;
@@ -1396,10 +1402,12 @@ int gen_run_init(struct gen_run *r, struct gen_world *w, uint64_t seed, int64_t 
 	return 0;
 }
 
-/* t0 + frac of dur, rounded to a multiple of unit. */
+/* t0 + frac of dur, rounded to a multiple of unit of the epoch: telescope
+ * intervals are aligned to the clock of packet time, not to the trace. */
 static int64_t align(int64_t t0, double frac, int64_t dur, int64_t unit)
 {
-	return t0 + (int64_t)llround(frac * (double)dur / (double)unit) * unit;
+	int64_t t = t0 + (int64_t)llround(frac * (double)dur);
+	return (int64_t)llround((double)t / (double)unit) * unit;
 }
 
 int gen_run_add(struct gen_run *r, const struct gen_pop *p)
@@ -1489,7 +1497,7 @@ int gen_run_add(struct gen_run *r, const struct gen_pop *p)
 
 int gen_run_track(struct gen_run *r, uint16_t port, uint8_t proto)
 {
-	r->ntrack = (size_t)((r->t_end - r->t0 + BIN_NS - 1) / BIN_NS);
+	r->ntrack = (size_t)((r->t_end - track_origin(r) + BIN_NS - 1) / BIN_NS);
 	r->track = calloc(r->ntrack ? r->ntrack : 1, sizeof *r->track);
 	if (!r->track)
 		return -ENOMEM;

@@ -431,7 +431,7 @@ int gen_truth_write(const struct gen_run *r, const struct gen_truth_info *info, 
 		set(o, "port", json_integer(r->track_port));
 		set(o, "proto", json_string(proto_name(r->track_proto)));
 		set(o, "bin_s", json_integer(60));
-		set_time(o, "start", r->t0, ns);
+		set_time(o, "start", r->t0 - r->t0 % (60 * NS), ns);
 		json_t *arr = json_array();
 		for (size_t i = 0; i < r->ntrack; i++)
 			json_array_append_new(arr, json_integer(r->track[i]));
