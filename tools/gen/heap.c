@@ -1,96 +1,109 @@
 /*
- * A 4-ary min-heap of events ordered by (time, source index); see heap.h.
+ * Radix heap of events; see heap.h.
+ *
+ * Invariant: an event with time t sits in bucket 0 when t == last, else in
+ * bucket 64 - clz(t ^ last), so every event of bucket i is earlier than every
+ * event of bucket j > i, and bucket 0's events are all at last. top() moves
+ * the earliest event into bucket 0 when it is empty: it takes the lowest
+ * non-empty bucket, makes its minimum the new last, and redistributes the
+ * bucket, whose events then all land in lower buckets.
  */
 #include "heap.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define HEAP_MAX ((size_t)1 << 28)
 
-/* Evaluated without short-circuits so that the compiler can use flag
- * arithmetic and conditional moves: the order of two events is a coin toss
- * to the branch predictor, and mispredictions dominated the profile. */
-static inline bool before(struct gen_event a, struct gen_event b)
+static unsigned bucket_of(const struct gen_heap *h, uint64_t t)
 {
-	return (a.t < b.t) | ((a.t == b.t) & (a.idx < b.idx));
+	uint64_t x = t ^ h->last;
+	return x ? 64u - (unsigned)__builtin_clzll(x) : 0u;
 }
 
-/* Four children per node: half the levels of a binary heap, and the four
- * children share a cache line, which is what the sift-down waits on. */
-#define ARITY 4
-
-static void sift_down(struct gen_heap *h, size_t i)
+static int append(struct gen_heap *h, unsigned i, struct gen_event e)
 {
-	struct gen_event e = h->v[i];
-	size_t n = h->n;
-	for (;;) {
-		size_t c = ARITY * i + 1;
-		if (c >= n)
-			break;
-		size_t m;
-		if (c + 3 < n) {
-			/* All four children: a two-round tournament. */
-			size_t a = before(h->v[c + 1], h->v[c]) ? c + 1 : c;
-			size_t b = before(h->v[c + 3], h->v[c + 2]) ? c + 3 : c + 2;
-			m = before(h->v[b], h->v[a]) ? b : a;
-		} else {
-			m = c;
-			for (size_t k = c + 1; k < n; k++)
-				if (before(h->v[k], h->v[m]))
-					m = k;
-		}
-		if (!before(h->v[m], e))
-			break;
-		h->v[i] = h->v[m];
-		i = m;
+	struct gen_bucket *b = &h->b[i];
+	if (b->n == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 16;
+		struct gen_event *v = reallocarray(b->v, cap, sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
 	}
-	h->v[i] = e;
+	b->v[b->n++] = e;
+	if (i)
+		h->nonempty |= (uint64_t)1 << (i - 1);
+	return 0;
 }
 
 int gen_heap_push(struct gen_heap *h, struct gen_event e)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 1024;
-		if (cap > HEAP_MAX)
-			return -ENOMEM;
-		struct gen_event *v = reallocarray(h->v, cap, sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
-	size_t i = h->n++;
-	while (i > 0) {
-		size_t p = (i - 1) / ARITY;
-		if (!before(e, h->v[p]))
-			break;
-		h->v[i] = h->v[p];
-		i = p;
-	}
-	h->v[i] = e;
-	return 0;
+	if (h->n >= HEAP_MAX)
+		return -ENOMEM;
+	int rc = append(h, bucket_of(h, (uint64_t)e.t), e);
+	if (rc == 0)
+		h->n++;
+	return rc;
 }
 
-void gen_heap_replace_top(struct gen_heap *h, struct gen_event e)
+/* Index in bucket 0 of its lowest source index (bucket 0 is not empty). */
+static uint32_t first_of_zero(const struct gen_heap *h)
 {
-	h->v[0] = e;
-	sift_down(h, 0);
+	const struct gen_bucket *b = &h->b[0];
+	uint32_t m = 0;
+	for (uint32_t k = 1; k < b->n; k++)
+		if (b->v[k].idx < b->v[m].idx)
+			m = k;
+	return m;
+}
+
+const struct gen_event *gen_heap_top(struct gen_heap *h)
+{
+	if (h->n == 0)
+		return NULL;
+	if (h->b[0].n == 0) {
+		unsigned i = 1u + (unsigned)__builtin_ctzll(h->nonempty);
+		struct gen_bucket *b = &h->b[i];
+		uint64_t min = UINT64_MAX;
+		for (uint32_t k = 0; k < b->n; k++)
+			if ((uint64_t)b->v[k].t < min)
+				min = (uint64_t)b->v[k].t;
+		h->last = min;
+		/* Every event of bucket i differs from the new last only below
+		 * bit i - 1, so each moves to a lower bucket. */
+		struct gen_bucket old = *b;
+		memset(b, 0, sizeof *b);
+		h->nonempty &= ~((uint64_t)1 << (i - 1));
+		for (uint32_t k = 0; k < old.n; k++) {
+			/* Out of memory while re-sorting: the queue is lost; the
+			 * caller sees NULL with events left and gives up. */
+			if (append(h, bucket_of(h, (uint64_t)old.v[k].t), old.v[k])) {
+				free(old.v);
+				return NULL;
+			}
+		}
+		/* Keep the old array for reuse by this bucket. */
+		b->v = old.v;
+		b->cap = old.cap;
+		b->n = 0;
+	}
+	h->top_at = first_of_zero(h);
+	return &h->b[0].v[h->top_at];
 }
 
 void gen_heap_pop(struct gen_heap *h)
 {
+	struct gen_bucket *b = &h->b[0];
+	b->v[h->top_at] = b->v[--b->n];
 	h->n--;
-	if (h->n) {
-		h->v[0] = h->v[h->n];
-		sift_down(h, 0);
-	}
 }
 
 void gen_heap_free(struct gen_heap *h)
 {
-	free(h->v);
-	h->v = NULL;
-	h->n = h->cap = 0;
+	for (unsigned i = 0; i < 65; i++)
+		free(h->b[i].v);
+	memset(h, 0, sizeof *h);
 }

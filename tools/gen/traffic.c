@@ -1378,14 +1378,12 @@ static int64_t next_time(const struct gen_source *s)
 	return t;
 }
 
-#define NEAR_NS (10 * NS)
-
 static int schedule(struct gen_run *r, uint32_t idx)
 {
 	int64_t t = next_time(&r->src[idx]);
 	if (t >= r->t_end)
 		return 0;
-	return gen_heap_push(&r->far, (struct gen_event){ t, idx });
+	return gen_heap_push(&r->queue, (struct gen_event){ t, idx });
 }
 
 int gen_run_init(struct gen_run *r, struct gen_world *w, uint64_t seed, int64_t t0,
@@ -1674,44 +1672,29 @@ static int emit(struct gen_run *r, uint32_t idx, int64_t t)
 	return 0;
 }
 
-static bool earlier(const struct gen_event *a, const struct gen_event *b)
-{
-	return a->t < b->t || (a->t == b->t && a->idx < b->idx);
-}
-
 int gen_run_loop(struct gen_run *r, struct gen_pcap *out, uint64_t max_packets)
 {
 	r->out = out;
 	for (;;) {
-		/* The earliest event of both heaps, moved into near first. */
-		const struct gen_event *n = gen_heap_top(&r->near);
-		const struct gen_event *f = gen_heap_top(&r->far);
-		if (f && (!n || earlier(f, n))) {
-			struct gen_event e = *f;
-			gen_heap_pop(&r->far);
-			int rc = gen_heap_push(&r->near, e);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (!n || n->t >= r->t_end)
+		const struct gen_event *e = gen_heap_top(&r->queue);
+		if (!e) {
+			if (r->queue.n)
+				return -ENOMEM;
 			break;
-		uint32_t idx = n->idx;
-		int64_t t = n->t;
+		}
+		if (e->t >= r->t_end)
+			break;
+		uint32_t idx = e->idx;
+		int64_t t = e->t;
+		gen_heap_pop(&r->queue);
 		int rc = emit(r, idx, t);
 		if (rc)
 			return rc;
-		/* A spawn pushes its new source into far, so near's top is
-		 * still this event. */
+		/* The source's next event; a spawn has already queued the new
+		 * source, never earlier than t. */
 		int64_t nt = next_time(&r->src[idx]);
-		if (nt < t + NEAR_NS && nt < r->t_end) {
-			gen_heap_replace_top(&r->near, (struct gen_event){ nt, idx });
-		} else {
-			gen_heap_pop(&r->near);
-			if (nt < r->t_end &&
-			    (rc = gen_heap_push(&r->far, (struct gen_event){ nt, idx })))
-				return rc;
-		}
+		if (nt < r->t_end && (rc = gen_heap_push(&r->queue, (struct gen_event){ nt, idx })))
+			return rc;
 		if (max_packets && r->packets >= max_packets)
 			break;
 	}
@@ -1733,8 +1716,7 @@ void gen_run_free(struct gen_run *r)
 	free(r->pops);
 	free(r->victims);
 	free(r->track);
-	gen_heap_free(&r->near);
-	gen_heap_free(&r->far);
+	gen_heap_free(&r->queue);
 	memset(r, 0, sizeof *r);
 }
 

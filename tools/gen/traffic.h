@@ -201,11 +201,7 @@ struct gen_run {
 	unsigned min_dests; /* D of REFERENCE.md for this darknet */
 	uint64_t packets, bytes, junk[GEN_J_COUNT];
 	uint64_t dropped_sources; /* arrivals beyond a population's address quota */
-	/* Events in the next few seconds wait in near, the rest in far: the
-	 * busy sources then sift through a heap that fits in cache, and the
-	 * tens of thousands of sources that send once an hour stay out of
-	 * their way. */
-	struct gen_heap near, far;
+	struct gen_heap queue;    /* one event per live source */
 	struct gen_source *src;
 	size_t nsrc, capsrc;
 	struct gen_popstate *pops;
