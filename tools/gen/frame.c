@@ -40,6 +40,7 @@ static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
+/* Folds the carries back in and complements: the checksum field. */
 static uint16_t fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -109,6 +110,7 @@ static size_t build_l4(uint8_t *l4, const struct gen_pkt *p)
 	return n + p->paylen;
 }
 
+/* Where the transport header keeps its checksum. */
 static size_t csum_offset(uint8_t proto)
 {
 	switch (proto) {
@@ -138,7 +140,7 @@ size_t gen_ip_build(uint8_t *buf, const struct gen_pkt *p)
 		buf[1] = 0;
 		be16(buf + 2, (uint16_t)(hl + l4len));
 		be16(buf + 4, p->ip_id);
-		be16(buf + 6, p->df ? 0x4000 : 0);
+		be16(buf + 6, p->df ? 0x4000 : 0); /* DF; offset 0, no MF */
 		buf[8] = p->ttl;
 		buf[9] = p->proto;
 		memcpy(buf + 12, src + 12, 4);
@@ -164,6 +166,8 @@ size_t gen_ip_build(uint8_t *buf, const struct gen_pkt *p)
 		buf[7] = p->ttl;
 		memcpy(buf + 8, src, 16);
 		memcpy(buf + 24, dst, 16);
+		/* RFC 8200's pseudo-header: addresses, upper-layer length and
+		 * next header, for TCP, UDP and ICMPv6 alike. */
 		sum = sum16(0, src, 16);
 		sum = sum16(sum, dst, 16);
 		sum += (uint32_t)l4len;

@@ -83,18 +83,21 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The library's messages, as CONTRACT.md's one-line errors. */
 static void log_to_stderr(enum kz_log_level level, const char *msg, void *userdata)
 {
 	(void)userdata;
 	fprintf(stderr, "kizuki-gen: %s%s\n", level == KZ_LOG_WARN ? "warning: " : "", msg);
 }
 
+/* A usage error: one line, a hint, exit status 2. */
 static int usage_error(const char *what, const char *why)
 {
 	fprintf(stderr, "kizuki-gen: %s: %s\n(kizuki-gen --help for usage)\n", what, why);
 	return 2;
 }
 
+/* Decimal digits only: no sign, no space, no other base. */
 static int parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
@@ -152,6 +155,7 @@ static int parse_time(const char *s, int64_t *ns)
 	return 0;
 }
 
+/* Monotonic seconds, for the summary's speed figure. */
 static double now_s(void)
 {
 	struct timespec ts;
@@ -168,6 +172,7 @@ static int list_profiles(void)
 	return 0;
 }
 
+/* The command line, parsed. */
 struct options {
 	const char *profile, *darknet, *out, *truth, *pfx2as;
 	uint64_t seed, packets;
@@ -186,6 +191,13 @@ static int build(struct gen_run *r, struct gen_world *w, const struct gen_profil
 		rc = prof->build(r, surge_port);
 	if (rc == 0 && surge_port)
 		rc = gen_run_track(r, surge_port, GEN_IP_TCP);
+	if (rc == -ENOSPC)
+		fprintf(stderr,
+		        "kizuki-gen: profile %s: the darknet leaves too few source addresses "
+		        "for it (try a smaller darknet)\n",
+		        prof->name);
+	else if (rc)
+		fprintf(stderr, "kizuki-gen: profile %s: %s\n", prof->name, strerror(-rc));
 	return rc;
 }
 
@@ -267,11 +279,12 @@ int main(int argc, char **argv)
 	if (!o.out && !o.pfx2as)
 		return usage_error("--out", "required (or --pfx2as alone)");
 
+	/* The address plan first: a bad --darknet is a usage error. */
 	const char *darknet = o.darknet ? o.darknet : prof->darknet;
 	struct gen_world w;
 	char why[256];
 	if (gen_world_init(&w, darknet, prof->as_space_only, o.seed, why, sizeof why)) {
-		fprintf(stderr, "kizuki-gen: --darknet %s\n", why);
+		fprintf(stderr, "kizuki-gen: --darknet: %s\n", why);
 		return 2;
 	}
 	if (o.pfx2as && gen_world_write_pfx2as(&w, o.pfx2as))
@@ -291,7 +304,6 @@ int main(int argc, char **argv)
 		 * the duration, so the second build has the same sources. */
 		struct gen_world probe_w = w;
 		if ((rc = build(&r, &probe_w, prof, &o, 3600, surge_port))) {
-			fprintf(stderr, "kizuki-gen: profile %s: %s\n", prof->name, strerror(-rc));
 			gen_run_free(&r);
 			return 1;
 		}
@@ -301,10 +313,10 @@ int main(int argc, char **argv)
 	}
 	double t_start = now_s();
 	if ((rc = build(&r, &w, prof, &o, duration, surge_port))) {
-		fprintf(stderr, "kizuki-gen: profile %s: %s\n", prof->name, strerror(-rc));
 		gen_run_free(&r);
 		return 1;
 	}
+	/* Generate: the whole trace streams through the writer. */
 	struct gen_pcap *pc;
 	if ((rc = gen_pcap_open(&pc, o.out, o.nanosec, 65535))) {
 		gen_run_free(&r);
@@ -343,6 +355,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* The summary, on stderr: stdout may be the trace itself. */
 	if (!o.quiet) {
 		size_t sources = 0;
 		for (size_t i = 0; i < r.nsrc; i++)

@@ -19,14 +19,16 @@
 
 struct gen_pcap {
 	int fd;
-	bool own_fd;
-	gzFile gz;
+	bool own_fd; /* false for stdout, and once a gzFile owns it */
+	gzFile gz;   /* NULL for a plain file */
 	bool nanosec;
-	int err;
+	int err; /* the first write error; it sticks */
 	size_t len;
-	uint8_t *buf;
-	char path[256];
+	uint8_t *buf;   /* BUF_SIZE bytes */
+	char path[256]; /* for messages */
 };
+
+/* libpcap's savefile header and record header (pcap-savefile(5)). */
 
 struct file_header {
 	uint32_t magic;
@@ -45,6 +47,8 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Writes the buffer out. The first error sticks: later writes fail at once
+ * and close reports it. */
 static int flush_buf(struct gen_pcap *w)
 {
 	if (w->err || w->len == 0)
@@ -81,6 +85,7 @@ static int flush_buf(struct gen_pcap *w)
 	return 0;
 }
 
+/* Appends to the buffer; the caller has made room. */
 static void put(struct gen_pcap *w, const void *p, size_t n)
 {
 	memcpy(w->buf + w->len, p, n);
@@ -153,6 +158,7 @@ int gen_pcap_write(struct gen_pcap *w, int64_t ts_ns, const uint8_t *frame, uint
 		if (rc)
 			return rc;
 	}
+	/* The format's unsigned 32-bit seconds last until 2106. */
 	int64_t sec = ts_ns / 1000000000;
 	int64_t sub = ts_ns % 1000000000;
 	struct rec_header r = {

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "payload.h"
 #include "pcapout.h"
 
 #define NS          1000000000LL
@@ -299,7 +300,12 @@ static void avoid_rules(struct gen_pkt *p)
 	}
 }
 
-static void udp_payload(struct gen_run *r, struct gen_source *s, struct gen_pkt *p);
+/* The payload a UDP probe to p->dport carries, in the run's scratch buffer. */
+static void set_udp_payload(struct gen_run *r, struct gen_source *s, struct gen_pkt *p)
+{
+	p->paylen = (uint16_t)gen_udp_payload(p->dport, &s->rng, r->scratch);
+	p->payload = r->scratch;
+}
 
 /* ------------------------------------------------------------------ */
 /* Retransmissions                                                     */
@@ -565,142 +571,8 @@ static int probe_udp_noise(struct gen_run *r, struct gen_source *s, int64_t t)
 	p.flow = gen_rng_u32(&s->rng) & 0xfffff;
 	p.sport = (uint16_t)gen_rng_range(&s->rng, 32768, 60999);
 	p.dport = s->ports[0].port;
-	udp_payload(r, s, &p);
+	set_udp_payload(r, s, &p);
 	return put(r, s, t, &p, 0);
-}
-
-/* ------------------------------------------------------------------ */
-/* UDP payloads: the first bytes the usual probes carry                */
-
-static size_t put_dns_query(uint8_t *d, struct gen_rng *rng)
-{
-	static const char *const names[] = { "\x07"
-		                             "example"
-		                             "\x03"
-		                             "com",
-		                             "\x03"
-		                             "www"
-		                             "\x07"
-		                             "example"
-		                             "\x03"
-		                             "net",
-		                             "\x03"
-		                             "ntp"
-		                             "\x07"
-		                             "example"
-		                             "\x03"
-		                             "org" };
-	const char *name = names[gen_rng_below(rng, 3)];
-	size_t n = 0;
-	uint16_t id = gen_rng_u16(rng);
-	d[n++] = (uint8_t)(id >> 8);
-	d[n++] = (uint8_t)id;
-	memcpy(d + n, "\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10); /* RD, 1 question */
-	n += 10;
-	size_t l = strlen(name) + 1;
-	memcpy(d + n, name, l);
-	n += l;
-	memcpy(d + n, "\x00\xff\x00\x01", 4); /* ANY, IN: the amplification probe */
-	return n + 4;
-}
-
-static void udp_payload(struct gen_run *r, struct gen_source *s, struct gen_pkt *p)
-{
-	uint8_t *d = r->scratch;
-	size_t n = 0;
-	switch (p->dport) {
-	case 53:
-		n = put_dns_query(d, &s->rng);
-		break;
-	case 123:
-		/* NTP client request: LI 0, version 4, mode 3, 48 bytes. */
-		memset(d, 0, 48);
-		d[0] = 0x23;
-		put_be32(d + 40, gen_rng_u32(&s->rng));
-		put_be32(d + 44, gen_rng_u32(&s->rng));
-		n = 48;
-		break;
-	case 1900: {
-		static const char m[] = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
-		                        "MAN: \"ssdp:discover\"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n";
-		n = sizeof m - 1;
-		memcpy(d, m, n);
-		break;
-	}
-	case 5060: {
-		static const char m[] =
-		        "OPTIONS sip:100@example.invalid SIP/2.0\r\n"
-		        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\n"
-		        "Max-Forwards: 70\r\nTo: <sip:100@example.invalid>\r\n"
-		        "From: <sip:100@example.invalid>;tag=1\r\n"
-		        "Call-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-		n = sizeof m - 1;
-		memcpy(d, m, n);
-		break;
-	}
-	case 161:
-	case 162: {
-		/* SNMPv2c get-request, community "public", sysDescr.0. */
-		static const uint8_t m[] = { 0x30, 0x26, 0x02, 0x01, 0x01, 0x04, 0x06, 'p',
-			                     'u',  'b',  'l',  'i',  'c',  0xa0, 0x19, 0x02,
-			                     0x01, 0x01, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00,
-			                     0x30, 0x0e, 0x30, 0x0c, 0x06, 0x08, 0x2b, 0x06,
-			                     0x01, 0x02, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00 };
-		n = sizeof m;
-		memcpy(d, m, n);
-		break;
-	}
-	case 137: {
-		/* NetBIOS name-service node status query for "*". */
-		static const uint8_t m[] = { 0x00, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x00,
-			                     0x00, 0x00, 0x00, 0x00, 0x20, 'C',  'K',  'A' };
-		memcpy(d, m, sizeof m);
-		n = sizeof m;
-		memset(d + n, 'A', 29);
-		n += 29;
-		memcpy(d + n, "\x00\x00\x21\x00\x01", 5);
-		n += 5;
-		break;
-	}
-	case 11211: {
-		static const char m[] = "\x00\x01\x00\x00\x00\x01\x00\x00stats\r\n";
-		n = sizeof m - 1;
-		memcpy(d, m, n);
-		break;
-	}
-	case 19:
-		d[0] = 0x0a; /* chargen answers any datagram */
-		n = 1;
-		break;
-	case 389: {
-		/* CLDAP rootDSE search (objectClass present), the reflection probe. */
-		static const uint8_t m[] = { 0x30, 0x25, 0x02, 0x01, 0x01, 0x63, 0x20, 0x04,
-			                     0x00, 0x0a, 0x01, 0x00, 0x0a, 0x01, 0x00, 0x02,
-			                     0x01, 0x00, 0x02, 0x01, 0x00, 0x01, 0x01, 0x00,
-			                     0x87, 0x0b, 'o',  'b',  'j',  'e',  'c',  't',
-			                     'c',  'l',  'a',  's',  's',  0x30, 0x00 };
-		n = sizeof m;
-		memcpy(d, m, n);
-		break;
-	}
-	case 27015: {
-		static const char m[] = "\xff\xff\xff\xffTSource Engine Query";
-		n = sizeof m; /* with its terminating NUL, as A2S_INFO sends it */
-		memcpy(d, m, n);
-		break;
-	}
-	case 514: {
-		static const char m[] = "<30>Jun  3 00:00:00 cam01 ntpd[412]: no servers reachable";
-		n = sizeof m - 1;
-		memcpy(d, m, n);
-		break;
-	}
-	default:
-		n = 0;
-		break;
-	}
-	p->payload = d;
-	p->paylen = (uint16_t)n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -790,7 +662,7 @@ static int probe_misconfig(struct gen_run *r, struct gen_source *s, int64_t t)
 		p.proto = GEN_IP_UDP;
 		p.sport = s->sport;
 		p.dport = s->ports[0].port;
-		udp_payload(r, s, &p);
+		set_udp_payload(r, s, &p);
 		return put(r, s, t, &p, 0);
 	}
 }
@@ -1007,17 +879,20 @@ static int probe_junk(struct gen_run *r, struct gen_source *s, int64_t t)
 /* ------------------------------------------------------------------ */
 /* Population set-up                                                   */
 
+/* Kinds whose gen_pop rate is the observed one, not Internet-wide. */
 static bool rate_is_observed(uint8_t kind, uint8_t family)
 {
 	return family == 6 || kind == GEN_K_UDP_NOISE || kind == GEN_K_MISCONFIG ||
 	       kind == GEN_K_OUTSIDE || kind == GEN_K_JUNK || kind == GEN_K_VISITOR;
 }
 
+/* Kinds that probe the ports of one host in a burst. */
 static bool is_burst_kind(uint8_t kind)
 {
 	return kind == GEN_K_NMAP || kind == GEN_K_SCANNER || kind == GEN_K_SLOW_SCANNER;
 }
 
+/* Appends a zeroed source with nothing scheduled; *idx gets its index. */
 static int add_source(struct gen_run *r, uint32_t *idx)
 {
 	if (r->nsrc == r->capsrc) {
@@ -1043,12 +918,16 @@ static int add_source(struct gen_run *r, uint32_t *idx)
 	return 0;
 }
 
+/* The OS under a generic source: mostly Linux (servers and IoT devices),
+ * then Windows, then BSD and macOS. */
 static uint8_t pick_stack(struct gen_rng *rng)
 {
 	double u = gen_rng_unit(rng);
 	return u < 0.6 ? GEN_S_LINUX : u < 0.85 ? GEN_S_WINDOWS : GEN_S_BSD;
 }
 
+/* Initial windows: Linux 5.x (64240), 3.x-4.x (29200), 2.6 (14600);
+ * Windows 10 (64240), 7 (8192), older (65535); BSD and macOS (65535). */
 static uint16_t stack_window(struct gen_rng *rng, uint8_t stack)
 {
 	static const uint16_t linux_w[] = { 64240, 29200, 14600 };
@@ -1063,6 +942,7 @@ static uint16_t stack_window(struct gen_rng *rng, uint8_t stack)
 	}
 }
 
+/* A source's port table, allocated once when it is created. */
 static int alloc_ports(struct gen_source *s, unsigned n)
 {
 	s->ports = calloc(n ? n : 1, sizeof *s->ports);
@@ -1122,6 +1002,9 @@ static int create_source(struct gen_run *r, unsigned pop_idx, int64_t t_spawn, b
 	s->ordinal = ps->created - 1;
 	s->addr = addr;
 	s->rng = rng;
+	/* 6-20 routers between source and darknet, as on Internet paths; the
+	 * stack, window, clocks and ports are drawn for every kind, used by
+	 * some, so that the order of draws does not depend on the kind. */
 	s->hops = (uint8_t)gen_rng_range(&s->rng, 6, 20);
 	s->stack = pick_stack(&s->rng);
 	s->window = stack_window(&s->rng, s->stack);
@@ -1139,7 +1022,9 @@ static int create_source(struct gen_run *r, unsigned pop_idx, int64_t t_spawn, b
 	}
 	s->gap_ns = lambda > 0 ? 1e9 / lambda : 1e30;
 
-	/* Activity window. */
+	/* Activity window. Sources present from the start with a finite life
+	 * start anywhere from a life before the window to its end (clipped),
+	 * so the window opens on a population already in its steady state. */
 	double life = d->life_max_s > 0 ? d->life_min_s + gen_rng_unit(&s->rng) *
 	                                                          (d->life_max_s - d->life_min_s)
 	                                : 0;
@@ -1320,7 +1205,8 @@ static int create_source(struct gen_run *r, unsigned pop_idx, int64_t t_spawn, b
 		s->retx_cap = RETX_CAP;
 	}
 
-	/* The first packet. */
+	/* The first packet: single-shot kinds send at once, periodic ones at a
+	 * random phase of their period, the rest after a Poisson gap. */
 	switch (s->kind) {
 	case GEN_K_VISITOR:
 	case GEN_K_UDP_NOISE:
@@ -1368,6 +1254,8 @@ static int create_source(struct gen_run *r, unsigned pop_idx, int64_t t_spawn, b
 	return 0;
 }
 
+/* The source's next event: a retransmission, the next port of a burst, or
+ * a new probe, whichever comes first. */
 static int64_t next_time(const struct gen_source *s)
 {
 	int64_t t = s->t_probe;
@@ -1378,6 +1266,7 @@ static int64_t next_time(const struct gen_source *s)
 	return t;
 }
 
+/* Queues a new source's first event, if it has one before the end. */
 static int schedule(struct gen_run *r, uint32_t idx)
 {
 	int64_t t = next_time(&r->src[idx]);
@@ -1456,12 +1345,8 @@ int gen_run_add(struct gen_run *r, const struct gen_pop *p)
 		quota += 2 * p->count;
 	if (family == 4) {
 		int rc = gen_world_reserve(r->w, quota, &ps->pool_base);
-		if (rc) {
-			kz_err("not enough source addresses for the profile in this darknet plan "
-			       "(%u more needed)",
-			       quota);
-			return rc;
-		}
+		if (rc)
+			return rc; /* the caller explains */
 		ps->pool_quota = quota;
 	}
 	for (unsigned i = 0; i < p->count; i++) {
@@ -1526,6 +1411,8 @@ double gen_run_expected_pps(const struct gen_run *r)
 /* ------------------------------------------------------------------ */
 /* The loop                                                            */
 
+/* A spawner's event: one source of its population arrives now. A source
+ * beyond the population's address quota is counted and left out. */
 static int spawn(struct gen_run *r, uint32_t idx, int64_t t)
 {
 	struct gen_source *s = &r->src[idx];
@@ -1543,6 +1430,8 @@ static int spawn(struct gen_run *r, uint32_t idx, int64_t t)
 	return schedule(r, nidx);
 }
 
+/* A retransmission: the same packet again, but for the IP ID (and the TCP
+ * timestamp) the stack would change. */
 static int emit_retx(struct gen_run *r, struct gen_source *s, int64_t t)
 {
 	struct gen_retx e = s->retx[s->retx_head];
@@ -1563,6 +1452,8 @@ static int emit_retx(struct gen_run *r, struct gen_source *s, int64_t t)
 	return put(r, s, t, &p, port_idx);
 }
 
+/* The next packet of a burst: a visitor's retransmission, the second
+ * fragment, or the next port of the host being probed. */
 static int emit_burst(struct gen_run *r, struct gen_source *s, int64_t t)
 {
 	s->burst_left--;
@@ -1585,6 +1476,7 @@ static int emit_burst(struct gen_run *r, struct gen_source *s, int64_t t)
 	}
 }
 
+/* A new probe (or packet) of the source's kind, then the time of the next. */
 static int emit_probe(struct gen_run *r, uint32_t idx, int64_t t)
 {
 	struct gen_source *s = &r->src[idx];
@@ -1660,6 +1552,7 @@ static int emit_probe(struct gen_run *r, uint32_t idx, int64_t t)
 	return 0;
 }
 
+/* Handles the event of source idx at t: exactly the one next_time named. */
 static int emit(struct gen_run *r, uint32_t idx, int64_t t)
 {
 	struct gen_source *s = &r->src[idx];

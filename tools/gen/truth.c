@@ -25,6 +25,7 @@
 
 #define NS 1000000000LL
 
+/* protocol.transport names, as IntelMQ writes them. */
 static const char *const proto_names[256] = {
 	[1] = "icmp",
 	[6] = "tcp",
@@ -69,11 +70,14 @@ static json_t *asn_json(const struct gen_run *r, struct kz_addr a)
 	return arr;
 }
 
+/* Adds k to o, taking v. */
 static void set(json_t *o, const char *k, json_t *v)
 {
 	json_object_set_new(o, k, v);
 }
 
+/* A time in both forms: ISO text for people and jq, k_ns for exact
+ * comparisons with the pcap's timestamps. */
 static void set_time(json_t *o, const char *k, int64_t t, bool nanosec)
 {
 	char kns[32];
@@ -82,6 +86,7 @@ static void set_time(json_t *o, const char *k, int64_t t, bool nanosec)
 	set(o, kns, json_integer(t));
 }
 
+/* Writes o as one line and releases it. */
 static int emit(FILE *f, json_t *o)
 {
 	int rc = json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
@@ -129,6 +134,7 @@ struct gen_peaks gen_truth_peaks(const int64_t *times, size_t n)
 	return pk;
 }
 
+/* The tool rule every packet of a kind satisfies, by construction. */
 static const char *fingerprint_of(uint8_t kind)
 {
 	switch (kind) {
@@ -147,6 +153,9 @@ static const char *fingerprint_of(uint8_t kind)
 	}
 }
 
+/* The kinds that sweep targets and so may qualify as scanners. Visitors,
+ * noise and misconfiguration reach at most three addresses by construction;
+ * victims and routers send backscatter, which is not a scan. */
 static bool may_scan(uint8_t kind)
 {
 	switch (kind) {
@@ -165,6 +174,7 @@ static bool may_scan(uint8_t kind)
 	}
 }
 
+/* Kinds whose rate is what the darknet sees, not an Internet-wide rate. */
 static bool rate_observed(const struct gen_source *s)
 {
 	return s->family == 6 || s->kind == GEN_K_UDP_NOISE || s->kind == GEN_K_MISCONFIG ||
@@ -183,6 +193,7 @@ static json_t *source_record(const struct gen_run *r, const struct gen_source *s
 	json_t *ports = json_array();
 	for (unsigned i = 0; i < s->nports; i++) {
 		const struct gen_port *pt = &s->ports[i];
+		/* An outside source reaches no dark address at all. */
 		if (s->kind == GEN_K_OUTSIDE)
 			break;
 		uint64_t d = gen_port_dests(r, s, pt);
@@ -320,6 +331,7 @@ static json_t *victim_record(const struct gen_run *r, const struct gen_victim *v
 	return o;
 }
 
+/* The surge population (surge), or the steady visitors of port. */
 static const struct gen_popstate *find_pop(const struct gen_run *r, bool surge, uint16_t port)
 {
 	for (size_t i = 0; i < r->npops; i++) {
@@ -343,6 +355,7 @@ int gen_truth_write(const struct gen_run *r, const struct gen_truth_info *info, 
 	bool ns = info->nanosec;
 	int rc = 0;
 
+	/* Totals first: the run record is the first line. */
 	uint64_t nsources = 0, outside = 0, junk = 0;
 	for (size_t i = 0; i < r->nsrc; i++) {
 		const struct gen_source *s = &r->src[i];

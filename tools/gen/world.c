@@ -24,11 +24,13 @@ static const struct gen_range4 allowed4[] = {
 static const struct gen_range4 as_space4 = { V4(198, 19, 0, 0), 1u << 16 };
 #define MOAS_FIRST V4(198, 19, 255, 0)
 
+/* The mask of a prefix of len bits, in 128-bit terms. */
 static kz_u128 mask128(unsigned len)
 {
 	return len == 0 ? 0 : ~(kz_u128)0 << (128 - len);
 }
 
+/* Two prefixes overlap when they agree on the bits of the shorter one. */
 static bool cidr_overlaps(const struct kz_cidr *a, const struct kz_cidr *b)
 {
 	unsigned la = kz_cidr_len128(a), lb = kz_cidr_len128(b);
@@ -36,6 +38,7 @@ static bool cidr_overlaps(const struct kz_cidr *a, const struct kz_cidr *b)
 	return ((a->base.v ^ b->base.v) & mask128(l)) == 0;
 }
 
+/* IPv6 darknets may only lie in the documentation and benchmarking prefixes. */
 static bool v6_allowed(const struct kz_cidr *c)
 {
 	struct kz_cidr doc, bmwg;
@@ -79,6 +82,9 @@ static int add_pool(struct gen_world *w, uint32_t first, uint64_t size)
 	return 0;
 }
 
+/* The IPv6 source region: the first candidate the darknet does not touch.
+ * Each of the sixteen ASes gets an equal share of it (a /40 of the /36, or a
+ * /52 of the /48). */
 static int choose_v6_sources(struct gen_world *w)
 {
 	static const char *const regions[] = { "2001:db8::/36", "2001:2::/48" };
@@ -187,6 +193,8 @@ int gen_world_init(struct gen_world *w, const char *darknets, bool as_space_only
 		snprintf(why, whylen, "the IPv6 darknet leaves no IPv6 source region");
 		return -EINVAL;
 	}
+	/* The Feistel network works on an even number of bits, enough to
+	 * cover the pool; cycle walking skips the values beyond it. */
 	w->perm_bits = 2;
 	while (((uint64_t)1 << w->perm_bits) < w->pool_size)
 		w->perm_bits += 2;
@@ -266,6 +274,7 @@ static uint64_t feistel(uint64_t x, unsigned bits, uint64_t key)
 	return l << h | r;
 }
 
+/* The pos-th address of the pool, counting through its ranges in order. */
 static struct kz_addr pool_at(const struct gen_world *w, uint32_t pos)
 {
 	for (unsigned i = 0; i < w->npool; i++) {
@@ -310,6 +319,7 @@ unsigned gen_world_asn(const struct gen_world *w, struct kz_addr a, uint32_t asn
 {
 	if (kz_addr_is_v4(a)) {
 		uint32_t v = kz_addr_v4(a);
+		/* The multi-origin /24 is more specific than its /20: it wins. */
 		if ((v & 0xffffff00u) == MOAS_FIRST) {
 			asn[0] = GEN_AS_FIRST + 14;
 			asn[1] = GEN_AS_FIRST + 15;
@@ -336,6 +346,7 @@ int gen_world_write_pfx2as(const struct gen_world *w, const char *path)
 		kz_err("%s: cannot create: %s", path, strerror(errno));
 		return rc;
 	}
+	/* The sixteen /20s, the multi-origin /24, then the IPv6 shares. */
 	char buf[KZ_ADDR_STRLEN];
 	for (unsigned i = 0; i < GEN_AS_COUNT; i++)
 		fprintf(f, "%s\t20\t%u\n",
