@@ -331,6 +331,19 @@ static void retx_push(struct gen_source *s, int64_t t, uint64_t dst, uint16_t sp
 /* ------------------------------------------------------------------ */
 /* Tools                                                               */
 
+/* A random TCP window that is none of the windows another tool's rule keys
+ * on (1024, 4096, 65535). Real Mirai can draw them, 1 in 22,000; a bot with
+ * window 4096 and one source port would then also meet unicornscan's rule
+ * as REFERENCE.md states it, which only makes tests flaky. */
+static uint16_t mirai_window(struct gen_rng *rng)
+{
+	uint16_t w;
+	do
+		w = (uint16_t)gen_rng_range(rng, 1, 65535);
+	while (w == 1024 || w == 4096 || w == 65535);
+	return w;
+}
+
 /* Mirai's scanner.c: a raw SYN with seq = destination address, TTL 64, no
  * options, IP ID random; port 23, every tenth packet 2323. The original
  * picks its source port and window once per process; variants re-roll them
@@ -349,7 +362,7 @@ static int probe_mirai(struct gen_run *r, struct gen_source *s, int64_t t)
 	p.sport = s->variant ? (uint16_t)gen_rng_range(&s->rng, 1, 65535) : s->sport;
 	p.dport = s->ports[pi].port;
 	p.seq = v4of(p.dst);
-	p.window = s->variant ? (uint16_t)gen_rng_range(&s->rng, 1, 65535) : s->window;
+	p.window = s->variant ? mirai_window(&s->rng) : s->window;
 	p.flags = GEN_TH_SYN;
 	return put(r, s, t, &p, (int)pi);
 }
@@ -1076,7 +1089,7 @@ static int create_source(struct gen_run *r, unsigned pop_idx, int64_t t_spawn, b
 		port_init(r, s, 1, mirai_ports[1], GEN_IP_TCP);
 		s->variant = d->sub;
 		s->sport = (uint16_t)gen_rng_range(&s->rng, 1, 65535);
-		s->window = (uint16_t)gen_rng_range(&s->rng, 1, 65535);
+		s->window = mirai_window(&s->rng);
 		break;
 	case GEN_K_ZMAP:
 	case GEN_K_UNICORNSCAN:
