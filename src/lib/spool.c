@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tokens.h"
 
 #define ROLL_AFTER_S  1.0
 #define BACKOFF_MIN_S 0.5
@@ -646,4 +647,31 @@ void kz_spool_close(struct kz_spool *sp, double drain_seconds, struct kz_spool_s
 	pthread_mutex_destroy(&sp->lock);
 	pthread_cond_destroy(&sp->cond);
 	free(sp);
+}
+
+int kz_spool_open_cli(const char *hub_url, const char *token_file, const char *dir,
+                      uint64_t max_bytes, const char *sensor, struct kz_spool **out, char *err,
+                      size_t errlen)
+{
+	char token[256], why[512];
+	*out = NULL;
+	if (!hub_url || !token_file) {
+		snprintf(err, errlen, "--hub needs --token-file (and the other way round)");
+		return -EINVAL;
+	}
+	int rc = kz_token_file_read(token_file, token, sizeof token, why, sizeof why);
+	if (rc) {
+		snprintf(err, errlen, "--token-file %s", why);
+		return rc;
+	}
+	struct kz_spool_config cfg = {
+		.dir = dir ? dir : "kizuki-spool",
+		.max_bytes = max_bytes,
+		.hub_url = hub_url,
+		.token = token,
+		.sensor = sensor,
+	};
+	rc = kz_spool_open(&cfg, out, err, errlen);
+	explicit_bzero(token, sizeof token);
+	return rc;
 }

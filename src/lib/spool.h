@@ -63,6 +63,15 @@ struct kz_spool;
 int kz_spool_open(const struct kz_spool_config *cfg, struct kz_spool **out, char *err,
                   size_t errlen) __attribute__((warn_unused_result));
 
+/* The command line's form (`--hub URL --token-file F [--spool DIR]
+ * [--spool-max BYTES]`): reads the token from token_file (kz_token_file_read),
+ * uses "kizuki-spool" in the working directory when dir is NULL, and opens
+ * the spool. sensor names the uploader in the hub's /metrics (may be NULL).
+ * Errors as kz_spool_open, naming the option at fault. */
+int kz_spool_open_cli(const char *hub_url, const char *token_file, const char *dir,
+                      uint64_t max_bytes, const char *sensor, struct kz_spool **out, char *err,
+                      size_t errlen) __attribute__((warn_unused_result));
+
 /* Appends one record line (len bytes; a "\n" is added when it lacks one).
  * Returns 0, or a negative errno when the disk refuses (the record is then
  * not spooled; the caller reports it). */
