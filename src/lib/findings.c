@@ -78,6 +78,8 @@ int kz_cursor_decode(const char *s, uint32_t *asn, int64_t *id)
 	" f.region, f.city, f.first_seen, f.last_seen, f.count, f.state, f.state_since, f.tlp,"    \
 	" f.last_notified, f.notified_channel, f.feedback, f.feedback_at, f.sightings"
 
+/* Column to JSON: text, a time in ISO 8601, or an integer; NULL stays null
+ * so that every finding object has the same keys. */
 static int set_text(json_t *o, const char *key, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -164,6 +166,7 @@ static void filters_sql(char *buf, size_t len, const struct kz_findings_query *q
 	         q->since != INT64_MIN ? " AND f.last_seen >= ?5" : "");
 }
 
+/* Binds what filters_sql() asked for; unused numbers stay unbound. */
 static void bind_filters(sqlite3_stmt *st, const struct kz_findings_query *q)
 {
 	if (q->kind)
@@ -330,6 +333,7 @@ int kz_feedback_parse(const char *s, enum kz_feedback *out)
 	return -EINVAL;
 }
 
+/* A failed statement as "what: why" and the errno to return. */
 static int exec_fail(sqlite3 *db, int rc, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
@@ -361,6 +365,7 @@ static int owned_by(sqlite3 *db, int64_t finding, const uint32_t *asns, size_t n
 	return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* The row id of a finding id; returns SQLITE_ROW, SQLITE_DONE or an error. */
 static int finding_row(sqlite3 *db, const char *finding_id, int64_t *id)
 {
 	sqlite3_stmt *st;
@@ -448,6 +453,7 @@ int kz_findings_log_transition(sqlite3 *db, int64_t finding, int64_t at, enum kz
 	return rc == SQLITE_DONE ? 0 : kz_store_errno(rc);
 }
 
+/* A stored state name (unknown names read as NONE). */
 static enum kz_fstate parse_state(const unsigned char *s)
 {
 	enum kz_fstate st = KZ_FSTATE_NONE;
@@ -460,6 +466,7 @@ static enum kz_fstate parse_state(const unsigned char *s)
  * unreachable_runs. */
 #define LC_COLUMNS "id, kind, state, base_state, weak, unreachable_runs"
 
+/* Reads LC_COLUMNS at the statement's row into a lifecycle. */
 static void read_lc(sqlite3_stmt *st, struct kz_lc *lc, bool *survey)
 {
 	const unsigned char *k = sqlite3_column_text(st, 1);
@@ -696,6 +703,7 @@ struct sweep {
 	char *ports;
 };
 
+/* Frees what collect_sweep() copied. */
 static void sweep_free(struct sweep *sw)
 {
 	for (size_t i = 0; i < sw->n; i++)
@@ -704,6 +712,7 @@ static void sweep_free(struct sweep *sw)
 	free(sw->ports);
 }
 
+/* A text column copied (NULL stays NULL). */
 static char *dup_col(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
