@@ -841,6 +841,8 @@ enum MHD_Result hub_api_handler(void *cls, struct MHD_Connection *c, const char 
 	struct kz_hub *h = cls;
 	struct req *r = *con_cls;
 	(void)version;
+	/* First call for a request: headers only. Identify now, so that the
+	 * snapshot (tokens, tables) is fixed for the request's whole life. */
 	if (!r) {
 		r = calloc(1, sizeof *r);
 		if (!r)
@@ -856,6 +858,8 @@ enum MHD_Result hub_api_handler(void *cls, struct MHD_Connection *c, const char 
 			r->too_large = true;
 		return MHD_YES;
 	}
+	/* Body chunks: collected up to --max-body; past it the rest is read
+	 * and dropped so that the 413 can still be sent. */
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
@@ -879,6 +883,7 @@ enum MHD_Result hub_api_handler(void *cls, struct MHD_Connection *c, const char 
 		r->len += n;
 		return MHD_YES;
 	}
+	/* Back from suspension: the writer finished the job. */
 	if (r->job) {
 		if (!atomic_load(&r->job->done))
 			return MHD_YES; /* woken early: the writer resumes us */

@@ -225,14 +225,18 @@ int kz_findings_page(sqlite3 *db, const struct kz_findings_query *q, json_t **ou
 	sqlite3_stmt *st = NULL;
 
 	if (q->nasns == 0) {
+		/* An operator token with no AS sees nothing, not everything:
+		 * "all" must be asked for explicitly (admin). */
 		if (!q->all)
-			goto done; /* no ASes and not everything: nothing */
+			goto done;
 		snprintf(sql, sizeof sql,
 		         "SELECT " COLUMNS " FROM hub_findings f WHERE f.id < ?1 AND ?2 = ?2%s"
 		         " ORDER BY f.id DESC LIMIT %zu",
 		         f, limit + 1);
 		if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
 			goto dberr;
+		/* ?2 = ?2 keeps the parameter numbering shared with the AS query,
+		 * so that bind_filters() serves both. */
 		sqlite3_bind_int64(st, 1, cur_id);
 		sqlite3_bind_int(st, 2, 0);
 		bind_filters(st, q);
@@ -274,6 +278,8 @@ int kz_findings_page(sqlite3 *db, const struct kz_findings_query *q, json_t **ou
 		sqlite3_bind_int64(st, 2, asn == cur_asn ? cur_id : INT64_MAX);
 		bind_filters(st, q);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			/* Shared by several asked ASes: list it once, under the
+			 * highest, which came first. */
 			if (listed_higher(sqlite3_column_text(st, 13), q->asns, q->nasns, asn))
 				continue;
 			if (got == limit) {
@@ -390,6 +396,8 @@ int kz_findings_feedback(sqlite3 *db, const char *finding_id, enum kz_feedback f
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
 		return exec_fail(db, rc, err, errlen, "hub_findings");
+	/* Checked here, in the writer's transaction, not by the HTTP thread:
+	 * the attribution may have changed since the request was parsed. */
 	if (asns) {
 		bool owned;
 		if ((rc = owned_by(db, id, asns, nasns, &owned)) != SQLITE_OK)
@@ -739,6 +747,9 @@ static int collect_sweep(sqlite3 *db, const char *run_id, struct sweep *sw)
 	char *seed = dup_col(st, 0), *digest = dup_col(st, 1);
 	int64_t count = sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
+	/* Why shards wait for each other: a shard probes only its part of the
+	 * permutation, and which part an address falls in is known only to
+	 * the scanner; the union of all shards covers the whole scope. */
 	if (count <= 1) {
 		rc = sqlite3_prepare_v2(db,
 		                        "SELECT run_id, started, scope, ports FROM hub_runs"
@@ -813,6 +824,9 @@ int kz_findings_apply_coverage(sqlite3 *db, const char *run_id, int64_t now, siz
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* Union of the shards' ports: shards of one sweep probe the same
+	 * ports, but a stray difference must not widen what counts as
+	 * covered beyond what some shard probed. */
 	size_t nports = parse_ports(sw.ports, ports);
 	/* Without a scope and ports the hub cannot know what the run covered:
 	 * nothing is called unreachable. */
@@ -836,6 +850,7 @@ int kz_findings_apply_coverage(sqlite3 *db, const char *run_id, int64_t now, siz
 			const unsigned char *app = sqlite3_column_text(sel, 8);
 			struct kz_addr a;
 			const char *why;
+			/* Outside the scope, the run said nothing about it. */
 			if (!ip || kz_addr_parse((const char *)ip, &a, &why) ||
 			    !kz_ipset_contains(scope, a))
 				continue;
