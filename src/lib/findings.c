@@ -824,9 +824,8 @@ int kz_findings_apply_coverage(sqlite3 *db, const char *run_id, int64_t now, siz
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* Union of the shards' ports: shards of one sweep probe the same
-	 * ports, but a stray difference must not widen what counts as
-	 * covered beyond what some shard probed. */
+	/* The first shard's ports: shards of one sweep share --ports (as they
+	 * share the seed and the scope digest that grouped them). */
 	size_t nports = parse_ports(sw.ports, ports);
 	/* Without a scope and ports the hub cannot know what the run covered:
 	 * nothing is called unreachable. */
