@@ -31,6 +31,9 @@
 #define RETENTION_EVERY     3600
 #define RETENTION_CHUNK     20000
 #define CHECKPOINT_EVERY_MS 500 /* the checkpointer's period */
+/* WAL frames (pages) past which the checkpointer makes the log restart
+ * from its start: 16384 frames of 4 KiB, 64 MiB. */
+#define WAL_RESTART_FRAMES 16384
 
 double hub_monotonic(void)
 {
@@ -236,8 +239,13 @@ unsigned kz_hub_reload(struct kz_hub *h)
 		pthread_mutex_unlock(&h->snap_lock);
 		hub_snap_put(old);
 		const struct kz_operators *ops = kz_enrich_operators(next->enrich);
-		if (h->operators && ops)
+		/* The writer's connection is single-threaded (NOMUTEX): take
+		 * the writer's gate to use it from here. */
+		if (h->operators && ops) {
+			pthread_mutex_lock(&h->wgate);
 			(void)sync_operators(h, ops);
+			pthread_mutex_unlock(&h->wgate);
+		}
 	} else {
 		kz_err("reload failed: %s", err[0] ? err : strerror(-rc));
 		failed++;
@@ -510,19 +518,31 @@ static void *writer_main(void *arg)
 		h->qhead = h->qtail = NULL;
 		bool stop = h->stopping;
 		pthread_mutex_unlock(&h->qlock);
+		if (!list && stop)
+			break;
+		pthread_mutex_lock(&h->wgate);
 		if (list)
 			run_jobs(h, list);
-		else if (stop)
-			break;
 		else
 			maintain(h);
+		pthread_mutex_unlock(&h->wgate);
 	}
 	return NULL;
 }
 
 /* Copies committed transactions from the WAL into the database file in
- * the background (PASSIVE: it never blocks the writer or readers), so the
- * log stays small and commits never pay for the fsync. */
+ * the background, so the log stays small and commits never pay for the
+ * fsync.
+ *
+ * A PASSIVE checkpoint never blocks the writer or readers, but under
+ * continuous load it never lets the log restart either: SQLite rewinds the
+ * log only when a write transaction begins with every frame already copied,
+ * and the writer commits again before a checkpoint finishes, so the file
+ * grew without bound (and every page lookup in the log index with it). So
+ * each round copies in the background, and when the log has grown past
+ * WAL_RESTART_FRAMES it holds the writer's gate for a second, short pass
+ * that copies what the writer added meanwhile: the next transaction then
+ * starts the log from its beginning. */
 static void *checkpoint_main(void *arg)
 {
 	struct kz_hub *h = arg;
@@ -534,6 +554,10 @@ static void *checkpoint_main(void *arg)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 100);
+	/* A connection opens the file, and with it the log, at its first
+	 * statement; before that a checkpoint does nothing (log -1). */
+	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK)
+		kz_warn("checkpoints: %s: %s", h->db_path, sqlite3_errmsg(db));
 	pthread_mutex_lock(&h->qlock);
 	while (!h->stopping) {
 		struct timespec ts;
@@ -548,6 +572,12 @@ static void *checkpoint_main(void *arg)
 		int log = 0, done = 0;
 		int rc =
 		        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc == SQLITE_OK && log > WAL_RESTART_FRAMES) {
+			pthread_mutex_lock(&h->wgate);
+			rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log,
+			                               &done);
+			pthread_mutex_unlock(&h->wgate);
+		}
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 			kz_warn("checkpoint: %s", sqlite3_errmsg(db));
 		pthread_mutex_lock(&h->qlock);
@@ -636,6 +666,7 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 	pthread_mutex_init(&h->qlock, NULL);
 	pthread_cond_init(&h->qcond, NULL);
 	pthread_cond_init(&h->ckcond, NULL);
+	pthread_mutex_init(&h->wgate, NULL);
 	pthread_mutex_init(&h->snap_lock, NULL);
 	pthread_mutex_init(&h->reload_lock, NULL);
 	pthread_mutex_init(&h->rlock, NULL);
@@ -661,7 +692,10 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 		goto fail;
 	/* Checkpoints (copying the WAL into the database, with an fsync)
 	 * run in a thread of their own, so that commits never wait for them. */
-	if ((rc = kz_store_exec(h->store, "PRAGMA wal_autocheckpoint = 0", err, errlen)))
+	if ((rc = kz_store_exec(h->store,
+	                        "PRAGMA wal_autocheckpoint = 0;"
+	                        " PRAGMA journal_size_limit = 67108864",
+	                        err, errlen)))
 		goto fail;
 	if ((rc = kz_ingest_open(h->store, &h->icfg, &h->ing, err, errlen)))
 		goto fail;
@@ -759,6 +793,7 @@ void kz_hub_stop(struct kz_hub *h)
 	pthread_mutex_destroy(&h->qlock);
 	pthread_cond_destroy(&h->qcond);
 	pthread_cond_destroy(&h->ckcond);
+	pthread_mutex_destroy(&h->wgate);
 	pthread_mutex_destroy(&h->snap_lock);
 	pthread_mutex_destroy(&h->reload_lock);
 	pthread_mutex_destroy(&h->rlock);
