@@ -5,17 +5,24 @@
  * field table) so that the hub accepts exactly what docs/records.md says.
  * The writer's per-item work is a handful of prepared statements:
  *
- *   new observation of a known finding:  SELECT finding, INSERT observation,
- *                                        UPDATE finding
+ *   new observation of a known finding:  SELECT finding, probe (finding,
+ *                                        okey), INSERT observation, UPDATE
+ *                                        finding
  *   first observation of a finding:      SELECT (miss), INSERT finding,
  *                                        INSERT asn links, INSERT observation
- *   duplicate:                           SELECT finding, INSERT (no-op)
+ *   duplicate:                           SELECT finding, probe (hit), full
+ *                                        id compared
+ *
+ * Duplicates are found per finding: hub_observations_key (finding, okey)
+ * keeps a finding's observations on one index page, where a global index of
+ * hashed ids put every insert on a random page (docs/store.md, version 3).
+ * okey is the id's first 64 bits; a match counts only when the full
+ * observation_id matches too, so a key collision stores the record.
  *
  * Observation rows get their id from a counter the writer keeps (read once
  * per transaction from the table), so the finding can point at its latest
- * observation without a second UPDATE; the insert names its conflict
- * target (observation_id), so a stale counter is an error, never a silent
- * "duplicate".
+ * observation without a second UPDATE; a stale counter fails on the
+ * primary key, loudly.
  *
  * Order. A survey verdict moves the lifecycle only when its time.source is
  * not older than the finding's last_seen: a late upload of an old run must
@@ -533,6 +540,7 @@ enum {
 	ST_UPD_OLDER,
 	ST_UPD_STATE,
 	ST_INS_OBS,
+	ST_OBS_PROBE,
 	ST_MAX_OBS,
 	ST_INS_ASN,
 	ST_DEL_ASN,
@@ -569,11 +577,18 @@ static const char *const sql[ST_COUNT] = {
 	[ST_UPD_STATE] = "UPDATE hub_findings SET state = ?2, state_since = ?3 WHERE id = ?1",
 	[ST_INS_OBS] = "INSERT INTO hub_observations(id, observation_id, finding, time_source,"
 	               " received, port, origin, status, asns, network, pfx_version, cc, tlp,"
-	               " submitter, anonymous, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	               " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-	               " ON CONFLICT(observation_id) DO NOTHING",
+	               " submitter, anonymous, record, okey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	               " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	/* The finding's observations with the key: the index range is empty for
+	 * a new observation, so only a duplicate (or a key collision) reads a
+	 * row. */
+	[ST_OBS_PROBE] = "SELECT observation_id FROM hub_observations WHERE finding = ?1"
+	                 " AND okey = ?2",
 	[ST_MAX_OBS] = "SELECT coalesce(max(id), 0) FROM hub_observations",
-	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding) VALUES (?1, ?2)",
+	/* The link carries its finding's state (store.c, version 3); the
+	 * finding row exists before its links. */
+	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding, state) VALUES (?1, ?2,"
+	               " (SELECT state FROM hub_findings WHERE id = ?2))",
 	[ST_DEL_ASN] = "DELETE FROM hub_finding_asns WHERE asn = ?1 AND finding = ?2",
 	[ST_INS_TRANSITION] = "INSERT INTO hub_transitions(finding, at, from_state, to_state,"
 	                      " cause) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -854,12 +869,42 @@ static int log_transition(struct kz_ingest *ing, int64_t finding, int64_t now, e
 	return step_done(ing, st, err, errlen, "hub_transitions");
 }
 
-/* Inserts the observation row. Returns 1 stored, 0 duplicate, or a
- * negative errno. */
+/* True when the finding holds the observation already: rows with the same
+ * key, confirmed on the full id (keys of different ids may collide).
+ * Returns 1 known, 0 not, or a negative errno. */
+static int known_observation(struct kz_ingest *ing, const struct item *it, int64_t finding,
+                             int64_t okey, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = ing->st[ST_OBS_PROBE];
+	sqlite3_bind_int64(st, 1, finding);
+	sqlite3_bind_int64(st, 2, okey);
+	int rc, known = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *have = sqlite3_column_text(st, 0);
+		if (have && strcmp((const char *)have, it->oid) == 0) {
+			known = 1;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(ing, rc, err, errlen, "hub_observations");
+	return known;
+}
+
+/* Inserts the observation row unless the finding has it (probe: the
+ * finding existed before this record). Returns 1 stored, 0 duplicate, or
+ * a negative errno. */
 static int insert_observation(struct kz_ingest *ing, const struct kz_ingest_batch *b,
-                              const struct item *it, int64_t obs_id, int64_t finding,
+                              const struct item *it, int64_t obs_id, int64_t finding, bool probe,
                               int64_t pfx_id, int64_t now, char *err, size_t errlen)
 {
+	int64_t okey = kz_store_id_key(it->oid, strlen(it->oid));
+	if (probe) {
+		int known = known_observation(ing, it, finding, okey, err, errlen);
+		if (known != 0)
+			return known < 0 ? known : 0;
+	}
 	sqlite3_stmt *st = ing->st[ST_INS_OBS];
 	sqlite3_bind_int64(st, 1, obs_id);
 	sqlite3_bind_text(st, 2, it->oid, -1, SQLITE_STATIC);
@@ -880,11 +925,12 @@ static int insert_observation(struct kz_ingest *ing, const struct kz_ingest_batc
 	sqlite3_bind_text(st, 14, b->submitter, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 15, b->anonymous ? 1 : 0);
 	sqlite3_bind_text(st, 16, it->raw, (int)it->rawlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 17, okey);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(ing, rc, err, errlen, "hub_observations");
-	return sqlite3_changes(ing->db) ? 1 : 0;
+	return 1;
 }
 
 /* Creates the finding for its first observation. */
@@ -1053,7 +1099,7 @@ static int store_finding_item(struct kz_ingest *ing, struct kz_ingest_batch *b, 
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
-		rc = insert_observation(ing, b, it, *obs_id, f.id, pfx_id, now, err, errlen);
+		rc = insert_observation(ing, b, it, *obs_id, f.id, true, pfx_id, now, err, errlen);
 		if (rc == 1) {
 			rc = update_finding(ing, it, &f, *obs_id, now, err, errlen);
 			(*obs_id)++;
@@ -1069,15 +1115,10 @@ static int store_finding_item(struct kz_ingest *ing, struct kz_ingest_batch *b, 
 	struct kz_lc lc;
 	if ((rc = insert_finding(ing, it, *obs_id, now, &finding, &lc, err, errlen)))
 		return rc;
-	rc = insert_observation(ing, b, it, *obs_id, finding, pfx_id, now, err, errlen);
+	/* A finding just made has no observation to repeat: no probe. */
+	rc = insert_observation(ing, b, it, *obs_id, finding, false, pfx_id, now, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (rc == 0) {
-		/* The finding was new, so its observation cannot be known,
-		 * unless retention removed the finding and kept observations. */
-		b->res.duplicates++;
-		return 0;
-	}
 	(*obs_id)++;
 	b->res.accepted++;
 	return log_transition(ing, finding, now, KZ_FSTATE_NONE, lc.state, it->oid, err, errlen);
