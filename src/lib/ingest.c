@@ -140,31 +140,126 @@ static int add_error(struct kz_ingest_batch *b, unsigned long line, const char *
 static const char *const submitter_fields[] = { "feed.provider", "feed.url", "feed.code",
 	                                        "feed.documentation" };
 
-/* A record's fields, however it was parsed (flatrec or jansson). */
+/* The fields the hub reads from a record, named once: describe() and its
+ * helpers ask for about 30 of them, and a scan of the record's ~25 fields
+ * per question was most of describe()'s time. */
+enum fkey {
+	K_FEED_NAME,
+	K_CLASSIFICATION_IDENTIFIER,
+	K_CLASSIFICATION_TAXONOMY,
+	K_CLASSIFICATION_TYPE,
+	K_EXTRA_RUN_PART,
+	K_EXTRA_FINDING_ID,
+	K_EXTRA_OBSERVATION_ID,
+	K_EXTRA_STATUS,
+	K_PROTOCOL_APPLICATION,
+	K_PROTOCOL_TRANSPORT,
+	K_EXTRA_RUN_ID,
+	K_EXTRA_SENSOR,
+	K_TIME_SOURCE,
+	K_TLP,
+	K_EXTRA_TLP,
+	K_DESTINATION_PORT,
+	K_SOURCE_PORT,
+	K_SOURCE_IP,
+	K_DESTINATION_IP,
+	K_SOURCE_ASN,
+	K_DESTINATION_ASN,
+	K_SOURCE_NETWORK,
+	K_DESTINATION_NETWORK,
+	K_COUNT,
+};
+
+static const struct {
+	const char *name;
+	size_t len;
+} fkeys[K_COUNT] = {
+	[K_FEED_NAME] = { "feed.name", 9 },
+	[K_CLASSIFICATION_IDENTIFIER] = { "classification.identifier", 25 },
+	[K_CLASSIFICATION_TAXONOMY] = { "classification.taxonomy", 23 },
+	[K_CLASSIFICATION_TYPE] = { "classification.type", 19 },
+	[K_EXTRA_RUN_PART] = { "extra.run_part", 14 },
+	[K_EXTRA_FINDING_ID] = { "extra.finding_id", 16 },
+	[K_EXTRA_OBSERVATION_ID] = { "extra.observation_id", 20 },
+	[K_EXTRA_STATUS] = { "extra.status", 12 },
+	[K_PROTOCOL_APPLICATION] = { "protocol.application", 20 },
+	[K_PROTOCOL_TRANSPORT] = { "protocol.transport", 18 },
+	[K_EXTRA_RUN_ID] = { "extra.run_id", 12 },
+	[K_EXTRA_SENSOR] = { "extra.sensor", 12 },
+	[K_TIME_SOURCE] = { "time.source", 11 },
+	[K_TLP] = { "tlp", 3 },
+	[K_EXTRA_TLP] = { "extra.tlp", 9 },
+	[K_DESTINATION_PORT] = { "destination.port", 16 },
+	[K_SOURCE_PORT] = { "source.port", 11 },
+	[K_SOURCE_IP] = { "source.ip", 9 },
+	[K_DESTINATION_IP] = { "destination.ip", 14 },
+	[K_SOURCE_ASN] = { "source.asn", 10 },
+	[K_DESTINATION_ASN] = { "destination.asn", 15 },
+	[K_SOURCE_NETWORK] = { "source.network", 14 },
+	[K_DESTINATION_NETWORK] = { "destination.network", 19 },
+};
+
+/* The keys above by length, each as its enum + 1 and 0 after the last:
+ * one or two candidates for most field names, so that a field costs a
+ * memcmp or two. */
+#define FKEY_LEN_MAX 25
+static const unsigned char fkeys_by_len[FKEY_LEN_MAX + 1][4] = {
+	[3] = { K_TLP + 1 },
+	[9] = { K_FEED_NAME + 1, K_EXTRA_TLP + 1, K_SOURCE_IP + 1 },
+	[10] = { K_SOURCE_ASN + 1 },
+	[11] = { K_TIME_SOURCE + 1, K_SOURCE_PORT + 1 },
+	[12] = { K_EXTRA_STATUS + 1, K_EXTRA_RUN_ID + 1, K_EXTRA_SENSOR + 1 },
+	[14] = { K_EXTRA_RUN_PART + 1, K_DESTINATION_IP + 1, K_SOURCE_NETWORK + 1 },
+	[15] = { K_DESTINATION_ASN + 1 },
+	[16] = { K_EXTRA_FINDING_ID + 1, K_DESTINATION_PORT + 1 },
+	[18] = { K_PROTOCOL_TRANSPORT + 1 },
+	[19] = { K_CLASSIFICATION_TYPE + 1, K_DESTINATION_NETWORK + 1 },
+	[20] = { K_EXTRA_OBSERVATION_ID + 1, K_PROTOCOL_APPLICATION + 1 },
+	[23] = { K_CLASSIFICATION_TAXONOMY + 1 },
+	[25] = { K_CLASSIFICATION_IDENTIFIER + 1 },
+};
+
+/* A record's fields, however it was parsed (flatrec or jansson), with the
+ * ones the hub reads found in one pass (the first of a repeated key). */
 struct flds {
 	const struct kz_rfield *f;
 	size_t n;
+	const struct kz_rval *k[K_COUNT];
 };
 
-static const struct kz_rval *fval(const struct flds *r, const char *key)
+static void flds_index(struct flds *r, const struct kz_rfield *f, size_t n)
 {
-	size_t kl = strlen(key);
-	/* Length first: most keys differ in it, and strcmp is the hot spot. */
-	for (size_t i = 0; i < r->n; i++)
-		if (r->f[i].key_len == kl && memcmp(r->f[i].key, key, kl) == 0)
-			return &r->f[i].v;
-	return NULL;
+	r->f = f;
+	r->n = n;
+	memset(r->k, 0, sizeof r->k);
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].key_len > FKEY_LEN_MAX)
+			continue;
+		for (const unsigned char *c = fkeys_by_len[f[i].key_len]; *c; c++) {
+			unsigned k = *c - 1u;
+			if (memcmp(f[i].key, fkeys[k].name, f[i].key_len) == 0) {
+				if (!r->k[k])
+					r->k[k] = &f[i].v;
+				break;
+			}
+		}
+	}
+}
+
+static const struct kz_rval *fval(const struct flds *r, enum fkey key)
+{
+	return r->k[key];
 }
 
 /* A string field (NUL-terminated), or NULL. */
-static const char *fstr(const struct flds *r, const char *key)
+static const char *fstr(const struct flds *r, enum fkey key)
 {
 	const struct kz_rval *v = fval(r, key);
 	return v && v->type == KZ_RVAL_STRING ? v->s : NULL;
 }
 
 /* An integer field, or dflt when absent or of another type. */
-static int64_t fint(const struct flds *r, const char *key, int64_t dflt)
+static int64_t fint(const struct flds *r, enum fkey key, int64_t dflt)
 {
 	const struct kz_rval *v = fval(r, key);
 	return v && v->type == KZ_RVAL_INT ? v->i : dflt;
@@ -174,7 +269,7 @@ static int64_t fint(const struct flds *r, const char *key, int64_t dflt)
  * path, whose tree keeps their arrays (scope, ports) for hub_runs. */
 static bool is_run_record(const struct flds *r)
 {
-	const char *feed = fstr(r, "feed.name"), *id = fstr(r, "classification.identifier");
+	const char *feed = fstr(r, K_FEED_NAME), *id = fstr(r, K_CLASSIFICATION_IDENTIFIER);
 	return feed && id && strcmp(feed, KZ_FEED_SURVEY) == 0 && strcmp(id, "survey-run") == 0;
 }
 
@@ -182,8 +277,8 @@ static bool is_run_record(const struct flds *r)
  * tells a survey run record. */
 static enum kz_finding_kind classify(const struct flds *r, const char *feed, bool *run)
 {
-	const char *id = fstr(r, "classification.identifier");
-	const char *tax = fstr(r, "classification.taxonomy");
+	const char *id = fstr(r, K_CLASSIFICATION_IDENTIFIER);
+	const char *tax = fstr(r, K_CLASSIFICATION_TAXONOMY);
 	*run = false;
 	if (strcmp(feed, KZ_FEED_SURVEY) == 0) {
 		if (id && strcmp(id, "survey-run") == 0)
@@ -203,19 +298,20 @@ static enum kz_finding_kind classify(const struct flds *r, const char *feed, boo
 }
 
 /* The address a finding is attributed by: the victim for DoS, else the
- * source; another producer's DoS records without a source count too. */
-static const char *subject_key(const struct flds *r, enum kz_finding_kind kind)
+ * source; another producer's DoS records without a source count too. -1:
+ * none (port surges). */
+static int subject_key(const struct flds *r, enum kz_finding_kind kind)
 {
 	if (kind == KZ_KIND_DOS_VICTIM)
-		return "destination.ip";
+		return K_DESTINATION_IP;
 	if (kind == KZ_KIND_PORT_SURGE)
-		return NULL;
-	if (!fval(r, "source.ip") && fval(r, "destination.ip")) {
-		const char *type = fstr(r, "classification.type");
+		return -1;
+	if (!fval(r, K_SOURCE_IP) && fval(r, K_DESTINATION_IP)) {
+		const char *type = fstr(r, K_CLASSIFICATION_TYPE);
 		if (type && (strcmp(type, "ddos") == 0 || strcmp(type, "dos") == 0))
-			return "destination.ip";
+			return K_DESTINATION_IP;
 	}
-	return "source.ip";
+	return K_SOURCE_IP;
 }
 
 /* kz_record_tlp on fields: extra.tlp, unless tlp is stricter than its
@@ -223,7 +319,7 @@ static const char *subject_key(const struct flds *r, enum kz_finding_kind kind)
 static enum kz_tlp tlp_of(const struct flds *r)
 {
 	enum kz_tlp a = KZ_TLP_UNSET, b = KZ_TLP_UNSET, mapped;
-	const char *s1 = fstr(r, "tlp"), *s2 = fstr(r, "extra.tlp");
+	const char *s1 = fstr(r, K_TLP), *s2 = fstr(r, K_EXTRA_TLP);
 	if (s1 && kz_tlp_parse_intelmq(s1, &a))
 		a = KZ_TLP_UNSET;
 	if (!s2 || kz_tlp_parse_canonical(s2, &b))
@@ -239,31 +335,31 @@ static void describe(struct item *it, const struct flds *r, const struct kz_enri
                      int64_t now, int64_t inactive_after)
 {
 	bool run;
-	it->feed = fstr(r, "feed.name");
+	it->feed = fstr(r, K_FEED_NAME);
 	it->kind = classify(r, it->feed, &run);
 	it->type = ITEM_FINDING;
 	if (run) {
-		const char *part = fstr(r, "extra.run_part");
+		const char *part = fstr(r, K_EXTRA_RUN_PART);
 		it->type =
 		        part && strcmp(part, "trailer") == 0 ? ITEM_RUN_TRAILER : ITEM_RUN_HEADER;
 	}
-	it->fid = fstr(r, "extra.finding_id");
-	it->oid = fstr(r, "extra.observation_id");
-	it->taxonomy = fstr(r, "classification.taxonomy");
-	it->ctype = fstr(r, "classification.type");
-	it->identifier = fstr(r, "classification.identifier");
+	it->fid = fstr(r, K_EXTRA_FINDING_ID);
+	it->oid = fstr(r, K_EXTRA_OBSERVATION_ID);
+	it->taxonomy = fstr(r, K_CLASSIFICATION_TAXONOMY);
+	it->ctype = fstr(r, K_CLASSIFICATION_TYPE);
+	it->identifier = fstr(r, K_CLASSIFICATION_IDENTIFIER);
 	if (!it->identifier)
 		it->identifier = it->ctype;
-	it->status = fstr(r, "extra.status");
-	it->application = fstr(r, "protocol.application");
-	it->transport = fstr(r, "protocol.transport");
+	it->status = fstr(r, K_EXTRA_STATUS);
+	it->application = fstr(r, K_PROTOCOL_APPLICATION);
+	it->transport = fstr(r, K_PROTOCOL_TRANSPORT);
 	if (it->kind == KZ_KIND_SURVEY)
-		it->origin = fstr(r, "extra.run_id");
+		it->origin = fstr(r, K_EXTRA_RUN_ID);
 	else if (it->kind != KZ_KIND_OTHER)
-		it->origin = fstr(r, "extra.sensor");
+		it->origin = fstr(r, K_EXTRA_SENSOR);
 	if (!it->origin)
 		it->origin = it->feed;
-	const struct kz_rval *ts = fval(r, "time.source");
+	const struct kz_rval *ts = fval(r, K_TIME_SOURCE);
 	int64_t sec = 0;
 	uint32_t nsec;
 	const char *why;
@@ -276,13 +372,13 @@ static void describe(struct item *it, const struct flds *r, const struct kz_enri
 
 	it->port = -1;
 	if (it->kind == KZ_KIND_PORT_SURGE)
-		it->port = (int32_t)fint(r, "destination.port", -1);
+		it->port = (int32_t)fint(r, K_DESTINATION_PORT, -1);
 	else if (it->kind != KZ_KIND_DOS_VICTIM)
-		it->port = (int32_t)fint(r, "source.port", -1);
+		it->port = (int32_t)fint(r, K_SOURCE_PORT, -1);
 
 	it->ip[0] = '\0';
-	const char *key = subject_key(r, it->kind);
-	const char *addr_text = key ? fstr(r, key) : NULL;
+	int key = subject_key(r, it->kind);
+	const char *addr_text = key >= 0 ? fstr(r, (enum fkey)key) : NULL;
 	struct kz_addr a;
 	memset(&it->en, 0, sizeof it->en);
 	if (addr_text && kz_addr_parse(addr_text, &a, &why) == 0) {
@@ -290,13 +386,13 @@ static void describe(struct item *it, const struct flds *r, const struct kz_enri
 		kz_enrich_lookup(enrich, a, &it->en);
 	}
 	/* No prefix of ours covers it: keep the producer's own attribution. */
-	if (it->en.nasns == 0 && key) {
-		bool dst = strcmp(key, "destination.ip") == 0;
-		int64_t asn = fint(r, dst ? "destination.asn" : "source.asn", 0);
+	if (it->en.nasns == 0 && key >= 0) {
+		bool dst = key == K_DESTINATION_IP;
+		int64_t asn = fint(r, dst ? K_DESTINATION_ASN : K_SOURCE_ASN, 0);
 		if (asn > 0 && asn <= (int64_t)UINT32_MAX) {
 			it->en.asns[0] = (uint32_t)asn;
 			it->en.nasns = 1;
-			const char *net = fstr(r, dst ? "destination.network" : "source.network");
+			const char *net = fstr(r, dst ? K_DESTINATION_NETWORK : K_SOURCE_NETWORK);
 			if (net)
 				snprintf(it->en.network, sizeof it->en.network, "%s", net);
 			const struct kz_operators *ops = kz_enrich_operators(enrich);
@@ -404,7 +500,8 @@ static int prepare_json(struct kz_ingest_batch *b, struct item *it, const char *
 		kz_record_rval(v, &it->fields[i].v);
 		i++;
 	}
-	struct flds r = { it->fields, i };
+	struct flds r;
+	flds_index(&r, it->fields, i);
 	describe(it, &r, b->enrich, now, inactive_after);
 	return 0;
 }
@@ -462,7 +559,8 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 		                      : kz_flat_parse(line, llen, fields, arena,
 		                                      b->arena_cap - b->arena_used);
 		if (nf >= 0) {
-			struct flds fr = { fields, (size_t)nf };
+			struct flds fr;
+			flds_index(&fr, fields, (size_t)nf);
 			char why[KZ_RECORD_WHY_MAX];
 			if (kz_record_validate_fields(fields, (size_t)nf, why, sizeof why) != 0) {
 				b->n--;
@@ -470,7 +568,7 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 					goto fail;
 				continue;
 			}
-			if (fval(&fr, "extra.finding_id") && !is_run_record(&fr)) {
+			if (fval(&fr, K_EXTRA_FINDING_ID) && !is_run_record(&fr)) {
 				/* Keep the fields' strings: they live in the arena. */
 				size_t used = 0;
 				for (int i = 0; i < nf; i++) {
