@@ -683,10 +683,10 @@ static const char *const sql[ST_COUNT] = {
 	[ST_OBS_PROBE] = "SELECT observation_id FROM hub_observations WHERE finding = ?1"
 	                 " AND okey = ?2",
 	[ST_MAX_OBS] = "SELECT coalesce(max(id), 0) FROM hub_observations",
-	/* The link carries its finding's state (store.c, version 3); the
-	 * finding row exists before its links. */
-	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding, state) VALUES (?1, ?2,"
-	               " (SELECT state FROM hub_findings WHERE id = ?2))",
+	/* The link carries its finding's state as the row has it (store.c,
+	 * version 3; a trigger follows later changes). */
+	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding, state)"
+	               " VALUES (?1, ?2, ?3)",
 	[ST_DEL_ASN] = "DELETE FROM hub_finding_asns WHERE asn = ?1 AND finding = ?2",
 	[ST_INS_TRANSITION] = "INSERT INTO hub_transitions(finding, at, from_state, to_state,"
 	                      " cause) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -929,8 +929,8 @@ static enum kz_lc_family family_of(enum kz_finding_kind k)
 }
 
 /* Replaces the finding's AS links when its attribution changed. */
-static int relink_asns(struct kz_ingest *ing, int64_t finding, const char *old_asns,
-                       const char *new_asns, char *err, size_t errlen)
+static int relink_asns(struct kz_ingest *ing, int64_t finding, enum kz_fstate state,
+                       const char *old_asns, const char *new_asns, char *err, size_t errlen)
 {
 	int rc;
 	if (strcmp(old_asns, new_asns) == 0)
@@ -946,6 +946,7 @@ static int relink_asns(struct kz_ingest *ing, int64_t finding, const char *old_a
 	for (const char *p = new_asns; *p;) {
 		sqlite3_bind_int64(ing->st[ST_INS_ASN], 1, strtoll(p, NULL, 10));
 		sqlite3_bind_int64(ing->st[ST_INS_ASN], 2, finding);
+		sqlite3_bind_text(ing->st[ST_INS_ASN], 3, kz_fstate_name(state), -1, SQLITE_STATIC);
 		if ((rc = step_done(ing, ing->st[ST_INS_ASN], err, errlen, "hub_finding_asns")))
 			return rc;
 		p = strchr(p, ',');
@@ -1102,7 +1103,7 @@ static int insert_finding(struct kz_ingest *ing, const struct item *it, int64_t 
 	}
 	free(blob);
 	*finding = sqlite3_last_insert_rowid(ing->db);
-	return relink_asns(ing, *finding, "", it->asns, err, errlen);
+	return relink_asns(ing, *finding, lc->state, "", it->asns, err, errlen);
 }
 
 /* Applies a new observation to a known finding. */
@@ -1158,7 +1159,8 @@ static int update_finding(struct kz_ingest *ing, const struct item *it, struct f
 	free(blob);
 	if (rc)
 		return rc;
-	if (newer && (rc = relink_asns(ing, f->id, f->asns, it->asns, err, errlen)))
+	/* The row still has the state from before this record. */
+	if (newer && (rc = relink_asns(ing, f->id, before, f->asns, it->asns, err, errlen)))
 		return rc;
 	if (f->lc.state == before)
 		return 0;

@@ -491,6 +491,14 @@ static void test_state_page(void **state)
 	assert_string_equal(buf, "192.0.2.4 192.0.2.2");
 	page_ips(f, 64496, "new", buf, sizeof buf);
 	assert_string_equal(buf, "");
+	/* Moving and changing state with one record: linked under the old
+	 * state, then the trigger follows the change. */
+	post(f, survey_line_as("192.0.2.1", "run-3", "login-possible", t + 180, 64497), 1, 0);
+	expect_state(f, "192.0.2.1", "reopened");
+	page_ips(f, 64497, "reopened", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.1");
+	page_ips(f, 64496, NULL, buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.3");
 	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_finding_asns a JOIN hub_findings f"
 	                          " ON f.id = a.finding WHERE a.state IS NOT f.state"),
 	                 0);
