@@ -633,6 +633,7 @@ size_t kz_ingest_batch_items(const struct kz_ingest_batch *b)
 
 enum {
 	ST_FIND,
+	ST_FIND_ROW,
 	ST_INS_FINDING,
 	ST_UPD_NEWER,
 	ST_UPD_OLDER,
@@ -652,8 +653,13 @@ enum {
 };
 
 static const char *const sql[ST_COUNT] = {
-	[ST_FIND] = "SELECT id, state, base_state, weak, unreachable_runs, first_seen, last_seen,"
-	            " tlp, asns, sightings, kind FROM hub_findings WHERE finding_id = ?1",
+	[ST_FIND] =
+	        "SELECT id, state, base_state, weak, unreachable_runs, first_seen, last_seen,"
+	        " tlp, asns, sightings, kind, finding_id FROM hub_findings WHERE finding_id = ?1",
+	/* The same by row id, for a row id the writer remembers (find()). */
+	[ST_FIND_ROW] = "SELECT id, state, base_state, weak, unreachable_runs, first_seen,"
+	                " last_seen, tlp, asns, sightings, kind, finding_id FROM hub_findings"
+	                " WHERE id = ?1",
 	[ST_INS_FINDING] =
 	        "INSERT INTO hub_findings(finding_id, kind, feed, taxonomy, type, identifier, ip,"
 	        " port, transport, application, status, asns, network, as_name, cc, region, city,"
@@ -720,6 +726,15 @@ static const char *const sql[ST_COUNT] = {
 	        " trailer = excluded.trailer",
 };
 
+/* A remembered finding row id: only a hint, checked against the row. */
+struct rowid_slot {
+	int64_t key; /* kz_store_id_key of the finding id */
+	int64_t row;
+};
+
+/* 2^20 slots, 16 MiB: the findings a busy hub sees again and again. */
+#define ROWID_SLOTS (1u << 20)
+
 struct kz_ingest {
 	struct kz_store *store;
 	sqlite3 *db;
@@ -729,6 +744,9 @@ struct kz_ingest {
 	/* The pfx2as version last interned, and its row. */
 	char *pfx_version;
 	int64_t pfx_version_id;
+	/* Finding row ids by key (find()), direct-mapped: a slot holds the
+	 * last finding whose key maps there. */
+	struct rowid_slot *rows;
 };
 
 int kz_ingest_open(struct kz_store *s, const struct kz_ingest_config *cfg, struct kz_ingest **out,
@@ -747,6 +765,10 @@ int kz_ingest_open(struct kz_store *s, const struct kz_ingest_config *cfg, struc
 	        cfg && cfg->sightings_keep > 0 ? cfg->sightings_keep : KZ_SIGHTINGS_DEFAULT;
 	if (ing->sightings_keep > KZ_SIGHTINGS_MAX)
 		ing->sightings_keep = KZ_SIGHTINGS_MAX;
+	if (!(ing->rows = calloc(ROWID_SLOTS, sizeof *ing->rows))) {
+		kz_ingest_close(ing);
+		return -ENOMEM;
+	}
 	/* 32 MiB of page cache holds the pages the writer changes between
 	 * checkpoints; reads of the rest go through mmap. A larger cache cost
 	 * more than it saved: SQLite walks the cache's hash table at every
@@ -773,6 +795,7 @@ void kz_ingest_close(struct kz_ingest *ing)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(ing->st[i]);
 	free(ing->pfx_version);
+	free(ing->rows);
 	free(ing);
 }
 
@@ -880,46 +903,85 @@ static enum kz_fstate state_of(const unsigned char *s)
 	return st;
 }
 
-/* Looks the finding up. Returns 1 found, 0 not found, or a negative errno. */
+/* Reads the finding at the statement's row into f. Returns 1, or -ENOMEM. */
+static int found_row(sqlite3_stmt *st, struct found *f)
+{
+	f->id = sqlite3_column_int64(st, 0);
+	f->lc.state = state_of(sqlite3_column_text(st, 1));
+	f->lc.base = state_of(sqlite3_column_text(st, 2));
+	f->lc.weak = sqlite3_column_int(st, 3) != 0;
+	f->lc.unreachable = (uint32_t)sqlite3_column_int64(st, 4);
+	f->first_seen = sqlite3_column_int64(st, 5);
+	f->last_seen = sqlite3_column_int64(st, 6);
+	f->tlp = sqlite3_column_int(st, 7);
+	const unsigned char *a = sqlite3_column_text(st, 8);
+	snprintf(f->asns, sizeof f->asns, "%s", a ? (const char *)a : "");
+	const void *blob = sqlite3_column_blob(st, 9);
+	int blen = sqlite3_column_bytes(st, 9);
+	if (blob && blen > 0) {
+		if (!(f->sightings = malloc((size_t)blen)))
+			return -ENOMEM;
+		memcpy(f->sightings, blob, (size_t)blen);
+		f->sightings_len = (size_t)blen;
+	}
+	const unsigned char *k = sqlite3_column_text(st, 10);
+	if (!k || kz_finding_kind_parse((const char *)k, &f->kind) != 0)
+		f->kind = KZ_KIND_OTHER;
+	return 1;
+}
+
+/* The slot a finding id's key maps to. */
+static struct rowid_slot *rowid_slot(struct kz_ingest *ing, int64_t key)
+{
+	/* The key is already a hash's first 64 bits: its low bits spread. */
+	return &ing->rows[(uint64_t)key & (ROWID_SLOTS - 1)];
+}
+
+/* Remembers where a finding's row is. */
+static void remember_row(struct kz_ingest *ing, int64_t key, int64_t row)
+{
+	struct rowid_slot *sl = rowid_slot(ing, key);
+	sl->key = key;
+	sl->row = row;
+}
+
+/* Looks the finding up. Returns 1 found, 0 not found, or a negative errno.
+ *
+ * A row id the writer remembers for the id's key is tried first, by the
+ * table's own b-tree, and counts only if that row holds this finding id:
+ * the hint may be another finding's whose key collides, or stale after a
+ * rollback reused the row id. Otherwise, or when it does not hold it, the
+ * finding_id index answers. That saves the index descent for most of the
+ * records of findings seen before. */
 static int find(struct kz_ingest *ing, const char *fid, struct found *f, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = ing->st[ST_FIND];
 	memset(f, 0, sizeof *f);
-	sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		f->id = sqlite3_column_int64(st, 0);
-		f->lc.state = state_of(sqlite3_column_text(st, 1));
-		f->lc.base = state_of(sqlite3_column_text(st, 2));
-		f->lc.weak = sqlite3_column_int(st, 3) != 0;
-		f->lc.unreachable = (uint32_t)sqlite3_column_int64(st, 4);
-		f->first_seen = sqlite3_column_int64(st, 5);
-		f->last_seen = sqlite3_column_int64(st, 6);
-		f->tlp = sqlite3_column_int(st, 7);
-		const unsigned char *a = sqlite3_column_text(st, 8);
-		snprintf(f->asns, sizeof f->asns, "%s", a ? (const char *)a : "");
-		const void *blob = sqlite3_column_blob(st, 9);
-		int blen = sqlite3_column_bytes(st, 9);
-		if (blob && blen > 0) {
-			f->sightings = malloc((size_t)blen);
-			if (!f->sightings) {
+	int64_t key = kz_store_id_key(fid, strlen(fid));
+	struct rowid_slot *sl = rowid_slot(ing, key);
+	for (int pass = sl->row && sl->key == key ? 0 : 1; pass < 2; pass++) {
+		sqlite3_stmt *st = ing->st[pass == 0 ? ST_FIND_ROW : ST_FIND];
+		if (pass == 0)
+			sqlite3_bind_int64(st, 1, sl->row);
+		else
+			sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *have = sqlite3_column_text(st, 11);
+			if (pass == 1 || (have && strcmp((const char *)have, fid) == 0)) {
+				rc = found_row(st, f);
 				sqlite3_reset(st);
-				return -ENOMEM;
+				if (rc == 1)
+					remember_row(ing, key, f->id);
+				return rc;
 			}
-			memcpy(f->sightings, blob, (size_t)blen);
-			f->sightings_len = (size_t)blen;
+		} else if (rc != SQLITE_DONE) {
+			rc = db_fail(ing, rc, err, errlen, "hub_findings");
+			sqlite3_reset(st);
+			return rc;
 		}
-		const unsigned char *k = sqlite3_column_text(st, 10);
-		if (!k || kz_finding_kind_parse((const char *)k, &f->kind) != 0)
-			f->kind = KZ_KIND_OTHER;
-		rc = 1;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = db_fail(ing, rc, err, errlen, "hub_findings");
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
-	return rc;
+	return 0;
 }
 
 /* Survey findings follow the status table; everything else is sighted. */
@@ -1103,6 +1165,7 @@ static int insert_finding(struct kz_ingest *ing, const struct item *it, int64_t 
 	}
 	free(blob);
 	*finding = sqlite3_last_insert_rowid(ing->db);
+	remember_row(ing, kz_store_id_key(it->fid, strlen(it->fid)), *finding);
 	return relink_asns(ing, *finding, lc->state, "", it->asns, err, errlen);
 }
 
