@@ -825,10 +825,20 @@ static void on_timer(struct kz_login_engine *e, struct slot *s, uint64_t now)
 {
 	struct kz_login_step step;
 	switch (s->state) {
-	case SL_WAIT:
+	case SL_WAIT: {
+		/* Another service of the host may have connected since this
+		 * wait was set: pace again from its connection. */
+		struct host *h = s->host;
+		if (e->cfg.pace_ms && h->connected_once && h->last_connect + e->cfg.pace_ms > now) {
+			uint64_t at = h->last_connect + e->cfg.pace_ms;
+			s->connect_deadline += at - now;
+			arm(e, s, at);
+			return;
+		}
 		if (do_connect(e, s, now, &step) == CONNECT_STEP)
 			apply(e, s, step, now);
 		return;
+	}
 	case SL_CONNECTING:
 		/* Not answered by its deadline: abandon the attempt. */
 		drop_conn(e, s);

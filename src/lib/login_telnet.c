@@ -52,8 +52,12 @@ static int telnet_init(void *state, const struct kz_login_service *svc)
 	p.order_ctx = st;
 	p.max_attempts = svc->max_attempts;
 	p.control_seed = svc->seed;
-	if (!p.max_conn_bytes || p.max_conn_bytes > svc->max_conn_bytes)
-		p.max_conn_bytes = svc->max_conn_bytes;
+	/* One byte under the engine's cap, so that the machine, not the
+	 * engine, judges a device that sends too much (as a timeout: the
+	 * check could not finish). */
+	if (svc->max_conn_bytes > 1 &&
+	    (!p.max_conn_bytes || p.max_conn_bytes >= svc->max_conn_bytes))
+		p.max_conn_bytes = svc->max_conn_bytes - 1;
 	return kz_telnet_login_init(&st->m, &p);
 }
 
