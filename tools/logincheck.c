@@ -52,6 +52,7 @@ static const char usage[] =
         "  --source-ip ADDR       connect from this address\n"
         "  --seed N               fixed seed for control pairs (tests)\n"
         "  --progress             a progress line on stderr every second\n"
+        "  -v, --verbose          debug messages (every failed connect, with why)\n"
         "  --print-default-creds  print the built-in credential list and exit\n"
         "  --submit-all           tests: hand out-of-scope targets to the engine too\n"
         "                         (which must refuse them at connect)\n"
@@ -208,6 +209,7 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "print-default-creds", no_argument, NULL, O_PRINT },
 		{ "submit-all", no_argument, NULL, O_SUBMIT_ALL },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -220,7 +222,7 @@ int main(int argc, char **argv)
 	kz_log_set_handler(log_stderr, NULL, KZ_LOG_INFO);
 	int c;
 	unsigned long v;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case O_TARGETS:
 			targets_path = optarg;
@@ -293,6 +295,9 @@ int main(int argc, char **argv)
 				printf("%s\n", lines[i]);
 			return 0;
 		}
+		case 'v':
+			kz_log_set_handler(log_stderr, NULL, KZ_LOG_DEBUG);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
