@@ -66,6 +66,8 @@ struct run {
 	uint64_t records;
 };
 
+/* The engine, for the signal handler: stopping is all it may do there
+ * (kz_login_engine_stop is async-signal-safe). */
 static struct kz_login_engine *running;
 
 static void on_signal(int sig)
@@ -75,12 +77,15 @@ static void on_signal(int sig)
 		kz_login_engine_stop(running);
 }
 
+/* The library's messages, one line each on stderr. */
 static void log_stderr(enum kz_log_level level, const char *msg, void *ud)
 {
 	(void)ud;
 	fprintf(stderr, "kizuki-logincheck: %s%s\n", level == KZ_LOG_WARN ? "warning: " : "", msg);
 }
 
+/* One finished service: its record, written and flushed at once, so that
+ * a long run's results are on disk as they come. */
 static void on_result(void *ctx, const struct kz_login_report *r)
 {
 	struct run *run = ctx;
@@ -105,6 +110,7 @@ static void on_result(void *ctx, const struct kz_login_report *r)
 		run->records++;
 }
 
+/* A progress line about once a second, with --progress. */
 static void on_progress(void *ctx, const struct kz_login_engine_stats *st)
 {
 	struct run *run = ctx;
@@ -161,6 +167,7 @@ static int source_for(const struct kz_login_target *t, struct kz_addr *out)
 	return 0;
 }
 
+/* A decimal number up to max; signs, blanks and trailing text refused. */
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;

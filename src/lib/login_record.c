@@ -52,6 +52,8 @@ static int set_cred(json_t *rec, const char *key, const char *hexkey, const char
 	return kz_record_set_str(rec, hexkey, hex);
 }
 
+/* The pair of a login-possible record, or only its index when the operator
+ * asked for redaction (the record may travel further than the list). */
 static int set_pair(json_t *rec, const struct kz_login_record_info *info, int pair)
 {
 	if (!info->creds || pair < 0 || (size_t)pair >= kz_creds_count(info->creds))

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "siphash.h"
 
+/* The names CONTRACT.md uses for protocol.application and --ports. */
 static const char *const app_names[] = {
 	[KZ_LOGIN_APP_TELNET] = "telnet",
 	[KZ_LOGIN_APP_SSH] = "ssh",
@@ -38,6 +39,9 @@ int kz_login_app_parse(const char *s, enum kz_login_app *app)
 	return -EINVAL;
 }
 
+/* The port is parsed by hand rather than with strtoul: strtoul accepts a
+ * sign, blanks and a leading zero, each of which hides a typing mistake
+ * in a file of thousands of lines. */
 int kz_login_target_parse(const char *s, struct kz_login_target *t, const char **why)
 {
 	char host[KZ_ADDR_STRLEN + 1];
@@ -137,6 +141,8 @@ char *kz_login_target_format(const struct kz_login_target *t, char *buf, size_t 
 
 /* ---- loading ------------------------------------------------------------- */
 
+/* Load-time table of the targets seen, to report repeats with both line
+ * numbers: open addressing, at most half full. */
 struct seen {
 	uint64_t *slot; /* (line number << 1 | 1) of the first occurrence, by hash */
 	struct kz_login_target *key;
@@ -152,6 +158,7 @@ static uint64_t target_hash(const struct kz_login_target *t)
 	       ((uint64_t)t->port << 8 | t->app) * 0x9e3779b97f4a7c15u;
 }
 
+/* Doubles the table and re-inserts what it holds. */
 static int seen_grow(struct seen *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 1024;
