@@ -46,6 +46,8 @@ int kz_login_target_parse(const char *s, struct kz_login_target *t, const char *
 {
 	char host[KZ_ADDR_STRLEN + 1];
 	const char *rest;
+	/* IPv6 needs brackets because its colons would be read as the
+	 * port's; an IPv4 address in brackets is refused as a likely typo. */
 	bool bracketed = s[0] == '[';
 	if (bracketed) {
 		const char *close = strchr(s, ']');
@@ -222,6 +224,8 @@ int kz_login_targets_load(const char *path, struct kz_login_target **out, size_t
 	unsigned long errors = 0;
 	char *line;
 	size_t len;
+	/* A faulty line does not stop the load: every fault of the file is
+	 * reported in one run, and the load fails at the end. */
 	while ((rc = kz_lines_next(lr, &line, &len)) != 0) {
 		unsigned long ln = kz_lines_number(lr);
 		const char *why = NULL;
@@ -248,6 +252,8 @@ int kz_login_targets_load(const char *path, struct kz_login_target **out, size_t
 				kz_err("%s:%lu: %s", name, ln, why);
 			continue;
 		}
+		/* A repeat would check the device twice, in parallel if the
+		 * per-host limit allowed it: loaded once, with a warning. */
 		long long first = seen_check(&seen, cnt, &t, ln);
 		if (first < 0) {
 			rc = -ENOMEM;
