@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -79,23 +80,34 @@ int kz_rawsend_flush(struct kz_rawsend *s, size_t n, const uint16_t *len)
 		s->iov[i].iov_len = len[i];
 	size_t done = 0;
 	int sent = 0;
+	unsigned tries = 0;
 	while (done < n) {
 		int r = sendmmsg(s->fd, s->msgs + done, (unsigned)(n - done), 0);
 		s->stats.calls++;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ENOBUFS || errno == EAGAIN) {
-				/* sendmmsg stops at the first refused frame:
-				 * count it and go on with the next. */
-				s->stats.dropped++;
-				done++;
+			if (errno != ENOBUFS && errno != EAGAIN)
+				return -errno;
+			/* sendmmsg stops at the first refused frame. The
+			 * queue behind the driver drains in microseconds to
+			 * milliseconds: wait a little longer each time, then
+			 * give the frame up and count it. */
+			if (tries < KZ_RAWSEND_RETRIES) {
+				struct timespec ts = { 0, 20000L << tries };
+				nanosleep(&ts, NULL);
+				tries++;
+				s->stats.retries++;
 				continue;
 			}
-			return -errno;
+			s->stats.dropped++;
+			done++;
+			tries = 0;
+			continue;
 		}
 		done += (size_t)r;
 		sent += r;
+		tries = 0;
 	}
 	s->stats.sent += (uint64_t)sent;
 	return sent;

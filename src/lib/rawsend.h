@@ -6,9 +6,10 @@
  * built, at hundreds of thousands a second. PACKET_QDISC_BYPASS hands each
  * frame straight to the driver (no queueing discipline, no reordering, no
  * local delivery), and sendmmsg sends a batch in one system call. A full
- * driver queue shows up as ENOBUFS or EAGAIN: the frame is dropped and
- * counted, never retried in a busy loop, because the rate limiter's
- * schedule already accounts for it.
+ * queue behind the driver (a veth's backlog, a NIC ring) shows up as
+ * ENOBUFS or EAGAIN: the frame is sent again after a pause that doubles
+ * each time (20 us, 40 us, ... about 10 ms in all), then given up and
+ * counted as dropped. The rate limiter's schedule absorbs the pause.
  *
  * The caller builds frames in place in the batch's slots (kz_rawsend_slot),
  * then sends the first n of them. One thread uses a sender at a time.
@@ -19,15 +20,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KZ_RAWSEND_BATCH 64  /* frames per kz_rawsend_flush */
-#define KZ_RAWSEND_FRAME 128 /* bytes per slot: a SYN is 74 (IPv4) or 94 (IPv6) */
+#define KZ_RAWSEND_BATCH   64  /* frames per kz_rawsend_flush */
+#define KZ_RAWSEND_FRAME   128 /* bytes per slot: a SYN is 74 (IPv4) or 94 (IPv6) */
+#define KZ_RAWSEND_RETRIES 9   /* sends of one refused frame after the first */
 
 struct kz_rawsend;
 
 /* Counters since open. */
 struct kz_rawsend_stats {
 	uint64_t sent;    /* frames the kernel accepted */
-	uint64_t dropped; /* frames refused (full queue: ENOBUFS, EAGAIN) */
+	uint64_t dropped; /* frames given up after the retries (ENOBUFS, EAGAIN) */
+	uint64_t retries; /* sends repeated after a refusal */
 	uint64_t calls;   /* sendmmsg calls */
 };
 
@@ -42,7 +45,8 @@ uint8_t *kz_rawsend_slot(struct kz_rawsend *s, size_t i);
 
 /* Sends slots 0..n-1 with lengths len[0..n-1]. Returns how many the kernel
  * took, or a negative errno for an error other than a full queue (the
- * interface went away). Frames refused for a full queue count as dropped. */
+ * interface went away). Frames still refused after the retries count as
+ * dropped. */
 int kz_rawsend_flush(struct kz_rawsend *s, size_t n, const uint16_t *len)
         __attribute__((warn_unused_result));
 

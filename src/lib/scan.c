@@ -634,7 +634,10 @@ static int run_syn(struct kz_scan *s)
 
 	const uint64_t rate = s->cfg.rate;
 	const unsigned probes = s->cfg.probes;
-	uint64_t burst = rate / 100 > KZ_RAWSEND_BATCH ? rate / 100 : KZ_RAWSEND_BATCH;
+	/* Up to a tenth of a second of packets may go at once to make up for
+	 * a stall (a busy machine deschedules the sender for milliseconds at
+	 * a time); beyond that the schedule slips rather than flood. */
+	uint64_t burst = rate / 10 > KZ_RAWSEND_BATCH ? rate / 10 : KZ_RAWSEND_BATCH;
 	uint64_t per_wake = rate / 10000;
 	per_wake = per_wake < 1 ? 1 : per_wake > KZ_RAWSEND_BATCH ? KZ_RAWSEND_BATCH : per_wake;
 	struct kz_ratelimit rl;
