@@ -1,0 +1,513 @@
+/*
+ * The SQLite store: open, pragmas, schema versions, migrations.
+ *
+ * Durability. The file runs in WAL mode with synchronous=NORMAL: a commit
+ * appends the transaction to the write-ahead log with write(2) before
+ * COMMIT returns, so once kz_store_commit returns 0 the transaction is in
+ * the kernel and survives the death of the process, SIGKILL included; only
+ * a crash of the machine or power loss may lose the last transactions
+ * (never corrupt the file), because the log is fsync'd at checkpoints, not
+ * at every commit. That is what the hub's "acknowledged after commit" needs,
+ * at a fraction of the cost of an fsync per POST. KZ_STORE_DURABLE selects
+ * synchronous=FULL (fsync per commit) where power loss matters too. WAL also
+ * lets readers (reports, the dashboard) run while the ingest path writes.
+ *
+ * Versions. PRAGMA user_version holds the schema version; it lives in the
+ * database header, so it changes atomically with the migration's
+ * transaction. kz_migrations is the human-readable log of the same steps
+ * (version, description, when, by which kizuki). PRAGMA application_id
+ * marks the file as kizuki's, so `file` names it and we refuse to migrate a
+ * stranger's database.
+ *
+ * Each migration runs in BEGIN IMMEDIATE and re-reads the version inside
+ * the transaction: when two processes open a new file at once, one applies
+ * the step and the other finds it done and skips it.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "timefmt.h"
+
+#ifndef KZ_VERSION
+#define KZ_VERSION "unknown"
+#endif
+
+/* "KZKI": PRAGMA application_id of every kizuki store. */
+#define KZ_APPLICATION_ID 0x4b5a4b49
+
+struct kz_store {
+	sqlite3 *db;
+	char *path;
+	int version;
+};
+
+/* ------------------------------------------------------ kizuki's schema */
+
+/* Version 1's C part: who made the file and when, for whoever finds it
+ * on a disk years later. */
+static int meta_init(sqlite3 *db, char *err, size_t errlen)
+{
+	char now[KZ_TIME_STRLEN];
+	if (kz_time_format((int64_t)time(NULL), now) != 0) {
+		snprintf(err, errlen, "the clock is outside the years 0000-9999");
+		return -ERANGE;
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "INSERT INTO kz_meta(key, value) VALUES (?1, ?2)", -1, &st,
+	                            NULL);
+	for (int i = 0; rc == SQLITE_OK && i < 2; i++) {
+		sqlite3_bind_text(st, 1, i == 0 ? "created-by" : "created-at", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, i == 0 ? "kizuki " KZ_VERSION : now, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "kz_meta: %s", sqlite3_errmsg(db));
+		return kz_store_errno(rc);
+	}
+	return 0;
+}
+
+/* kizuki's migrations. Append new versions at the end; never edit one that
+ * has been released, since files in the field have already applied it.
+ * Version 1 is the migrations log (kz_migrations, created by the engine in
+ * the same transaction as the first step) and kz_meta. */
+static const struct kz_migration kz_store_migrations[] = {
+	{
+	        .version = 1,
+	        .description = "migrations log and kz_meta",
+	        .sql = "CREATE TABLE kz_meta ("
+	               " key TEXT PRIMARY KEY,"
+	               " value TEXT NOT NULL"
+	               ") STRICT;",
+	        .apply = meta_init,
+	},
+};
+
+#define MIGRATIONS_COUNT (sizeof kz_store_migrations / sizeof kz_store_migrations[0])
+
+int kz_store_latest_version(void)
+{
+	return (int)MIGRATIONS_COUNT;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+int kz_store_errno(int rc)
+{
+	/* The low byte of an extended result code is its primary code. */
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_NOTADB:
+		return -EINVAL;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+__attribute__((format(printf, 5, 6))) static int store_fail(const char *path, int rc, char *err,
+                                                            size_t errlen, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (errlen)
+		snprintf(err, errlen, "%s: %s", path, msg);
+	return rc;
+}
+
+/* The error of the last call on db, as a negative errno and text. */
+static int db_fail(struct kz_store *s, int sqlite_rc, char *err, size_t errlen, const char *what)
+{
+	return store_fail(s->path, kz_store_errno(sqlite_rc), err, errlen, "%s: %s", what,
+	                  sqlite3_errmsg(s->db));
+}
+
+/* Runs a statement returning one integer (PRAGMA user_version and the like). */
+static int query_int(sqlite3 *db, const char *sql, long long *out)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int kz_store_exec(struct kz_store *s, const char *sql, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, err, errlen, "SQL");
+	return 0;
+}
+
+int kz_store_prepare(struct kz_store *s, const char *sql, sqlite3_stmt **stmt, char *err,
+                     size_t errlen)
+{
+	*stmt = NULL;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, err, errlen, "prepare");
+	return 0;
+}
+
+int kz_store_begin(struct kz_store *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, err, errlen, "begin transaction");
+	return 0;
+}
+
+int kz_store_commit(struct kz_store *s, char *err, size_t errlen)
+{
+	int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		int e = db_fail(s, rc, err, errlen, "commit");
+		/* A failed COMMIT may leave the transaction open: end it, so the
+		 * connection is usable and nothing half-done lingers. */
+		kz_store_rollback(s);
+		return e;
+	}
+	return 0;
+}
+
+void kz_store_rollback(struct kz_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3 *kz_store_db(struct kz_store *s)
+{
+	return s->db;
+}
+
+const char *kz_store_path(const struct kz_store *s)
+{
+	return s->path;
+}
+
+int kz_store_version(const struct kz_store *s)
+{
+	return s->version;
+}
+
+int kz_store_meta_get(struct kz_store *s, const char *key, char **value, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	*value = NULL;
+	int rc = kz_store_prepare(s, "SELECT value FROM kz_meta WHERE key = ?1", &st, err, errlen);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const unsigned char *v = sqlite3_column_text(st, 0);
+		*value = strdup(v ? (const char *)v : "");
+		rc = *value ? 0 : -ENOMEM;
+	} else if (step == SQLITE_DONE) {
+		rc = -ENOENT;
+	} else {
+		rc = db_fail(s, step, err, errlen, "kz_meta");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int kz_store_meta_set(struct kz_store *s, const char *key, const char *value, char *err,
+                      size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = kz_store_prepare(s, "INSERT OR REPLACE INTO kz_meta(key, value) VALUES (?1, ?2)",
+	                          &st, err, errlen);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	rc = step == SQLITE_DONE ? 0 : db_fail(s, step, err, errlen, "kz_meta");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---------------------------------------------------------- migrations */
+
+static const char migrations_log_sql[] = "CREATE TABLE IF NOT EXISTS kz_migrations ("
+                                         " version INTEGER PRIMARY KEY,"
+                                         " description TEXT NOT NULL,"
+                                         " applied_at TEXT NOT NULL,"
+                                         " kizuki_version TEXT NOT NULL"
+                                         ") STRICT;";
+
+/* A list with a gap or a repeat is a programming error: refuse it before
+ * touching the file. */
+static int check_list(const struct kz_migration *list, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].version != (int)i + 1 || !list[i].description) {
+			snprintf(err, errlen,
+			         "migration list: entry %zu has version %d, expected %zu with a "
+			         "description",
+			         i, list[i].version, i + 1);
+			return -EINVAL;
+		}
+	}
+	if (n == 0 || n > 1000000) {
+		snprintf(err, errlen, "migration list: %zu entries", n);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int log_migration(sqlite3 *db, const struct kz_migration *m)
+{
+	char now[KZ_TIME_STRLEN];
+	if (kz_time_format((int64_t)time(NULL), now) != 0)
+		snprintf(now, sizeof now, "unknown");
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+	                            "INSERT INTO kz_migrations(version, description, applied_at,"
+	                            " kizuki_version) VALUES (?1, ?2, ?3, ?4)",
+	                            -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int(st, 1, m->version);
+	sqlite3_bind_text(st, 2, m->description, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, KZ_VERSION, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Applies one migration in its own transaction, unless another process got
+ * there first. Returns 0 or a negative errno with err set. */
+static int migrate_one(struct kz_store *s, const struct kz_migration *m, size_t n, char *err,
+                       size_t errlen)
+{
+	char what[160], pragma[64];
+	long long cur = 0, tables = 0;
+	int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, err, errlen, "begin migration");
+
+	snprintf(what, sizeof what, "migration %d (%s)", m->version, m->description);
+	if ((rc = query_int(s->db, "PRAGMA user_version", &cur)) != SQLITE_OK) {
+		rc = db_fail(s, rc, err, errlen, "read the schema version");
+		goto fail;
+	}
+	if (cur > (long long)n) {
+		rc = store_fail(s->path, -EPROTONOSUPPORT, err, errlen,
+		                "schema version %lld is newer than this kizuki (%s) knows (%zu): "
+		                "use a newer kizuki",
+		                cur, KZ_VERSION, n);
+		goto fail;
+	}
+	if (cur >= m->version) {
+		/* Another process applied it while we waited for the lock. */
+		kz_store_rollback(s);
+		return 0;
+	}
+	if (cur == 0) {
+		/* A new kizuki store starts empty; anything else is not ours. */
+		if ((rc = query_int(
+		             s->db,
+		             "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'",
+		             &tables)) != SQLITE_OK) {
+			rc = db_fail(s, rc, err, errlen, "read the schema");
+			goto fail;
+		}
+		if (tables > 0) {
+			rc = store_fail(s->path, -EINVAL, err, errlen,
+			                "not a kizuki store: it has tables but no kizuki schema "
+			                "version");
+			goto fail;
+		}
+		snprintf(pragma, sizeof pragma, "PRAGMA application_id = %d", KZ_APPLICATION_ID);
+		if ((rc = sqlite3_exec(s->db, pragma, NULL, NULL, NULL)) != SQLITE_OK ||
+		    (rc = sqlite3_exec(s->db, migrations_log_sql, NULL, NULL, NULL)) != SQLITE_OK) {
+			rc = db_fail(s, rc, err, errlen, what);
+			goto fail;
+		}
+	}
+	if (m->sql && (rc = sqlite3_exec(s->db, m->sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		rc = db_fail(s, rc, err, errlen, what);
+		goto fail;
+	}
+	if (m->apply) {
+		char why[256] = "";
+		if ((rc = m->apply(s->db, why, sizeof why)) != 0) {
+			rc = store_fail(s->path, rc < 0 ? rc : -EIO, err, errlen, "%s: %s", what,
+			                why);
+			goto fail;
+		}
+	}
+	/* PRAGMA takes no bound parameters; the version is our own integer. */
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
+	if ((rc = log_migration(s->db, m)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(s->db, pragma, NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK) {
+		rc = db_fail(s, rc, err, errlen, what);
+		goto fail;
+	}
+	kz_info("%s: schema version %d: %s", s->path, m->version, m->description);
+	return 0;
+fail:
+	kz_store_rollback(s);
+	return rc;
+}
+
+/* WAL first: it is the statement that reads the file, and the mode
+ * persists in the file, so later opens find it set. */
+static int set_pragmas(struct kz_store *s, unsigned flags, char *err, size_t errlen)
+{
+	char mode[16] = "";
+	sqlite3_stmt *st;
+	/* The first statement reads the file: a stranger's file fails here. */
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *m = sqlite3_column_text(st, 0);
+			snprintf(mode, sizeof mode, "%s", m ? (const char *)m : "");
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(st);
+	}
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		return store_fail(s->path, -EINVAL, err, errlen, "not a SQLite database");
+	if (rc != SQLITE_OK)
+		return db_fail(s, rc, err, errlen, "set WAL mode");
+	/* An in-memory database reports "memory"; a file that stays in another
+	 * mode (a filesystem without shared memory, NFS) is refused. */
+	if (strcmp(mode, "wal") != 0 && strcmp(s->path, ":memory:") != 0)
+		return store_fail(s->path, -EIO, err, errlen,
+		                  "cannot use WAL mode (the journal stays in '%s' mode)", mode);
+	const char *sync = (flags & KZ_STORE_DURABLE) ? "PRAGMA synchronous = FULL"
+	                                              : "PRAGMA synchronous = NORMAL";
+	if ((rc = sqlite3_exec(s->db, sync, NULL, NULL, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL)) != SQLITE_OK)
+		return db_fail(s, rc, err, errlen, "set pragmas");
+	return 0;
+}
+
+int kz_store_open_with(const char *path, unsigned flags, const struct kz_migration *list, size_t n,
+                       struct kz_store **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	int rc = check_list(list, n, err, errlen);
+	if (rc)
+		return rc;
+	/* SQLite's own "unable to open" does not say why; stat does. */
+	struct stat sb;
+	if (!(flags & KZ_STORE_CREATE) && strcmp(path, ":memory:") != 0 && stat(path, &sb) != 0)
+		return store_fail(path, -errno, err, errlen, "%s", strerror(errno));
+
+	struct kz_store *s = calloc(1, sizeof *s);
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return store_fail(path, -ENOMEM, err, errlen, "out of memory");
+	}
+	int oflags = SQLITE_OPEN_READWRITE | ((flags & KZ_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		int e = s->db ? sqlite3_system_errno(s->db) : 0;
+		rc = store_fail(path, e ? -e : kz_store_errno(rc), err, errlen, "cannot open: %s",
+		                s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, KZ_STORE_BUSY_MS);
+	if ((rc = set_pragmas(s, flags, err, errlen)) != 0)
+		goto fail;
+
+	long long app = 0, cur = 0;
+	if ((rc = query_int(s->db, "PRAGMA application_id", &app)) != SQLITE_OK ||
+	    (rc = query_int(s->db, "PRAGMA user_version", &cur)) != SQLITE_OK) {
+		rc = db_fail(s, rc, err, errlen, "read the header");
+		goto fail;
+	}
+	if (app != 0 && app != KZ_APPLICATION_ID) {
+		rc = store_fail(path, -EINVAL, err, errlen,
+		                "not a kizuki store (application id 0x%08llx)", app);
+		goto fail;
+	}
+	if (cur > (long long)n) {
+		rc = store_fail(path, -EPROTONOSUPPORT, err, errlen,
+		                "schema version %lld is newer than this kizuki (%s) knows (%zu): "
+		                "use a newer kizuki",
+		                cur, KZ_VERSION, n);
+		goto fail;
+	}
+	/* Read outside a transaction, cur may be stale: migrate_one checks
+	 * again under the write lock. */
+	for (size_t i = (size_t)cur; i < n; i++)
+		if ((rc = migrate_one(s, &list[i], n, err, errlen)) != 0)
+			goto fail;
+	s->version = (int)n;
+	*out = s;
+	return 0;
+fail:
+	kz_store_close(s);
+	return rc;
+}
+
+int kz_store_open(const char *path, unsigned flags, struct kz_store **out, char *err, size_t errlen)
+{
+	return kz_store_open_with(path, flags, kz_store_migrations, MIGRATIONS_COUNT, out, err,
+	                          errlen);
+}
+
+void kz_store_close(struct kz_store *s)
+{
+	if (!s)
+		return;
+	/* close_v2 defers the close until a forgotten statement is finalized
+	 * instead of failing; the handle is unusable either way. */
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
