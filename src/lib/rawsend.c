@@ -43,11 +43,6 @@ int kz_rawsend_open(int ifindex, struct kz_rawsend **out)
 		rc = -errno;
 		goto fail;
 	}
-	/* Straight to the driver: no qdisc between the rate limiter and the
-	 * wire. Kernels before 3.14 lack it; sending still works without. */
-	int one = 1;
-	if (setsockopt(s->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0)
-		kz_debug("PACKET_QDISC_BYPASS unavailable: %s", strerror(errno));
 	/* Room for a few batches in flight; the kernel doubles the value. */
 	int sndbuf = 4 << 20;
 	setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
