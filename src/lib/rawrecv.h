@@ -20,6 +20,10 @@
  * TCP header with the longest options fit in 14 + 4 + 40 + 60. */
 #define KZ_RAWRECV_SNAPLEN 128
 
+/* Longest a reply waits in the kernel ring before it is handed over; wait
+ * longer than this before the last kz_rawrecv_poll of a run. */
+#define KZ_RAWRECV_BLOCK_MS 10
+
 struct kz_rawrecv;
 
 /* What to open; the strings are borrowed for the call. */

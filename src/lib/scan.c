@@ -66,7 +66,7 @@ struct kz_scan {
 	pthread_t rx_thread;
 
 	/* Counters (struct kz_scan_stats); atomics where two threads meet. */
-	uint64_t targets_done, sent, send_drops, scope_refusals;
+	uint64_t targets_done, sent, send_drops, send_retries, scope_refusals;
 	uint64_t replies, open, closed, duplicates, unmatched, outside_scope;
 	uint64_t timeouts, errors, slipped;
 	uint64_t start_ns, first_send_ns, last_send_ns, cooldown_end_ns;
@@ -523,6 +523,7 @@ void kz_scan_stats(struct kz_scan *s, struct kz_scan_stats *st)
 	st->targets_done = LOAD(s->targets_done);
 	st->sent = LOAD(s->sent);
 	st->send_drops = LOAD(s->send_drops);
+	st->send_retries = LOAD(s->send_retries);
 	st->scope_refusals = LOAD(s->scope_refusals);
 	st->replies = LOAD(s->replies);
 	st->open = LOAD(s->open);
@@ -617,8 +618,9 @@ static void *rx_main(void *arg)
 			break;
 		}
 	}
-	/* What arrived up to the stop request. */
-	int rc = kz_rawrecv_poll(s->rx, 0, on_frame, s);
+	/* What arrived up to the stop request, once the ring's last block
+	 * has been handed over. */
+	int rc = kz_rawrecv_poll(s->rx, 2 * KZ_RAWRECV_BLOCK_MS, on_frame, s);
 	(void)rc;
 	return NULL;
 }
@@ -700,6 +702,9 @@ static int run_syn(struct kz_scan *s)
 			SET(s->last_send_ns, t);
 			ADD(s->sent, (uint64_t)got);
 			ADD(s->send_drops, built - (uint64_t)got);
+			struct kz_rawsend_stats ts;
+			kz_rawsend_stats(s->tx, &ts);
+			SET(s->send_retries, ts.retries);
 		}
 		ADD(s->targets_done, finished);
 		SET(s->slipped, rl.slipped);

@@ -72,7 +72,8 @@ struct kz_scan_stats {
 	uint64_t expected;       /* packets (SYN) or attempts (connect) planned */
 	uint64_t targets_done;   /* targets whose probes have all gone out */
 	uint64_t sent;           /* frames the kernel took, or connect() calls */
-	uint64_t send_drops;     /* frames the kernel refused (queue full) */
+	uint64_t send_drops;     /* frames the kernel kept refusing (queue full) */
+	uint64_t send_retries;   /* sends repeated after a refusal */
 	uint64_t scope_refusals; /* targets the send-time scope check refused */
 	uint64_t replies;        /* valid replies, open or closed, repeats included */
 	uint64_t open;           /* distinct open ports: the hits */
