@@ -8,7 +8,8 @@
 #
 # usage (as root): bench/survey-scan.sh
 #   env: KZ_BIN (default build/release/kizuki), RATES ("100000 200000 400000"),
-#        PROBES (1), COOLDOWN (8 seconds), RPS (0; 1 spreads each veth's
+#        TOOLS ("kizuki zmap masscan"), PROBES (1), COOLDOWN (8 seconds),
+#        RPS (0; 1 spreads each veth's
 #        receive processing over every CPU), OUT (a directory to keep the
 #        raw results in; default a temporary one, removed)
 #
@@ -22,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 KZ_BIN=${KZ_BIN:-$root/build/release/kizuki}
 RATES=${RATES:-"100000 200000 400000"}
+TOOLS=${TOOLS:-"kizuki zmap masscan"}
 PROBES=${PROBES:-1}
 COOLDOWN=${COOLDOWN:-8}
 RPS=${RPS:-0}
@@ -103,6 +105,7 @@ capture_summary() {
 # One run: tool, rate. Prints "found wall syns rate capdrops".
 run_one() {
 	local tool=$1 rate=$2 dir="$work/$1-$2"
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	capture_start "$dir/syn.pcap" || echo "survey-scan: capture did not start" >&2
 	local t0 t1 found
@@ -153,7 +156,7 @@ printf '| asked | tool | found | recall | wall s | SYNs captured | sent pps | ca
 printf '|---|---|---|---|---|---|---|---|\n'
 declare -A F W
 for rate in $RATES; do
-	for tool in kizuki zmap masscan; do
+	for tool in $TOOLS; do
 		read -r found wall syns sent drops < <(run_one "$tool" "$rate")
 		F[$tool-$rate]=$found
 		W[$tool-$rate]=$wall

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "connscan.h"
+#include "hitqueue.h"
 #include "hitset.h"
 #include "ipset.h"
 #include "log.h"
@@ -39,6 +40,11 @@
 
 /* Duplicate suppression remembers at least this many hits (hitset.h). */
 #define HIT_WINDOW (UINT64_C(1) << 20)
+
+/* Hits waiting for delivery (hitqueue.h): the shard's targets, within
+ * these bounds (48 bytes each: at most 12 MiB). */
+#define HIT_QUEUE_MIN 1024
+#define HIT_QUEUE_MAX (UINT64_C(1) << 18)
 
 #define LOAD(x)   __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define ADD(x, n) __atomic_fetch_add(&(x), (n), __ATOMIC_RELAXED)
@@ -58,6 +64,10 @@ struct kz_scan {
 	struct kz_rawsend *tx;
 	struct kz_rawrecv *rx;
 	struct kz_connscan *cs;
+
+	struct kz_hitqueue *hq;
+	pthread_t dl_thread;
+	bool dl_started;
 
 	int stop_requests;
 	int rx_stop;
@@ -562,6 +572,75 @@ static void progress(struct kz_scan *s, uint64_t now, uint64_t *next)
 
 /* --------------------------------------------------------------- SYN mode */
 
+/* ------------------------------------------------------------- delivery */
+
+/* Hands a new open port to on_hit: through the queue to the delivery
+ * thread during kz_scan_run, directly otherwise (kz_scan_receive from a
+ * test or a capture file). */
+static void deliver(struct kz_scan *s, const struct kz_scan_hit *h)
+{
+	if (!s->dl_started) {
+		s->cfg.on_hit(s->cfg.ctx, h);
+		return;
+	}
+	struct kz_hitqueue_item it = {
+		.addr = h->addr,
+		.time = h->time,
+		.port_index = (uint32_t)h->port_index,
+		.port = h->port,
+		.probe = (uint8_t)h->probe,
+		.ttl = h->ttl,
+	};
+	kz_hitqueue_push(s->hq, &it);
+}
+
+static void *dl_main(void *arg)
+{
+	struct kz_scan *s = arg;
+	struct kz_hitqueue_item it;
+	while (kz_hitqueue_pop(s->hq, &it)) {
+		struct kz_scan_hit h = {
+			.addr = it.addr,
+			.port = it.port,
+			.port_index = it.port_index,
+			.probe = it.probe,
+			.ttl = it.ttl,
+			.time = it.time,
+		};
+		s->cfg.on_hit(s->cfg.ctx, &h);
+	}
+	return NULL;
+}
+
+/* Starts the delivery thread with the queue held: records are written when
+ * the queue is half full or when the sending is over. */
+static int start_delivery(struct kz_scan *s)
+{
+	uint64_t cap = s->plan.shard_targets;
+	cap = cap < HIT_QUEUE_MIN ? HIT_QUEUE_MIN : cap > HIT_QUEUE_MAX ? HIT_QUEUE_MAX : cap;
+	int rc = kz_hitqueue_new((size_t)cap, &s->hq);
+	if (rc < 0)
+		return rc;
+	kz_hitqueue_hold(s->hq, true);
+	rc = pthread_create(&s->dl_thread, NULL, dl_main, s);
+	if (rc != 0) {
+		kz_err("cannot start the delivery thread: %s", strerror(rc));
+		return -rc;
+	}
+	s->dl_started = true;
+	return 0;
+}
+
+/* Every hit delivered, then the thread ends. */
+static void stop_delivery(struct kz_scan *s)
+{
+	if (!s->dl_started)
+		return;
+	kz_hitqueue_close(s->hq);
+	pthread_join(s->dl_thread, NULL);
+	s->dl_started = false;
+}
+
 void kz_scan_receive(struct kz_scan *s, const uint8_t *frame, size_t len)
 {
 	struct kz_synreply r;
@@ -600,7 +679,7 @@ void kz_scan_receive(struct kz_scan *s, const uint8_t *frame, size_t len)
 		.ttl = r.ttl,
 		.time = wall_sec(),
 	};
-	s->cfg.on_hit(s->cfg.ctx, &h);
+	deliver(s, &h);
 }
 
 static void on_frame(void *ctx, const uint8_t *frame, size_t len)
@@ -710,6 +789,8 @@ static int run_syn(struct kz_scan *s)
 		SET(s->slipped, rl.slipped);
 	}
 	SET(s->sending, 0);
+	/* The records wait no longer: the machine is idle in the cooldown. */
+	kz_hitqueue_hold(s->hq, false);
 
 	/* Cooldown: late replies still count. A second stop request ends it. */
 	now = mono_ns();
@@ -753,7 +834,7 @@ static void on_conn(void *ctx, struct kz_addr addr, uint16_t port, uint32_t tag,
 			.port_index = tag,
 			.time = wall_sec(),
 		};
-		s->cfg.on_hit(s->cfg.ctx, &h);
+		deliver(s, &h);
 		return;
 	case KZ_CONN_CLOSED:
 		ADD(s->replies, 1);
@@ -830,6 +911,7 @@ static int run_connect(struct kz_scan *s)
 		}
 	}
 	SET(s->sending, 0);
+	kz_hitqueue_hold(s->hq, false);
 	/* The attempts still running finish (or time out); a second stop
 	 * request abandons them. */
 	while (kz_connscan_inflight(s->cs) > 0 && LOAD(s->stop_requests) < 2) {
@@ -847,20 +929,24 @@ static int run_connect(struct kz_scan *s)
 
 int kz_scan_run(struct kz_scan *s)
 {
-	if (s->cfg.mode == KZ_SCAN_CONNECT) {
-		if (!s->cs)
-			return -EBADF;
-		return run_connect(s);
-	}
-	if (!s->tx || !s->rx || !s->sp)
+	if (s->cfg.mode == KZ_SCAN_CONNECT ? !s->cs : (!s->tx || !s->rx || !s->sp))
 		return -EBADF;
-	/* Wake-ups within a microsecond of the asked time, for this thread
-	 * and this run only: the default 50 us slack would bunch batches. */
-	int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	int rc = run_syn(s);
-	if (slack > 0)
-		prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+	int rc = start_delivery(s);
+	if (rc < 0)
+		return rc;
+	if (s->cfg.mode == KZ_SCAN_CONNECT) {
+		rc = run_connect(s);
+	} else {
+		/* Wake-ups within a microsecond of the asked time, for this
+		 * thread and this run only: the default 50 us slack would
+		 * bunch the batches. */
+		int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+		rc = run_syn(s);
+		if (slack > 0)
+			prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+	}
+	stop_delivery(s);
 	return rc;
 }
 
@@ -877,6 +963,8 @@ void kz_scan_free(struct kz_scan *s)
 		SET(s->rx_stop, 1);
 		pthread_join(s->rx_thread, NULL);
 	}
+	stop_delivery(s);
+	kz_hitqueue_free(s->hq);
 	kz_rawsend_close(s->tx);
 	kz_rawrecv_close(s->rx);
 	kz_connscan_free(s->cs);

@@ -24,10 +24,13 @@
  * tables) -> kz_scan_plan (what will be sent, for the header) -> either
  * kz_scan_dry_run, or kz_scan_open (sockets: needs privileges), the caller
  * drops privileges (privdrop.h), kz_scan_run. Open ports are handed to the
- * on_hit callback as they are found, so that stage 2 can start on them at
- * once: in SYN mode from the receive thread, in connect mode from the
- * thread in kz_scan_run; calls never overlap. Progress goes to on_progress
- * about once a second from the thread in kz_scan_run.
+ * on_hit callback from a delivery thread of the scan's own (hitqueue.h), in
+ * the order found, one call at a time, all before kz_scan_run returns.
+ * While probes are still being sent the hits wait in the queue until it is
+ * half full, so that building records does not take CPU from the sender;
+ * the rest are delivered in the cooldown. (Stage 2 will consume hits the
+ * same way.) Progress goes to on_progress about once a second from the
+ * thread in kz_scan_run.
  */
 #ifndef KZ_SCAN_H
 #define KZ_SCAN_H
