@@ -36,7 +36,7 @@ int kz_rawrecv_open(const struct kz_rawrecv_config *cfg, struct kz_rawrecv **out
 		kz_err("capture on %s: %s", cfg->ifname, errbuf);
 		goto fail;
 	}
-	size_t buffer = cfg->buffer_bytes ? cfg->buffer_bytes : (size_t)64 << 20;
+	size_t buffer = cfg->buffer_bytes ? cfg->buffer_bytes : KZ_RAWRECV_DEFAULT_BUFFER;
 	if (buffer > INT32_MAX)
 		buffer = INT32_MAX;
 	pcap_set_snaplen(r->pcap, KZ_RAWRECV_SNAPLEN);

@@ -20,6 +20,11 @@
  * TCP header with the longest options fit in 14 + 4 + 40 + 60. */
 #define KZ_RAWRECV_SNAPLEN 128
 
+/* The ring: about 80,000 replies, 0.2 s of them at 400 kpps, while the
+ * thread reading it wakes every 10 ms. Larger costs start-up time: the
+ * kernel takes ~4 ms per MiB to set a ring up on the test machine. */
+#define KZ_RAWRECV_DEFAULT_BUFFER ((size_t)16 << 20)
+
 /* Longest a reply waits in the kernel ring before it is handed over; wait
  * longer than this before the last kz_rawrecv_poll of a run. */
 #define KZ_RAWRECV_BLOCK_MS 10
@@ -30,7 +35,7 @@ struct kz_rawrecv;
 struct kz_rawrecv_config {
 	const char *ifname;  /* the interface the probes leave by */
 	const char *filter;  /* a pcap-filter(7) expression */
-	size_t buffer_bytes; /* the kernel ring; 0 means 64 MiB */
+	size_t buffer_bytes; /* the kernel ring; 0 means KZ_RAWRECV_DEFAULT_BUFFER */
 };
 
 struct kz_rawrecv_stats {

@@ -691,7 +691,7 @@ static void *rx_main(void *arg)
 {
 	struct kz_scan *s = arg;
 	while (!LOAD(s->rx_stop)) {
-		int rc = kz_rawrecv_poll(s->rx, 50, on_frame, s);
+		int rc = kz_rawrecv_poll(s->rx, KZ_RAWRECV_BLOCK_MS, on_frame, s);
 		if (rc < 0) {
 			SET(s->rx_error, rc);
 			break;
