@@ -230,6 +230,23 @@ else
 	fail "SYN mode: trailer or header fields"
 fi
 
+# Three probes per target: three answers per port, one record per open port.
+printf '198.18.8.0/22\n' >"$tmp/s22p"
+in_scanner "$KZ_BIN" survey --scope "$tmp/s22p" --allow-reserved --no-login --ports 23,2323 \
+	--probes 3 --rate 20000 --cooldown 1 --out "$tmp/probes.jsonl" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || fail "SYN scan with --probes 3: exit $rc"
+check_results "$tmp/probes.jsonl" 1024 "SYN mode, --probes 3"
+if jq -se 'map(select(."extra.run_part" == "trailer"))[0] |
+	."extra.sent" == 6144 and ."extra.open" == 1024 and ."extra.closed" == 1024 and
+	."extra.duplicates" > 0 and
+	."extra.replies" == ."extra.open" + ."extra.closed" + ."extra.duplicates"' \
+	"$tmp/probes.jsonl" >/dev/null; then
+	pass "--probes 3: 6144 SYNs sent, repeated answers counted once"
+else
+	fail "--probes 3: trailer $(tail -1 "$tmp/probes.jsonl" | jq -c '[."extra.sent", ."extra.open", ."extra.closed", ."extra.duplicates", ."extra.replies"]')"
+fi
+
 printf '198.18.4.0/22\n' >"$tmp/s22"
 in_scanner "$KZ_BIN" survey --scope "$tmp/s22" --allow-reserved --no-login --ports 23,2323 \
 	--mode connect --rate 5000 --cooldown 2 --out "$tmp/connect.jsonl" 2>"$tmp/err"
