@@ -89,8 +89,16 @@ capture_start() {
 	return 1
 }
 
+# Stops the capture once its file has not grown for a second: tcpdump may
+# still be reading its ring when the tool exits.
 capture_stop() {
-	sleep 0.3
+	local size=-1 now i
+	for i in $(seq 30); do
+		now=$(stat -c %s "$1" 2>/dev/null || echo 0)
+		[ "$now" = "$size" ] && break
+		size=$now
+		sleep 1
+	done
 	kill -INT "$capture_pid" 2>/dev/null
 	wait "$capture_pid" 2>/dev/null
 	capture_pid=""
@@ -137,7 +145,7 @@ run_one() {
 		found=$(awk '$1 == "open" { print $4 }' "$dir/out.txt" | sort -u | wc -l)
 		;;
 	esac
-	capture_stop
+	capture_stop "$dir/syn.pcap"
 	local syns first last
 	read -r syns first last < <(capture_summary "$dir/syn.pcap")
 	local drops
@@ -168,8 +176,8 @@ echo
 printf '| asked | recall kizuki / ZMap | time kizuki / ZMap | recall kizuki / masscan | time kizuki / masscan |\n'
 printf '|---|---|---|---|---|\n'
 for rate in $RATES; do
-	awk -v r="$rate" -v fk="${F[kizuki-$rate]}" -v fz="${F[zmap-$rate]}" -v fm="${F[masscan-$rate]}" \
-		-v wk="${W[kizuki-$rate]}" -v wz="${W[zmap-$rate]}" -v wm="${W[masscan-$rate]}" \
+	awk -v r="$rate" -v fk="${F[kizuki-$rate]:-0}" -v fz="${F[zmap-$rate]:-0}" -v fm="${F[masscan-$rate]:-0}" \
+		-v wk="${W[kizuki-$rate]:-0}" -v wz="${W[zmap-$rate]:-0}" -v wm="${W[masscan-$rate]:-0}" \
 		'function q(a, b) { return b > 0 ? sprintf("%.3f", a / b) : "n/a" }
 		 BEGIN { printf "| %d k | %s | %s | %s | %s |\n", r / 1000, q(fk, fz), q(wk, wz), q(fk, fm), q(wk, wm) }'
 done

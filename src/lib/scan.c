@@ -54,6 +54,7 @@ struct kz_scan {
 	struct kz_scan_config cfg;
 	uint16_t *ports;
 	struct kz_scan_plan plan;
+	uint64_t hit_window; /* hits the duplicate set remembers at least */
 	const struct kz_ipset *targets;
 	struct kz_cyclic_iter walk;
 	bool resolved;
@@ -77,7 +78,8 @@ struct kz_scan {
 
 	/* Counters (struct kz_scan_stats); atomics where two threads meet. */
 	uint64_t targets_done, sent, send_drops, send_retries, scope_refusals;
-	uint64_t replies, open, closed, duplicates, unmatched, outside_scope;
+	uint64_t replies, open, closed, duplicates, unmatched, outside_scope, answered;
+	int cooldown_cut;
 	uint64_t timeouts, errors, slipped;
 	uint64_t start_ns, first_send_ns, last_send_ns, cooldown_end_ns;
 	int sending;
@@ -182,8 +184,10 @@ int kz_scan_new(const struct kz_scan_config *cfg, struct kz_scan **out)
 	p->shard_targets = kz_cyclic_shard_estimate(&p->perm, cfg->shard, cfg->shards);
 	p->packets = p->shard_targets * (cfg->mode == KZ_SCAN_SYN ? cfg->probes : 1);
 	p->send_seconds = (double)p->packets / (double)cfg->rate;
-	uint64_t window = p->shard_targets < HIT_WINDOW ? p->shard_targets : HIT_WINDOW;
-	rc = kz_hitset_new(window ? window : 1, cfg->key, &s->hits);
+	/* Two keys per target: the answer's kind and "answered". */
+	uint64_t window = 2 * p->shard_targets < HIT_WINDOW ? 2 * p->shard_targets : HIT_WINDOW;
+	s->hit_window = window ? window : 1;
+	rc = kz_hitset_new(s->hit_window, cfg->key, &s->hits);
 	if (rc < 0) {
 		kz_scan_free(s);
 		return rc;
@@ -541,6 +545,8 @@ void kz_scan_stats(struct kz_scan *s, struct kz_scan_stats *st)
 	st->duplicates = LOAD(s->duplicates);
 	st->unmatched = LOAD(s->unmatched);
 	st->outside_scope = LOAD(s->outside_scope);
+	st->answered = LOAD(s->answered);
+	st->cooldown_cut = LOAD(s->cooldown_cut) != 0;
 	st->timeouts = LOAD(s->timeouts);
 	st->errors = LOAD(s->errors);
 	st->slipped = LOAD(s->slipped);
@@ -661,6 +667,10 @@ void kz_scan_receive(struct kz_scan *s, const uint8_t *frame, size_t len)
 		return;
 	}
 	ADD(s->replies, 1);
+	/* A third key per (address, port): answered at all, whichever the
+	 * answer, for ending the cooldown once every target has answered. */
+	if (kz_hitset_add(s->hits, r.src, r.sport | 0x20000u))
+		ADD(s->answered, 1);
 	bool is_open = v == KZ_SYN_OPEN;
 	if (!kz_hitset_add(s->hits, r.src, r.sport | (is_open ? 0 : 0x10000u))) {
 		ADD(s->duplicates, 1);
@@ -792,12 +802,20 @@ static int run_syn(struct kz_scan *s)
 	/* The records wait no longer: the machine is idle in the cooldown. */
 	kz_hitqueue_hold(s->hq, false);
 
-	/* Cooldown: late replies still count. A second stop request ends it. */
+	/* Cooldown: late replies still count. It ends early once every
+	 * target sent has answered (nothing more can come), which needs the
+	 * duplicate set to be exact over the whole shard (two keys per
+	 * target); and at a second stop request. */
+	bool can_cut = 2 * s->plan.shard_targets <= s->hit_window;
 	now = mono_ns();
 	uint64_t end = now + (uint64_t)s->cfg.cooldown_ms * NSEC_PER_MS;
 	SET(s->cooldown_end_ns, end);
 	while (rc == 0 && now < end && LOAD(s->stop_requests) < 2 && LOAD(s->rx_error) == 0) {
-		uint64_t step = end - now < 100 * NSEC_PER_MS ? end - now : 100 * NSEC_PER_MS;
+		if (can_cut && LOAD(s->answered) >= LOAD(s->targets_done)) {
+			SET(s->cooldown_cut, 1);
+			break;
+		}
+		uint64_t step = end - now < 10 * NSEC_PER_MS ? end - now : 10 * NSEC_PER_MS;
 		sleep_ns(step);
 		now = mono_ns();
 		progress(s, now, &next_progress);

@@ -9,7 +9,7 @@
  *     AF_PACKET socket (rawsend.h) while a second thread reads the replies
  *     (rawrecv.h), validates them without state and reports each open port
  *     once (hitset.h); after the last probe it waits the cooldown for late
- *     replies; or
+ *     replies, or less when every target sent has already answered; or
  *   - connect mode: runs non-blocking connect() attempts on one epoll loop
  *     (connscan.h), each waiting at most the cooldown.
  *
@@ -84,6 +84,7 @@ struct kz_scan_stats {
 	uint64_t duplicates;     /* valid replies already counted */
 	uint64_t unmatched;      /* captured frames that were no valid reply */
 	uint64_t outside_scope;  /* replies from addresses outside the scope */
+	uint64_t answered;       /* distinct targets that answered, open or closed */
 	uint64_t recv_drops;     /* frames the capture ring lost */
 	uint64_t timeouts;       /* connect mode: attempts without an answer */
 	uint64_t errors;         /* connect mode: unreachable or local failure */
@@ -91,8 +92,9 @@ struct kz_scan_stats {
 	uint64_t elapsed_ns;     /* since sending began */
 	uint64_t send_ns;        /* from the first to the last send */
 	uint64_t cooldown_left_ms;
-	bool sending;     /* still sending */
-	bool interrupted; /* kz_scan_stop was called */
+	bool sending;      /* still sending */
+	bool interrupted;  /* kz_scan_stop was called */
+	bool cooldown_cut; /* the cooldown ended early: every target had answered */
 };
 
 typedef void kz_scan_progress_fn(void *ctx, const struct kz_scan_stats *st);

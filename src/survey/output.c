@@ -304,6 +304,8 @@ void survey_print_summary(struct survey_run *r, const struct kz_scan_stats *st)
 		kz_cli_info("%" PRIu64 " attempts timed out, %" PRIu64 " failed (unreachable or "
 		            "local error)",
 		            st->timeouts, st->errors);
+	if (st->cooldown_cut)
+		kz_cli_info("the cooldown ended early: every target probed had answered");
 	if (st->scope_refusals)
 		kz_cli_warn("%" PRIu64 " targets were refused by the send-time scope check",
 		            st->scope_refusals);

@@ -275,8 +275,16 @@ done
 in_scanner "$KZ_BIN" survey --scope "$tmp/scope-cap" --exclude "$tmp/exclude-cap" --allow-reserved \
 	--no-login --ports 23,2323 --rate 20000 --cooldown 1 --out "$tmp/cap.jsonl" 2>"$tmp/err"
 rc=$?
-sleep 0.5
-kill "$capture_pid" 2>/dev/null
+# tcpdump may still be reading its ring: stop it once the file has stopped
+# growing for a second (at most 10 s).
+size=-1
+for _ in $(seq 50); do
+	now=$(stat -c %s "$tmp/cap.pcap" 2>/dev/null || echo 0)
+	[ "$now" = "$size" ] && break
+	size=$now
+	sleep 1
+done
+kill -INT "$capture_pid" 2>/dev/null
 wait "$capture_pid" 2>/dev/null
 capture_pid=""
 [ $rc -eq 0 ] || fail "scan under capture: exit $rc"

@@ -244,6 +244,7 @@ static void test_receive(void **state)
 	assert_int_equal(st.replies, 3);
 	assert_int_equal(st.outside_scope, 1);
 	assert_int_equal(st.unmatched, 2);
+	assert_int_equal(st.answered, 2);
 	kz_scan_free(s);
 	kz_scan_free(other);
 	kz_scope_free(small);
