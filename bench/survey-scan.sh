@@ -77,6 +77,7 @@ now() { date +%s.%N; }
 
 # Starts a capture of the scanner's SYNs on its veth.
 capture_start() {
+	: >"$1.err"
 	ip netns exec "$SCAN_NS" tcpdump -i "$SCAN_IF" -nn -U -Z root -s 64 -B 262144 \
 		-w "$1" "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and src host $SCAN_IP" \
 		2>"$1.err" &
