@@ -73,6 +73,7 @@ fail:
 	return rc;
 }
 
+/* The start-order list: append at the tail (newest), remove anywhere. */
 static void list_append(struct kz_connscan *cs, uint32_t i)
 {
 	cs->slots[i].prev = cs->tail;
@@ -112,6 +113,7 @@ static void finish(struct kz_connscan *cs, uint32_t i, enum kz_connscan_outcome 
 	fn(ctx, s->addr, s->port, s->tag, o, err);
 }
 
+/* What an error from connect() or SO_ERROR says about the port. */
 static enum kz_connscan_outcome outcome_of(int err)
 {
 	switch (err) {
@@ -231,6 +233,8 @@ int kz_connscan_poll(struct kz_connscan *cs, int timeout_ms, uint64_t (*clock_ns
                      kz_connscan_fn *fn, void *ctx)
 {
 	struct epoll_event evs[256];
+	/* A socket becomes writable when the handshake completes and is
+	 * flagged with an error when it fails: EPOLLOUT covers both. */
 	int n = epoll_wait(cs->ep, evs, 256, timeout_ms);
 	if (n < 0) {
 		if (errno != EINTR)
@@ -250,6 +254,8 @@ int kz_connscan_poll(struct kz_connscan *cs, int timeout_ms, uint64_t (*clock_ns
 		finish(cs, i, outcome_of(err), err, fn, ctx);
 		reported++;
 	}
+	/* Every attempt has the same timeout, so the oldest is the first to
+	 * expire: walk from the head and stop at the first still in time. */
 	uint64_t now = clock_ns();
 	while (cs->head != NONE && cs->slots[cs->head].deadline_ns <= now) {
 		finish(cs, cs->head, KZ_CONN_TIMEOUT, ETIMEDOUT, fn, ctx);

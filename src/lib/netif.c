@@ -28,6 +28,8 @@
  * of at most a page or two each. */
 #define NL_BUF 32768
 
+/* One pass over getifaddrs: the AF_PACKET entry gives the link type and
+ * MAC, the AF_INET / AF_INET6 entries the addresses, first one kept. */
 int kz_netif_get(const char *name, struct kz_netif *out)
 {
 	memset(out, 0, sizeof *out);
@@ -132,6 +134,7 @@ static int nl_open(void)
 	return fd;
 }
 
+/* Sends one request to the kernel (netlink pid 0). */
 static int nl_send(int fd, const void *msg, size_t len)
 {
 	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
@@ -151,6 +154,7 @@ static int addr_wire(struct kz_addr a, uint8_t bytes[16])
 	return AF_INET6;
 }
 
+/* The inverse of addr_wire: 4 or 16 bytes as the kernel gives them. */
 static struct kz_addr addr_from_wire(int family, const void *p)
 {
 	if (family == AF_INET) {
@@ -161,6 +165,8 @@ static struct kz_addr addr_from_wire(int family, const void *p)
 	return kz_addr_from_bytes(p);
 }
 
+/* Appends one route attribute to a request of cap bytes; a request that
+ * would not fit is left as it is (ours are fixed and small). */
 static void add_attr(struct nlmsghdr *nh, size_t cap, unsigned short type, const void *data,
                      size_t len)
 {
@@ -190,6 +196,8 @@ int kz_netif_route(struct kz_addr dst, struct kz_route *out)
 	req.nh.nlmsg_type = RTM_GETROUTE;
 	req.nh.nlmsg_flags = NLM_F_REQUEST;
 	req.nh.nlmsg_seq = 1;
+	/* A host route question, as `ip route get ADDR` asks it: the kernel
+	 * answers with the route it would use, gateway and source included. */
 	req.rt.rtm_family = (unsigned char)family;
 	req.rt.rtm_dst_len = (unsigned char)(alen * 8);
 	add_attr(&req.nh, sizeof req, RTA_DST, wire, alen);
@@ -268,6 +276,8 @@ int kz_netif_neighbour(int ifindex, struct kz_addr addr, uint8_t mac[KZ_MAC_LEN]
 	memset(&req, 0, sizeof req);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.nd);
 	req.nh.nlmsg_type = RTM_GETNEIGH;
+	/* The whole table of the family, filtered here: a dump is what every
+	 * kernel supports, a single-entry get only recent ones. */
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.nh.nlmsg_seq = 1;
 	req.nd.ndm_family = (unsigned char)family;

@@ -180,6 +180,7 @@ static void raise_nofile(void)
 	}
 }
 
+/* The options as given, before any is interpreted beyond its syntax. */
 struct survey_opts {
 	const char *scope, *exclude, *optout, *ports, *creds, *mode, *ifname, *gateway_mac;
 	const char *source_ip, *targets_file, *authorization, *out, *user, *hub, *token_file;
@@ -190,7 +191,9 @@ struct survey_opts {
 	bool seed_given, no_login, redact, dry_run, allow_reserved, progress;
 };
 
-/* Parses argv into o. Returns -1 to go on, or the exit status. */
+/* Parses argv into o. Returns -1 to go on, or the exit status. Values are
+ * checked here for syntax and range (usage errors, exit 2); what they mean
+ * together is checked by the library when the run is set up (exit 1). */
 static int parse_options(int argc, char **argv, struct survey_opts *o)
 {
 	enum {
@@ -341,6 +344,8 @@ static int parse_options(int argc, char **argv, struct survey_opts *o)
 			    0)
 				return KZ_EXIT_USAGE;
 			break;
+		/* Stage 2's options are parsed and checked now, so that a
+		 * command line written today stays valid when it lands. */
 		case OPT_HTTP_PATH:
 			if (optarg[0] != '/')
 				return kz_cli_usage_error("--http-path %s: a path starts with '/'",
@@ -491,6 +496,8 @@ int kz_cmd_survey(int argc, char **argv)
 		kz_cli_error("cannot draw a key: %s", strerror(errno));
 		goto out;
 	}
+	/* The scan needs the numbers only; the applications stay with the
+	 * records (port index -> application). */
 	uint16_t ports[KZ_PORTSPEC_MAX];
 	for (size_t i = 0; i < run.nports; i++)
 		ports[i] = run.ports[i].port;
@@ -507,6 +514,8 @@ int kz_cmd_survey(int argc, char **argv)
 	explicit_bzero(sc.key, sizeof sc.key);
 	if (rc < 0)
 		goto out;
+	/* Routes, sources and MACs from the kernel's tables; a dry run only
+	 * wants the source (for the cookies it prints) and may lack it. */
 	rc = kz_scan_resolve(scan, !o.dry_run);
 	if (rc < 0)
 		goto out;
@@ -526,6 +535,7 @@ int kz_cmd_survey(int argc, char **argv)
 	run.cooldown_ms = o.cooldown_ms;
 	run.scope = scope;
 	run.scan = scan;
+	/* extra.scanner_ip: the address replies come back to. */
 	if (plan->has_src4 || plan->has_src6) {
 		run.scanner_ip = plan->has_src4 ? plan->src4 : plan->src6;
 		run.has_scanner_ip = true;
@@ -568,6 +578,8 @@ int kz_cmd_survey(int argc, char **argv)
 		kz_cli_info("sockets open; now running as uid %u gid %u", (unsigned)pd.uid,
 		            (unsigned)pd.gid);
 
+	/* On a terminal the progress line rewrites itself; with --progress
+	 * (a log file, a pipe) each update is a line of its own. */
 	run.progress = kz_cli_want_progress(o.progress);
 	run.progress_tty = isatty(STDERR_FILENO) && !o.progress;
 	run.start = (int64_t)time(NULL);
@@ -586,6 +598,8 @@ int kz_cmd_survey(int argc, char **argv)
 	running_scan = scan;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Ctrl-C once ends the sending (the cooldown still runs), twice the
+	 * cooldown too: kz_scan_stop is safe in a signal handler. */
 	int run_rc = kz_scan_run(scan);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

@@ -46,6 +46,9 @@ static void write_record(struct survey_run *r, json_t *rec)
 	}
 }
 
+/* Runs on the scan's delivery thread, one call at a time; the first
+ * failure is kept and later hits are dropped, so that the trailer and the
+ * exit status report it once. */
 void survey_on_hit(void *ctx, const struct kz_scan_hit *hit)
 {
 	struct survey_run *r = ctx;
@@ -85,6 +88,9 @@ static json_t *ports_array(const struct survey_run *r)
 	return a;
 }
 
+/* The header goes out before the first probe and the trailer after the
+ * last reply: a consumer that sees a header without a trailer knows the run
+ * did not finish (nor does a trailer with extra.completed false). */
 int survey_write_run_record(struct survey_run *r, bool trailer, const struct kz_scan_stats *st)
 {
 	struct kz_record_spec spec = {
@@ -191,6 +197,9 @@ static void fmt_si(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f ", v);
 }
 
+/* ZMap's progress line, in kizuki's words: elapsed, done, time left
+ * (sending at the average rate so far, then the cooldown), what was sent
+ * and how fast, replies, hits and hit rate, drops. */
 void survey_on_progress(void *ctx, const struct kz_scan_stats *st)
 {
 	struct survey_run *r = ctx;
@@ -232,6 +241,7 @@ void survey_on_progress(void *ctx, const struct kz_scan_stats *st)
 	fflush(stderr);
 }
 
+/* One dry-run line: tab-separated so that cut and sort work on it. */
 int survey_on_probe(void *ctx, const struct kz_scan_probe *p)
 {
 	(void)ctx;
@@ -277,6 +287,9 @@ void survey_print_plan(const struct survey_run *r)
 	            mac[0] ? " via " : "", mac, r->probes, r->cooldown_ms);
 }
 
+/* Two lines: what the run did, and what it lost (drops, stalls, frames
+ * it could not believe), so that a short count has its explanation next
+ * to it. */
 void survey_print_summary(struct survey_run *r, const struct kz_scan_stats *st)
 {
 	end_progress_line(r);
