@@ -11,7 +11,7 @@
 # of 198.18.0.0/16 and 2001:2::/64 local to the target, one listener on
 # port 23): SYN mode and connect mode each find port 23 open on every
 # address and report nothing for the closed port 2323; SYN mode over IPv6;
-# and a capture on the veth during a scan with an exclude list shows that
+# three probes per target give one record per open port; and a capture on the veth during a scan with an exclude list shows that
 # no packet went outside the scope or into the exclude list, and that each
 # target got exactly one probe.
 set -u
