@@ -41,10 +41,11 @@ int kz_rawrecv_open(const struct kz_rawrecv_config *cfg, struct kz_rawrecv **out
 		buffer = INT32_MAX;
 	pcap_set_snaplen(r->pcap, KZ_RAWRECV_SNAPLEN);
 	pcap_set_promisc(r->pcap, 0);
-	/* Blocks of replies, handed over when full or 10 ms old: a reply
-	 * waits at most that long, and the thread wakes once per block
-	 * instead of once per packet, which at 10^5 replies a second leaves
-	 * measurably more CPU to the sender and the kernel. */
+	/* Blocks of replies, handed over when full or KZ_RAWRECV_BLOCK_MS
+	 * old: a reply waits at most that long (stage 1 does not mind), and
+	 * the thread wakes once per block instead of once per packet, which
+	 * at 10^5 replies a second leaves measurably more CPU to the sender
+	 * and the kernel. */
 	pcap_set_timeout(r->pcap, KZ_RAWRECV_BLOCK_MS);
 	pcap_set_buffer_size(r->pcap, (int)buffer);
 	int st = pcap_activate(r->pcap);

@@ -20,14 +20,17 @@
  * TCP header with the longest options fit in 14 + 4 + 40 + 60. */
 #define KZ_RAWRECV_SNAPLEN 128
 
-/* The ring: about 80,000 replies, 0.2 s of them at 400 kpps, while the
- * thread reading it wakes every 10 ms. Larger costs start-up time: the
- * kernel takes ~4 ms per MiB to set a ring up on the test machine. */
+/* The ring: libpcap cuts it into 256 KiB blocks (64 here), each handed
+ * over when full (about 2,000 replies) or KZ_RAWRECV_BLOCK_MS old. So it
+ * holds about 128,000 replies (0.3 s at 400 kpps), or 64 block timeouts
+ * (2.5 s) when replies are few, for a reader that the scheduler keeps
+ * waiting. Larger costs start-up time: the kernel takes ~4 ms per MiB to
+ * set a ring up on the test machine. */
 #define KZ_RAWRECV_DEFAULT_BUFFER ((size_t)16 << 20)
 
 /* Longest a reply waits in the kernel ring before it is handed over; wait
  * longer than this before the last kz_rawrecv_poll of a run. */
-#define KZ_RAWRECV_BLOCK_MS 10
+#define KZ_RAWRECV_BLOCK_MS 40
 
 struct kz_rawrecv;
 
