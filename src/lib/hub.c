@@ -642,6 +642,10 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* The files first: a mistyped tokens file must not leave a new,
+	 * empty store behind. */
+	if ((rc = load_snap(h, NULL, &h->snap, &failed, err, errlen)))
+		goto fail;
 	if ((rc = kz_store_open(h->db_path, KZ_STORE_CREATE | KZ_STORE_NOMUTEX, &h->store, err,
 	                        errlen)))
 		goto fail;
@@ -650,8 +654,6 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 	if ((rc = kz_store_exec(h->store, "PRAGMA wal_autocheckpoint = 0", err, errlen)))
 		goto fail;
 	if ((rc = kz_ingest_open(h->store, &h->icfg, &h->ing, err, errlen)))
-		goto fail;
-	if ((rc = load_snap(h, NULL, &h->snap, &failed, err, errlen)))
 		goto fail;
 	{
 		const struct kz_operators *ops = kz_enrich_operators(h->snap->enrich);
