@@ -112,7 +112,11 @@ async function view(name) {
 const rows = (id) =>
   page.$$eval(`#${id} tbody tr`, (trs) =>
     trs.filter((tr) => tr.querySelector('td[data-col]'))
-      .map((tr) => Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => [td.dataset.col, td.textContent]))));
+      .map((tr) => Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => {
+        const c = td.cloneNode(true); // the text shown, without a select's options
+        c.querySelectorAll('select').forEach((x) => x.remove());
+        return [td.dataset.col, c.textContent];
+      }))));
 const cardValue = (key) => page.textContent(`[data-card="${key}"] .value`);
 const points = (name) =>
   page.$$eval(`#ports-chart g.series[data-series="${name}"] circle`, (cs) => cs.map((c) => [c.dataset.t, c.dataset.v]));
@@ -310,7 +314,7 @@ try {
     .find((f) => f.finding_id === tf.finding_id);
   check(after && after.feedback === 'acknowledged', 'the hub stored the feedback', after && after.feedback);
   const fbRow = (await rows('survey-findings')).find((r) => r.ticket === tf.ticket);
-  check(fbRow && fbRow.feedback.startsWith('acknowledged'), 'the table shows the feedback');
+  check(fbRow && fbRow.feedback === `acknowledged ${after.feedback_at}`, 'the table shows the feedback and when', fbRow);
   await page.screenshot({ path: join(ART, 'dashboard-operator.png'), fullPage: true });
 
   const received = await Promise.all(bodies);

@@ -226,16 +226,18 @@ function drawTelescope() {
 // ------------------------------------------------------------- survey
 
 function feedbackControl(f) {
-  const sel = el('select', { 'aria-label': `Feedback on ${f.ticket}` },
-    el('option', { value: '' }, 'Report…'), ...FEEDBACK.map((v) => el('option', { value: v }, v)));
+  const sel = el('select', { 'aria-label': `Report back on ${f.ticket}` },
+    el('option', { value: '' }, 'Report back…'), ...FEEDBACK.map((v) => el('option', { value: v }, v)));
   sel.addEventListener('change', async () => {
     if (!sel.value) return;
     try {
       const r = await api.feedback(f.finding_id, sel.value);
-      f.feedback = r.feedback;
-      f.feedback_at = iso(Math.floor(Date.now() / 1000));
-      status(`Feedback "${r.feedback}" recorded on ${f.ticket}.`);
+      // Read the findings again: the hub's record of it (time included).
+      const got = await api.findings('survey');
+      state.found.survey = got.list;
+      state.complete.survey = got.complete;
       drawSurvey();
+      status(`Feedback "${r.feedback}" recorded on ${f.ticket}.`);
     } catch (e) {
       status(`Feedback on ${f.ticket} failed: ${e.message}`, true);
       sel.value = '';
@@ -262,11 +264,11 @@ function drawSurvey() {
     id: 'survey-findings', label: 'survey findings', rows: state.found.survey, sortKey: 'last_seen', sortDesc: true,
     empty: 'No survey findings.',
     columns: [col.ticket, col.ip, { key: 'port', label: 'Port', num: true }, { key: 'application', label: 'App' },
-      { key: 'status', label: 'Last status' }, col.asn,
+      { key: 'status', label: 'Status' }, col.asn,
       ...(state.me.role === 'operator' ? [] : [{ key: 'as_name', label: 'Operator' }]), col.state,
       col.first, col.last, { key: 'count', label: 'Seen', num: true },
-      { key: 'feedback', label: 'Feedback', value: (r) => (r.feedback ? `${r.feedback} ${r.feedback_at || ''}`.trim() : null) },
-      { key: 'action', label: 'Report back', value: () => null, show: feedbackControl }],
+      { key: 'feedback', label: 'Feedback', value: (r) => (r.feedback ? `${r.feedback} ${r.feedback_at || ''}`.trim() : null),
+        show: (r) => el('span', { class: 'fb' }, r.feedback ? el('span', {}, `${r.feedback} ${r.feedback_at || ''}`.trim()) : null, feedbackControl(r)) }],
     note: truncNote('survey'),
   });
 }

@@ -7,8 +7,9 @@
 import { el, svg } from './dom.js';
 import { iso } from './fmt.js';
 
-// Colour-blind-safe colours that keep 3:1 contrast on white.
-export const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#B8860B', '#56B4E9', '#000000',
+// Colours after Okabe and Ito, darkened where needed to keep 3:1 contrast
+// on white (WCAG for graphics).
+export const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#AD5F8C', '#B8860B', '#00838F', '#000000',
   '#8C564B', '#7F7F7F', '#6A3D9A'];
 
 const H = 280, ML = 64, MR = 16, MT = 12, MB = 40;
