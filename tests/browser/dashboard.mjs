@@ -278,6 +278,14 @@ try {
   await page.screenshot({ path: join(ART, 'dashboard-sources.png'), fullPage: true });
   await view('overview');
   await page.screenshot({ path: join(ART, 'dashboard-overview-laptop.png') });
+  {
+    // The admin sees every operator's findings: the same search that must
+    // find nothing on the operator's page finds them all here.
+    const html = await page.content();
+    const missing = allFindings.filter((f) => !(f.asns || []).includes(64496))
+      .flatMap((f) => [f.ip, f.finding_id, f.kind === 'survey' ? f.ticket : null]).filter((s) => s && !html.includes(s));
+    check(missing.length === 0, 'admin: every other operator\'s address, finding id and survey ticket is in the page', missing);
+  }
 
   // ------------------------------------------------------- operator
   await page.click('#signout');
@@ -300,7 +308,7 @@ try {
   const secrets = [...new Set([...others.flatMap((f) => [f.ip, f.ticket, f.finding_id]).filter(Boolean), 'ISP B', 'ISP C'])];
   const html = await page.content();
   const text = await page.evaluate(() => document.body.innerText);
-  const inDom = secrets.filter((s) => html.includes(s) || text.includes(s) || text.includes('AS64497') || text.includes('AS64498'));
+  const inDom = [...secrets, 'AS64497', 'AS64498'].filter((s) => html.includes(s) || text.includes(s));
   check(inDom.length === 0, `operator: none of ${secrets.length} other operators' addresses, tickets, ids or names in the page`, inDom);
 
   // Feedback through the page: a write with the session's CSRF token.
