@@ -110,12 +110,11 @@ static void placeholders(char *buf, size_t len, size_t n)
 		used += (size_t)snprintf(buf + used, len - used, "%s?%zu", i ? "," : "", i + 1);
 }
 
-/* Runs one grouped query whose last three columns are kind, state,
- * count and whose first `keys` columns (0 or more) name the group; rows
- * come ordered by the group. With keys 0 the counts go into *counts;
- * otherwise each group becomes an object in list made by make_group. */
+/* Makes the object of a new group ({"cc":...} or {"asn":...,"name":...})
+ * from the row at the statement's cursor. */
 typedef json_t *(*group_fn)(sqlite3_stmt *st);
 
+/* True when the row's first `keys` columns equal the previous group's. */
 static bool same_group(sqlite3_stmt *st, int keys, json_t *prev_key)
 {
 	if (!prev_key)
@@ -139,6 +138,7 @@ static bool same_group(sqlite3_stmt *st, int keys, json_t *prev_key)
 	return true;
 }
 
+/* The row's first `keys` columns, to compare the next rows with. */
 static json_t *group_key(sqlite3_stmt *st, int keys)
 {
 	json_t *k = json_array();
@@ -153,6 +153,11 @@ static json_t *group_key(sqlite3_stmt *st, int keys)
 	return k;
 }
 
+/* Runs one grouped query whose last three columns are kind, state and
+ * count and whose first `keys` columns (0 or more) name the group, rows
+ * ordered by the group. With keys 0 the counts go into target; otherwise
+ * each group becomes an object of make_group's, with its "counts", appended
+ * to the array target. *total (may be NULL) adds up the counts. */
 static int grouped(sqlite3 *db, const char *sql, const struct kz_summary_query *q, int keys,
                    group_fn make_group, json_t *target, int64_t *total, char *err, size_t errlen)
 {
