@@ -17,7 +17,7 @@
 # joined by a veth pair; every address of 198.18.0.0/16 is local to the
 # target (an AnyIP route) and one listener on port 23 answers for all of
 # them. Nothing leaves the two namespaces. Needs zmap, masscan, tcpdump,
-# python3, jq (scripts/do deps).
+# python3 (scripts/do deps).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -33,7 +33,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "survey-scan: needs root (namespaces, raw sockets)" >&2
 	exit 1
 fi
-for tool in zmap masscan tcpdump python3 jq ip; do
+for tool in zmap masscan tcpdump python3 ip; do
 	command -v "$tool" >/dev/null || {
 		echo "survey-scan: $tool is not installed (scripts/do deps)" >&2
 		exit 1
@@ -126,8 +126,9 @@ run_one() {
 			--probes "$PROBES" --cooldown "$COOLDOWN" --out "$dir/out.jsonl" \
 			2>"$dir/stderr"
 		t1=$(now)
-		found=$(jq -r 'select(."extra.status" == "open") | ."source.ip"' "$dir/out.jsonl" |
-			sort -u | wc -l)
+		found=$(python3 -c 'import json, sys
+print(len({r["source.ip"] for r in map(json.loads, open(sys.argv[1]))
+           if r.get("extra.status") == "open"}))' "$dir/out.jsonl")
 		;;
 	zmap)
 		ip netns exec "$SCAN_NS" zmap -q -p 23 -i "$SCAN_IF" -S "$SCAN_IP" -G "$GATEWAY_MAC" \
