@@ -590,29 +590,57 @@ static socklen_t make_sockaddr(struct kz_addr a, uint16_t port, struct sockaddr_
 	return sizeof *s6;
 }
 
+/* The address (and port) of a kernel socket address; -EAFNOSUPPORT for
+ * another family. */
+static int addr_of_sockaddr(const struct sockaddr_storage *ss, struct kz_addr *a, uint16_t *port)
+{
+	uint8_t b[16] = { 0 };
+	uint16_t p;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		b[10] = b[11] = 0xff;
+		memcpy(b + 12, &s4->sin_addr, 4);
+		p = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		memcpy(b, &s6->sin6_addr, 16);
+		p = ntohs(s6->sin6_port);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	*a = kz_addr_from_bytes(b);
+	if (port)
+		*port = p;
+	return 0;
+}
+
 /* Remembers our end of the connection: the record's extra.scanner_ip is
  * the address the device saw, which is what an ISP can match in its logs. */
 static void note_local(struct slot *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0)
-		return;
-	uint8_t b[16] = { 0 };
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-		b[10] = b[11] = 0xff;
-		memcpy(b + 12, &s4->sin_addr, 4);
-		s->local_port = ntohs(s4->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-		memcpy(b, &s6->sin6_addr, 16);
-		s->local_port = ntohs(s6->sin6_port);
-	} else {
-		return;
-	}
-	s->local = kz_addr_from_bytes(b);
-	s->has_local = true;
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    addr_of_sockaddr(&ss, &s->local, &s->local_port) == 0)
+		s->has_local = true;
+}
+
+int kz_login_route_source(struct kz_addr addr, struct kz_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_sockaddr(addr, 9, &ss);
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof local;
+	if (rc == 0 && getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+		rc = -errno;
+	close(fd);
+	if (rc)
+		return rc;
+	return addr_of_sockaddr(&local, out, NULL);
 }
 
 /* The connection is up: watch it as the plug-in's kind needs, and tell it. */
