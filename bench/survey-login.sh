@@ -228,18 +228,24 @@ kizuki_memory() {
 		<(cut -d'"' -f4 "$out/truth-mem-198.18.96.0.jsonl") |
 		sed 's|$|:23/telnet|' >"$out/kizuki-mem.targets"
 	echo "198.18.64.0/18" >"$out/kizuki-mem-scope.txt"
-	ip netns exec "$cli" "${kizuki_cmd[@]}" --scope "$out/kizuki-mem-scope.txt" --allow-reserved \
+	ip netns exec "$cli" /usr/bin/time -f '%M' -o "$out/kizuki-mem.maxrss" \
+		"${kizuki_cmd[@]}" --scope "$out/kizuki-mem-scope.txt" --allow-reserved \
 		--targets-file "$out/kizuki-mem.targets" --creds "$creds" --concurrency 10000 \
 		--out "$out/kizuki-mem.jsonl" >/dev/null 2>"$out/kizuki-mem.stderr" &
 	local p=$!
 	sleep 60
 	echo "established connections at 60 s: $(ip netns exec "$cli" ss -Htn state established | wc -l)"
 	sleep 30
-	kill -INT "$p" 2>/dev/null || true
+	# The signals go to kizuki itself: /usr/bin/time, its parent, ignores
+	# SIGINT while it waits.
+	local k
+	k=$(ps --ppid "$p" -o pid= | tr -d ' ')
+	kill -INT "${k:-$p}" 2>/dev/null || true
 	sleep 1
-	kill -INT "$p" 2>/dev/null || true
+	kill -INT "${k:-$p}" 2>/dev/null || true
 	wait "$p" || true
-	grep -E 'services in|peak' "$out/kizuki-mem.stderr" || true
+	grep -E 'services|peak|at most' "$out/kizuki-mem.stderr" || true
+	echo "kizuki peak RSS with --concurrency 10000: $(tail -n 1 "$out/kizuki-mem.maxrss") KiB"
 	for p in "${simps[@]}"; do kz_ns_stop "$p"; done
 }
 
@@ -283,10 +289,10 @@ if [ $kizuki = 1 ]; then
 	kizuki_run fleet "$out/all.txt"
 	python3 -c "import json; r = json.load(open('$out/kizuki-fleet.result.json'))
 print('kizuki full fleet: %.0f s wall%s' % (r['wall'], ' (capped)' if r['capped'] else ''))"
-	echo "kizuki peak RSS: $(cat "$out/kizuki-fleet.maxrss") KiB (concurrency ${KZ_CONCURRENCY:-10000})"
+	echo "kizuki peak RSS: $(tail -n 1 "$out/kizuki-fleet.maxrss") KiB (concurrency ${KZ_CONCURRENCY:-10000})"
 	echo '{"kizuki": '"$(cat "$out/kizuki-fleet.result.json")"'}' >"$out/fleet.json"
 	python3 "$score" score "$truth" "$out/all.txt" "$out/fleet.json"
-	grep -E 'services in|peak' "$out/kizuki-fleet.stderr" || true
+	grep -E 'services|peak|at most' "$out/kizuki-fleet.stderr" || true
 else
 	echo "kizuki: neither stage 2 in $kz_bin nor $kz_check; peers only"
 fi
