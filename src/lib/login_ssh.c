@@ -25,7 +25,8 @@
  * (ssh_get_poll_flags), and every state has a deadline. libssh owns a dup()
  * of the descriptor from its first ssh_connect and closes it in ssh_free,
  * which happens before every CONNECT or DONE step and in release
- * (login_proto.h). Its logging goes to kz_debug.
+ * (login_proto.h); ssh_disconnect is never called (see lib_close). Its
+ * logging goes to kz_debug.
  *
  * Pairs: the list's order for the service (vendor regexes against the
  * identification string), cut to max_attempts, then grouped by user in
@@ -128,8 +129,7 @@ struct ssh_state {
 	const struct kz_login_service *svc;
 	struct kz_ssh_login_config cfg;
 	ssh_session s;
-	int fd;     /* the engine's descriptor while connected (borrowed) */
-	bool kexed; /* this connection finished its key exchange */
+	int fd; /* the engine's descriptor while connected (borrowed) */
 	uint8_t phase, cs;
 	bool done;
 	bool nudged;
@@ -340,18 +340,18 @@ out:
 
 /* --------------------------------------------------------------- libssh */
 
-/* Ends libssh's part of the connection: a polite SSH_MSG_DISCONNECT once
- * keys are agreed, and ssh_free, which closes libssh's dup of the
- * descriptor. */
+/* Ends libssh's part of the connection: ssh_free closes libssh's dup of
+ * the descriptor (the engine closes its own), which the server sees as an
+ * ordinary close. Not ssh_disconnect: with SSH_OPTIONS_FD it sends
+ * SSH_MSG_DISCONNECT but forgets the descriptor without closing it (libssh
+ * 0.10's client.c), so ssh_free would no longer close it and every
+ * connection would leak a socket that stays open. */
 static void lib_close(struct ssh_state *st)
 {
 	if (!st->s)
 		return;
-	if (st->kexed)
-		ssh_disconnect(st->s);
 	ssh_free(st->s);
 	st->s = NULL;
-	st->kexed = false;
 }
 
 /* A libssh session on a dup of the engine's descriptor, and its first
@@ -395,7 +395,6 @@ static int lib_start(struct ssh_state *st)
 	}
 	ssh_set_blocking(s, 0);
 	st->s = s;
-	st->kexed = false;
 	/* From here libssh owns d: ssh_connect hands it to the session's
 	 * socket, which ssh_free closes. (Only an allocation failure inside
 	 * libssh before that point would leak it; never a double close.) */
@@ -628,7 +627,6 @@ static struct kz_login_step kex_step(struct ssh_state *st, uint64_t now)
 		}
 		return conn_failed(st, now, "the SSH key exchange failed");
 	}
-	st->kexed = true;
 	if (!st->ever_ssh) {
 		const char *sb = ssh_get_serverbanner(st->s);
 		if (sb) {
