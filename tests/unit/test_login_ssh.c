@@ -152,10 +152,18 @@ static size_t client_sent(struct t *t, char *buf, size_t cap)
 	return (size_t)n;
 }
 
+static uint8_t banner_copy[4096];
+
 static void end(struct t *t, struct kz_login_outcome *o)
 {
 	assert_int_equal(t->step.want, KZ_LOGIN_WANT_DONE);
 	P->result(t->st, o);
+	/* The outcome borrows from the state, which goes below. */
+	assert_true(o->banner_len <= sizeof banner_copy);
+	memcpy(banner_copy, o->banner, o->banner_len);
+	o->banner = banner_copy;
+	o->detail = NULL;
+	o->reason = NULL;
 	P->release(t->st);
 	drop_conn(t);
 	free(t->st);
