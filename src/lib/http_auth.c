@@ -24,6 +24,8 @@
 
 #include "encode.h"
 
+/* The hash of a Digest algorithm (RFC 7616 6.1), NULL for one we do not
+ * know. */
 static const EVP_MD *alg_md(uint8_t alg)
 {
 	switch (alg) {
@@ -41,6 +43,7 @@ static const EVP_MD *alg_md(uint8_t alg)
 	}
 }
 
+/* The "-sess" variants hash the nonces into A1 (RFC 7616 3.4.2). */
 static bool alg_sess(uint8_t alg)
 {
 	return alg == KZ_HTTP_ALG_MD5_SESS || alg == KZ_HTTP_ALG_SHA256_SESS ||
@@ -156,6 +159,7 @@ struct out {
 	bool full;
 };
 
+/* Appends n bytes, or marks the writer full (the caller returns -ENOSPC). */
 static void put(struct out *o, const char *s, size_t n)
 {
 	if (o->full || o->len + n >= o->cap) {
@@ -184,6 +188,7 @@ static void put_quoted(struct out *o, const char *s)
 	put(o, "\"", 1);
 }
 
+/* Printable ASCII only: what a quoted-string can carry without RFC 8187. */
 static bool printable(const char *s)
 {
 	for (; *s; s++)

@@ -41,6 +41,8 @@ enum {
 
 static const char prefix[] = "HTTP/";
 
+/* RFC 9110 5.6.2's tchar: what a token (a scheme, a field or parameter
+ * name) is made of. */
 static bool is_tchar(unsigned char c)
 {
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
@@ -48,6 +50,8 @@ static bool is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
+/* Case-insensitive equality of a length-delimited text and a string: field
+ * names, schemes, parameter names and most values are case-insensitive. */
 static bool ieq(const char *a, size_t alen, const char *b)
 {
 	size_t blen = strlen(b);
@@ -70,6 +74,7 @@ static size_t copy_clean(char *dst, size_t cap, const char *src, size_t len, boo
 
 /* ---------------------------------------------------- WWW-Authenticate */
 
+/* A cursor over one field value; never read past end. */
 struct lex {
 	const char *p, *end;
 };
@@ -135,6 +140,9 @@ static size_t lex_value(struct lex *l, char *out, size_t cap, bool *long_, bool 
 	return n;
 }
 
+/* Skips an unreadable parameter (token68 of another scheme, junk) up to
+ * the next comma, stepping over quoted-strings so that a comma inside one
+ * does not count. */
 static void skip_to_comma(struct lex *l)
 {
 	while (l->p < l->end && *l->p != ',') {
@@ -236,6 +244,8 @@ static void set_param(struct kz_http_challenge *c, const char *name, size_t nlen
 		c->utf8 = ieq(v, vlen, "UTF-8");
 }
 
+/* A new challenge of scheme `name`: a slot for Basic and Digest (NULL
+ * when the slots are full, counted), only a count for other schemes. */
 static struct kz_http_challenge *begin_challenge(struct kz_http_response *r, const char *name,
                                                  size_t nlen)
 {
@@ -261,12 +271,18 @@ static struct kz_http_challenge *begin_challenge(struct kz_http_response *r, con
 	return c;
 }
 
+/* A Digest challenge without a nonce cannot be answered. */
 static void end_challenge(struct kz_http_challenge *c)
 {
 	if (c && c->scheme == KZ_HTTP_SCHEME_DIGEST && !c->has_nonce)
 		c->usable = false;
 }
 
+/* The field's grammar (RFC 9110 11.6.1) is a comma list in which commas
+ * separate both challenges and a challenge's parameters: a challenge is a
+ * scheme token, then parameters `name = value`; after a comma, a token
+ * followed by '=' is one more parameter and any other token starts the
+ * next challenge. Parsed over the whole (unfolded) value. */
 void kz_http_parse_www_authenticate(struct kz_http_response *r, const char *value, size_t len)
 {
 	struct lex l = { value, value + len };
@@ -327,6 +343,8 @@ void kz_http_parse_www_authenticate(struct kz_http_response *r, const char *valu
 
 /* ------------------------------------------------------------- the head */
 
+/* Enters the error state; `pos` (unused from here on) keeps the result so
+ * that every later call repeats it. */
 static int fail(struct kz_http_response *r, int code)
 {
 	r->st = ST_ERR;
@@ -354,6 +372,8 @@ static void reset_for_final(struct kz_http_response *r)
 	r->seen_total = seen;
 }
 
+/* The status line (its "HTTP/" already matched). Lenient on blanks and a
+ * missing reason; strict on the digits. */
 static int parse_status(struct kz_http_response *r)
 {
 	/* line[] holds what followed "HTTP/": DIGIT "." DIGIT SP 3DIGIT [SP reason] */
@@ -387,6 +407,7 @@ static int parse_status(struct kz_http_response *r)
 	return 0;
 }
 
+/* Does the comma list v hold the token tok (Connection: keep-alive, close)? */
 static bool has_token(const char *v, size_t n, const char *tok)
 {
 	size_t i = 0;
@@ -415,6 +436,8 @@ static void last_element(const char *v, size_t n, const char **e, size_t *elen)
 	*elen = end - s;
 }
 
+/* One complete (unfolded) field line in line[]: the fields the check
+ * needs are taken, the others only counted. */
 static int parse_field(struct kz_http_response *r)
 {
 	char *s = r->line;
@@ -480,6 +503,8 @@ static int end_head(struct kz_http_response *r)
 		reset_for_final(r);
 		return KZ_HTTP_MORE;
 	}
+	/* RFC 9112 6.3, in its order: no body; chunked; another coding (to the
+	 * close); Content-Length; else to the close. */
 	if (r->head_method || r->status < 200 || r->status == 204 || r->status == 304) {
 		r->st = ST_DONE;
 	} else if (r->chunked) {
@@ -504,6 +529,8 @@ static int end_head(struct kz_http_response *r)
 	return KZ_HTTP_HEAD;
 }
 
+/* Counts n body bytes (keeping the first KZ_HTTP_BODY_KEEP) against the
+ * caller's cap. */
 static int body_bytes(struct kz_http_response *r, const uint8_t *p, size_t n)
 {
 	if (r->body_len < KZ_HTTP_BODY_KEEP) {
@@ -535,6 +562,9 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 		uint8_t c = data[i];
 		switch (r->st) {
 		case ST_PREFIX:
+			/* Byte by byte against "HTTP/": the first byte that
+			 * differs decides not-HTTP, before a line is even
+			 * complete (an SSH banner, a telnet command). */
 			if (r->pos == 0 && (c == '\r' || c == '\n') &&
 			    r->line_len < MAX_LEADING_EOL) {
 				/* line_len counts leading line ends here. */
@@ -555,6 +585,9 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 			continue;
 		case ST_STATUS:
 		case ST_FIELD:
+			/* Collect the line; at its LF, the status line is
+			 * parsed at once, a field waits for the next line's
+			 * first byte (folding). */
 			i++;
 			if (++r->head_len > KZ_HTTP_HEAD_MAX) {
 				*used = i;
@@ -584,6 +617,8 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 			r->st = ST_FIELD_START;
 			continue;
 		case ST_FIELD_START:
+			/* A blank continues the field held in line[]; anything
+			 * else first hands that field to parse_field. */
 			if ((c == ' ' || c == '\t') && r->pending) {
 				/* obs-fold: the field goes on; one blank for the fold */
 				i++;
@@ -621,6 +656,7 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 			/* c was LF: the head ends here. */
 			goto head_end;
 		case ST_HEAD_CR:
+			/* CR at the start of a line: only CR LF may end the head. */
 			i++;
 			if (c != '\n') {
 				*used = i;
@@ -643,6 +679,7 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 			return KZ_HTTP_HEAD;
 		case ST_BODY_LEN:
 		case ST_CHUNK_DATA: {
+			/* Counted in bulk, never copied (but the first bytes). */
 			size_t n = len - i;
 			if (n > r->remaining)
 				n = (size_t)r->remaining;
@@ -729,6 +766,8 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 			r->st = ST_CHUNK_DATA;
 			continue;
 		case ST_CHUNK_END:
+			/* CR LF after a chunk's data (LF alone accepted);
+			 * chunk_line says the CR was seen. */
 			i++;
 			if (c == '\r' && r->chunk_line == 0) {
 				r->chunk_line = 1;
@@ -745,6 +784,8 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 			continue;
 		case ST_TRAILER:
 		case ST_TRAILER_LINE:
+			/* Trailer fields are skipped, each under the chunk
+			 * line cap; an empty line ends the message. */
 			i++;
 			if (++r->chunk_line > CHUNK_LINE_MAX) {
 				*used = i;
@@ -775,6 +816,8 @@ int kz_http_response_feed(struct kz_http_response *r, const uint8_t *data, size_
 	return KZ_HTTP_MORE;
 }
 
+/* Only a body delimited by the close ends well at EOF; a message cut
+ * anywhere else is malformed, and no "HTTP/" at all is not HTTP. */
 int kz_http_response_eof(struct kz_http_response *r)
 {
 	switch (r->st) {

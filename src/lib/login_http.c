@@ -170,6 +170,8 @@ int kz_http_login_user_agent_check(const char *ua, const char **why)
 
 /* ------------------------------------------------------------- helpers */
 
+/* The service's random stream (control pair, client nonces, the random
+ * path), from the engine's per-service seed. */
 static uint64_t splitmix(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
@@ -186,6 +188,7 @@ static void random_text(uint64_t *rng, char *out, size_t n, const char *alphabet
 	out[n] = '\0';
 }
 
+/* The path being checked: the configured ones, or "/" by default. */
 static const struct kz_http_login_path *cur_path(const struct http_state *st)
 {
 	if (!st->cfg.paths || !st->cfg.npaths)
@@ -198,6 +201,8 @@ static size_t npaths(const struct http_state *st)
 	return st->cfg.paths && st->cfg.npaths ? st->cfg.npaths : 1;
 }
 
+/* How telling a path's status is, for the service's one status (the
+ * design note says why an unfinished path outranks login-failed). */
 static int prio(enum kz_login_status s)
 {
 	switch (s) {
@@ -220,6 +225,7 @@ static int prio(enum kz_login_status s)
 	}
 }
 
+/* DONE: the engine closes the connection; no credential stays behind. */
 static struct kz_login_step step_done(struct http_state *st)
 {
 	st->done = true;
@@ -230,6 +236,8 @@ static struct kz_login_step step_done(struct http_state *st)
 	return (struct kz_login_step){ .want = KZ_LOGIN_WANT_DONE };
 }
 
+/* Keep the connection: send what is pending, wait for the response until
+ * the request's deadline. */
 static struct kz_login_step step_io(const struct http_state *st)
 {
 	return (struct kz_login_step){
@@ -265,6 +273,7 @@ static void note(struct http_state *st, enum kz_login_status s, int pair, const 
 	}
 }
 
+/* "Basic" or "Digest <algorithm>", for extra.login_detail. */
 static const char *scheme_text(const struct http_state *st, char *buf, size_t cap)
 {
 	if (!st->have_ch)
@@ -278,6 +287,8 @@ static const char *scheme_text(const struct http_state *st, char *buf, size_t ca
 
 /* ---------------------------------------------------------- the request */
 
+/* The Host field: the target address as the request reached it (IPv6 in
+ * brackets), with the port unless it is 80. */
 static void host_field(const struct http_state *st, char *buf, size_t cap)
 {
 	char a[KZ_ADDR_STRLEN];
@@ -346,6 +357,8 @@ static int prepare(struct http_state *st, int pair)
 	return 0;
 }
 
+/* CONNECT no earlier than `at`; the engine gives up at the deadline and
+ * calls tick. */
 static struct kz_login_step connect_at(struct http_state *st, uint64_t at)
 {
 	st->wait = W_CONNECT;
@@ -358,6 +371,8 @@ static struct kz_login_step connect_at(struct http_state *st, uint64_t at)
 	};
 }
 
+/* Ends the whole service with a status (merged with what the paths
+ * before found). */
 static struct kz_login_step finish_with(struct http_state *st, enum kz_login_status s,
                                         const char *reason, const char *detail)
 {
@@ -405,6 +420,7 @@ static struct kz_login_step path_done(struct http_state *st, uint64_t now, enum 
 	return start_path(st, now);
 }
 
+/* A path's first request: no credential. */
 static struct kz_login_step start_path(struct http_state *st, uint64_t now)
 {
 	st->phase = PH_PROBE;
@@ -497,6 +513,9 @@ static const struct kz_http_challenge *pick(const struct kz_http_response *r)
 	return best;
 }
 
+/* The next pair of the order that the challenge's scheme can carry, on a
+ * new connection; or the path's end (login-failed, or error when not one
+ * pair could be sent). */
 static struct kz_login_step next_pair(struct http_state *st, uint64_t now)
 {
 	while (st->next < st->norder) {
@@ -525,6 +544,8 @@ static struct kz_login_step next_pair(struct http_state *st, uint64_t now)
 
 /* ------------------------------------------------------------- judging */
 
+/* The answer to a path's first, credential-less request (the table in
+ * docs/survey-login-ssh-http.md). */
 static struct kz_login_step judge_probe(struct http_state *st, uint64_t now)
 {
 	const struct kz_http_response *r = &st->resp;
@@ -583,6 +604,8 @@ static bool take_challenge(struct http_state *st)
 	return stale;
 }
 
+/* A whole response head is in: what it means in the current phase. The
+ * request is over either way, so its bytes are wiped first. */
 static struct kz_login_step judge(struct http_state *st, uint64_t now)
 {
 	const struct kz_http_response *r = &st->resp;
@@ -649,6 +672,9 @@ static struct kz_login_step judge(struct http_state *st, uint64_t now)
 
 /* ------------------------------------------------------------- the calls */
 
+/* The configuration checked again (a caller that skipped the checks gets
+ * an error, not a malformed request), the control pair and the random
+ * path drawn, the connection budget set. */
 static int http_init(void *state, const struct kz_login_service *svc)
 {
 	struct http_state *st = state;
@@ -717,6 +743,9 @@ static struct kz_login_step http_connected(void *state, int fd, uint64_t now)
 	return step_io(st);
 }
 
+/* A connection refused or not accepted in time: on the first one the
+ * service ends (error or timeout, as telnet); later ones are retried after
+ * 1, 2 and 4 s, for devices that refuse connections for a while. */
 static struct kz_login_step connect_problem(struct http_state *st, int err, uint64_t now)
 {
 	bool timed_out = err == -ETIMEDOUT;
@@ -774,6 +803,7 @@ static struct kz_login_step http_tick(void *state, uint64_t now)
 	                                   : "no response in time");
 }
 
+/* Bytes of the response: fed to the parser; the head decides. */
 static struct kz_login_step http_input(void *state, const uint8_t *data, size_t len, uint64_t now)
 {
 	struct http_state *st = state;
@@ -825,6 +855,7 @@ static struct kz_login_step http_input(void *state, const uint8_t *data, size_t 
 	}
 }
 
+/* The device closed before a whole head: an answer that tells nothing. */
 static struct kz_login_step http_closed(void *state, uint64_t now)
 {
 	struct http_state *st = state;
@@ -851,6 +882,7 @@ static const uint8_t *http_output(const void *state, size_t *len)
 	return st->out + st->out_off;
 }
 
+/* The kernel took n bytes of the request. */
 static void http_consume(void *state, size_t n)
 {
 	struct http_state *st = state;

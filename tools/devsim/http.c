@@ -67,6 +67,7 @@ static const struct wstyle *style_of(const struct dsim_dev *d)
 	return &wstyles[d->wstyle < DSIM_NWSTYLES ? d->wstyle : 0];
 }
 
+/* A new HTTP connection: wait for its request head (spec 11.1). */
 void dsim_http_start(struct dsim_conn *c, uint64_t now)
 {
 	c->req = malloc(DSIM_REQ_MAX);
@@ -78,6 +79,7 @@ void dsim_http_start(struct dsim_conn *c, uint64_t now)
 		dsim_queue_close(c, 0);
 }
 
+/* The idle timer: 10 s without a whole request head, then the close. */
 uint64_t dsim_http_advance(struct dsim_conn *c, uint64_t now)
 {
 	if (c->state != DSIM_ST_WEB)
@@ -114,7 +116,8 @@ static bool field(const char *head, const char *name, char *out, size_t cap)
 	return false;
 }
 
-/* One Digest parameter, quoted or not, quoted-pairs removed. */
+/* One Digest parameter, quoted or not, quoted-pairs removed (a server's
+ * own reading of the field, simpler than the prober's and separate). */
 static void dparam(const char *v, const char *name, char *out, size_t cap)
 {
 	size_t nl = strlen(name), k = 0;
@@ -138,6 +141,7 @@ static void dparam(const char *v, const char *name, char *out, size_t cap)
 	}
 }
 
+/* Exactly n characters, all from set: the control pair's shape. */
 static bool all_of(const char *s, size_t n, const char *set)
 {
 	if (strlen(s) != n)
@@ -151,6 +155,8 @@ static bool all_of(const char *s, size_t n, const char *set)
 static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
 static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+/* A pair of the list allowed for http (pass NULL: any password of the
+ * user, for Digest, whose password the device cannot see). */
 static bool listed(const struct dsim_creds *cr, const char *user, const char *pass)
 {
 	for (size_t i = 0; cr && i < cr->n; i++)
@@ -160,6 +166,7 @@ static bool listed(const struct dsim_creds *cr, const char *user, const char *pa
 	return false;
 }
 
+/* H(s) as lowercase hex, as RFC 7616 writes every intermediate value. */
 static void hexhash(const EVP_MD *md, const char *s, char *out)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
@@ -265,6 +272,8 @@ static bool check(struct dsim_conn *c, const char *head, const char *target, boo
 
 /* --- the response ------------------------------------------------------- */
 
+/* One response in the style's version and Server (spec 11.2), after the
+ * behaviour's delay, then the close. */
 static void respond(struct dsim_conn *c, const char *status, const char *extra, const char *body,
                     bool head_only)
 {
@@ -280,6 +289,7 @@ static void respond(struct dsim_conn *c, const char *status, const char *extra, 
 	dsim_queue_close(c, 0);
 }
 
+/* A fresh nonce: 32 hex digits from the device's own stream. */
 static void nonce(struct dsim_conn *c, char *out)
 {
 	struct dsim_dev *d = c->dev;
@@ -288,6 +298,7 @@ static void nonce(struct dsim_conn *c, char *out)
 	snprintf(out, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }
 
+/* The style's 401 with its challenge(s). */
 static void challenge(struct dsim_conn *c, bool head_only)
 {
 	const struct wstyle *w = style_of(c->dev);
@@ -324,6 +335,8 @@ static void challenge(struct dsim_conn *c, bool head_only)
 	respond(c, "401 Unauthorized", extra, w->body401, head_only);
 }
 
+/* A whole request head: count its credential, pick the behaviour's
+ * answer (spec 11.5). */
 static void answer(struct dsim_conn *c, const char *head)
 {
 	struct dsim_dev *d = c->dev;
@@ -381,6 +394,8 @@ static void answer(struct dsim_conn *c, const char *head)
 	challenge(c, head_only);
 }
 
+/* Request bytes: collected up to DSIM_REQ_MAX; a NUL or an overlong head is
+ * a violation and the close. */
 void dsim_http_input(struct dsim_conn *c, const uint8_t *b, size_t n, uint64_t now)
 {
 	(void)now;
