@@ -53,6 +53,7 @@ static const char usage[] =
         "  --source-ip ADDR       connect from this address\n"
         "  --seed N               fixed seed for control pairs (tests)\n"
         "  --progress             a progress line on stderr every second\n"
+        "  -v, --verbose          debug messages (every failed connect, with why)\n"
         "  --print-default-creds  print the built-in credential list and exit\n"
         "  --http-path PATH       an HTTP admin path to check (repeatable; default \"/\",\n"
         "                         which is not taken as an admin page)\n"
@@ -216,6 +217,7 @@ int main(int argc, char **argv)
 		{ "submit-all", no_argument, NULL, O_SUBMIT_ALL },
 		{ "http-path", required_argument, NULL, O_HTTP_PATH },
 		{ "http-user-agent", required_argument, NULL, O_HTTP_UA },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -233,7 +235,7 @@ int main(int argc, char **argv)
 	kz_log_set_handler(log_stderr, NULL, KZ_LOG_INFO);
 	int c;
 	unsigned long v;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case O_TARGETS:
 			targets_path = optarg;
@@ -328,6 +330,9 @@ int main(int argc, char **argv)
 				printf("%s\n", lines[i]);
 			return 0;
 		}
+		case 'v':
+			kz_log_set_handler(log_stderr, NULL, KZ_LOG_DEBUG);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;

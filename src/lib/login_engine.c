@@ -598,6 +598,17 @@ static struct kz_login_step on_connected(struct kz_login_engine *e, struct slot 
 	return s->proto->connected(s->pstate, s->fd, now);
 }
 
+/* Counts a failed connect and says why at debug level. */
+static void connect_failure(struct kz_login_engine *e, const struct slot *s, int err)
+{
+	e->st.connect_failures++;
+	if (kz_log_enabled(KZ_LOG_DEBUG)) {
+		char buf[80];
+		kz_debug("login engine: connect to %s: %s",
+		         kz_login_target_format(&s->target, buf, sizeof buf), strerror(err));
+	}
+}
+
 enum connect_result {
 	CONNECT_PENDING, /* connect() in progress */
 	CONNECT_STEP,    /* resolved at once: *step is the plug-in's answer */
@@ -623,7 +634,7 @@ static enum connect_result do_connect(struct kz_login_engine *e, struct slot *s,
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		int err = errno;
-		e->st.connect_failures++;
+		connect_failure(e, s, err);
 		*step = s->proto->connect_failed(s->pstate, -err, now);
 		return CONNECT_STEP;
 	}
@@ -637,7 +648,7 @@ static enum connect_result do_connect(struct kz_login_engine *e, struct slot *s,
 		if (bind(fd, (struct sockaddr *)&src, slen) != 0) {
 			int err = errno;
 			close(fd);
-			e->st.connect_failures++;
+			connect_failure(e, s, err);
 			*step = s->proto->connect_failed(s->pstate, -err, now);
 			return CONNECT_STEP;
 		}
@@ -659,7 +670,7 @@ static enum connect_result do_connect(struct kz_login_engine *e, struct slot *s,
 	int err = errno;
 	drop_conn(e, s);
 	s->state = SL_WAIT;
-	e->st.connect_failures++;
+	connect_failure(e, s, err);
 	*step = s->proto->connect_failed(s->pstate, -err, now);
 	return CONNECT_STEP;
 }
@@ -797,7 +808,7 @@ static void on_event(struct kz_login_engine *e, struct slot *s, uint32_t events,
 		}
 		drop_conn(e, s);
 		s->state = SL_WAIT;
-		e->st.connect_failures++;
+		connect_failure(e, s, err ? err : ECONNREFUSED);
 		apply(e, s, s->proto->connect_failed(s->pstate, err ? -err : -ECONNREFUSED, now),
 		      now);
 		return;
@@ -845,6 +856,7 @@ static void on_timer(struct kz_login_engine *e, struct slot *s, uint64_t now)
 	}
 	case SL_CONNECTING:
 		/* Not answered by its deadline: abandon the attempt. */
+		connect_failure(e, s, ETIMEDOUT);
 		drop_conn(e, s);
 		s->state = SL_WAIT;
 		apply(e, s, s->proto->tick(s->pstate, now), now);

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "device_guess.h"
+#include "encode.h"
 #include "login_targets.h"
+#include "utf8.h"
 
 enum kz_record_kind kz_login_record_kind(enum kz_login_status status)
 {
@@ -34,6 +36,22 @@ enum kz_record_kind kz_login_record_kind(enum kz_login_status status)
 	return KZ_REC_SURVEY_ERROR;
 }
 
+/* A user or password as text; one that is not valid UTF-8 (a Latin-1
+ * password, a 0xff byte) is also written in hex, since the text form
+ * replaces such bytes and would name another credential. */
+static int set_cred(json_t *rec, const char *key, const char *hexkey, const char *s)
+{
+	size_t n = strlen(s);
+	int rc = kz_record_set_text(rec, key, s, n, KZ_CREDS_FIELD_MAX, NULL);
+	if (rc || kz_utf8_check((const uint8_t *)s, n) == n)
+		return rc;
+	char hex[2 * KZ_CREDS_FIELD_MAX + 1];
+	if (n > KZ_CREDS_FIELD_MAX)
+		return -EINVAL;
+	kz_hex_encode((const uint8_t *)s, n, hex);
+	return kz_record_set_str(rec, hexkey, hex);
+}
+
 static int set_pair(json_t *rec, const struct kz_login_record_info *info, int pair)
 {
 	if (!info->creds || pair < 0 || (size_t)pair >= kz_creds_count(info->creds))
@@ -43,10 +61,8 @@ static int set_pair(json_t *rec, const struct kz_login_record_info *info, int pa
 		                         kz_creds_index(info->creds, (size_t)pair));
 	const struct kz_login_cred *c = &kz_creds_pairs(info->creds)[pair];
 	int rc;
-	/* Users and passwords are the operator's text, but not necessarily
-	 * UTF-8: written as network text is. */
-	if ((rc = kz_record_set_text(rec, "extra.user", c->user, strlen(c->user), 256, NULL)) ||
-	    (rc = kz_record_set_text(rec, "extra.password", c->pass, strlen(c->pass), 256, NULL)))
+	if ((rc = set_cred(rec, "extra.user", "extra.user_hex", c->user)) ||
+	    (rc = set_cred(rec, "extra.password", "extra.password_hex", c->pass)))
 		return rc;
 	return 0;
 }

@@ -24,9 +24,11 @@ static struct kz_creds *creds;
 static int setup(void **state)
 {
 	(void)state;
-	const char *const lines[] = { "# list",      "root:xc3511",        "",
-		                      "admin:admin", "admin:admin::dahua", ":1234" };
-	return kz_creds_load_strings("test", lines, 6, &creds);
+	const char *const lines[] = {
+		"# list", "root:xc3511",   "", "admin:admin", "admin:admin::dahua",
+		":1234",  "admin:p\xffss",
+	};
+	return kz_creds_load_strings("test", lines, 7, &creds);
 }
 
 static int teardown(void **state)
@@ -148,6 +150,13 @@ static void pair_and_redaction(void **state)
 	o.pair = 2; /* ":1234", the 4th pair line (the repeat is merged) */
 	rec = build(&o, true, true);
 	assert_int_equal(json_integer_value(json_object_get(rec, "extra.credential_index")), 4);
+	json_decref(rec);
+	/* A password that is not UTF-8 is also written in hex, losslessly. */
+	o.pair = 3;
+	rec = build(&o, false, true);
+	assert_string_equal(str(rec, "extra.password"), "p\xef\xbf\xbdss");
+	assert_string_equal(str(rec, "extra.password_hex"), "70ff7373");
+	assert_null(json_object_get(rec, "extra.user_hex"));
 	json_decref(rec);
 	/* A login-possible outcome without a listed pair is refused. */
 	o.pair = 7;
