@@ -183,22 +183,23 @@ static void listen_close(struct sim *s, struct lst *l)
 static void conn_free(struct sim *s, struct dsim_conn *c, uint64_t now)
 {
 	struct dsim_dev *d = c->dev;
-	bool http = c->http, refuse = c->http_refuse;
+	bool http = c->http;
+	if (http && c->http_refuse && d->http_lst >= 0) {
+		/* H09: no listener on the HTTP port for 1 s after a failure,
+		 * closed before the connection is, so that a client that sees
+		 * the close and reconnects at once is refused. */
+		struct lst *l = &s->lsts[d->http_lst];
+		d->h_cooldowns++;
+		listen_close(s, l);
+		timer_set(s, &l->tm, now + 1000);
+	}
 	timer_del(s, &c->tm);
 	close(c->fd);
 	free(c->req);
 	free(c);
 	s->nconns--;
-	if (http) {
-		/* H09: no listener on the HTTP port for 1 s after a failure. */
-		if (refuse && d->http_lst >= 0) {
-			struct lst *l = &s->lsts[d->http_lst];
-			d->h_cooldowns++;
-			listen_close(s, l);
-			timer_set(s, &l->tm, now + 1000);
-		}
+	if (http)
 		return;
-	}
 	if (d->behaviour == 27) {
 		/* Cool-down: no listener, so new SYNs are refused, for 1.5 s. */
 		d->refuse_until = now + 1500;

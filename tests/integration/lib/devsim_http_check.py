@@ -146,7 +146,15 @@ def check_device(d):
                 raise AssertionError("%s: connection accepted during the cool-down" % addr)
             except ConnectionRefusedError:
                 pass
-            time.sleep(max(0.0, 1.05 - (time.monotonic() - t0)))
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - t0)))
+            # Open again from 1.0 s on (a loaded machine may take a little
+            # longer to reopen: retried for up to 3 s, not asserted tight).
+            for _ in range(30):
+                try:
+                    socket.create_connection((addr, port), 2).close()
+                    break
+                except ConnectionRefusedError:
+                    time.sleep(0.1)
         good = login(d, d["user"], d["password"])
         expect_200(d, good)
         if b == "H03":
