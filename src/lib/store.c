@@ -92,6 +92,37 @@ static const struct kz_migration kz_store_migrations[] = {
 	               ") STRICT;",
 	        .apply = meta_init,
 	},
+	{
+	        /* kizuki telescope --db (src/lib/tsink.c): its event records
+	         * as written, and its interval stats. */
+	        .version = 2,
+	        .description = "telescope events and interval stats",
+	        .sql = "CREATE TABLE telescope_events ("
+	               " observation_id TEXT PRIMARY KEY,"
+	               " finding_id TEXT NOT NULL,"
+	               " kind TEXT NOT NULL,"
+	               " identifier TEXT NOT NULL,"
+	               " sensor TEXT NOT NULL,"
+	               " interval_start TEXT NOT NULL,"
+	               " time_source TEXT NOT NULL,"
+	               " first INTEGER NOT NULL,"
+	               " record TEXT NOT NULL"
+	               ") STRICT;"
+	               "CREATE INDEX telescope_events_finding ON telescope_events (finding_id);"
+	               "CREATE INDEX telescope_events_interval ON telescope_events (interval_start);"
+	               "CREATE TABLE telescope_stats ("
+	               " sensor TEXT NOT NULL,"
+	               " interval_start TEXT NOT NULL,"
+	               " interval_len INTEGER NOT NULL,"
+	               " proto TEXT NOT NULL,"
+	               " port INTEGER NOT NULL,"
+	               " darknet_size INTEGER NOT NULL,"
+	               " packets INTEGER NOT NULL,"
+	               " unique_sources INTEGER NOT NULL,"
+	               " sources_hll TEXT,"
+	               " PRIMARY KEY (sensor, interval_start, proto, port)"
+	               ") STRICT, WITHOUT ROWID;",
+	},
 };
 
 #define MIGRATIONS_COUNT (sizeof kz_store_migrations / sizeof kz_store_migrations[0])

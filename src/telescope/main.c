@@ -1,10 +1,27 @@
 /*
- * kizuki telescope: the command line of the darknet sensor (CONTRACT.md).
+ * kizuki telescope: the darknet sensor's command line (CONTRACT.md). It
+ * parses options, opens the outputs and the capture, drops root after the
+ * capture is open, drives the engine (src/lib/telescope.h) batch by batch,
+ * and prints the run header, progress and the summary on stderr.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
+#include "jsonl.h"
+#include "store.h"
+#include "telescope.h"
+#include "tsink.h"
 
 static const char telescope_usage[] =
         "usage: kizuki telescope (-r FILE | -i IFACE) --darknet CIDR[,CIDR...] [options]\n"
@@ -20,13 +37,15 @@ static const char telescope_usage[] =
         "      --interval SEC       statistics interval in packet time (default 60)\n"
         "      --max-sources N      per-source state budget (default 1000000)\n"
         "      --anonymised-dst     destinations are anonymised: disable rules using them\n"
-        "      --events FILE|-      JSON Lines events\n"
-        "      --stats FILE         JSON Lines interval statistics\n"
-        "      --db PATH            the shared SQLite store\n"
+        "      --events FILE|-      JSON Lines events (default: stdout when no other output)\n"
+        "      --stats FILE|-       JSON Lines interval statistics\n"
+        "      --db PATH            the shared SQLite store (created if missing)\n"
         "      --hub URL            post events and statistics to a hub\n"
         "      --token-file F       the hub token\n"
         "      --spool DIR          spool for uploads while the hub is unreachable\n"
         "      --spool-max BYTES    spool cap (oldest data dropped and counted past it)\n"
+        "      --threads N          1, or 2 to decode and analyse on two cores (default 2)\n"
+        "      --user NAME          live capture as root: user to drop to (default nobody)\n"
         "      --progress           progress lines on stderr even when it is not a terminal\n"
         "  -h, --help               this text\n";
 
@@ -43,10 +62,188 @@ enum {
 	OPT_TOKEN_FILE,
 	OPT_SPOOL,
 	OPT_SPOOL_MAX,
+	OPT_THREADS,
+	OPT_USER,
 	OPT_PROGRESS,
 };
 
-int kz_cmd_telescope(int argc, char **argv)
+#define DARKNET_MAX 1024
+
+/* The capture the signal handler stops (kz_capture_stop is
+ * async-signal-safe). */
+static struct kz_capture *volatile g_cap;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_cap)
+		kz_capture_stop(g_cap);
+}
+
+struct options {
+	const char *read_file, *iface, *darknet, *sensor, *events, *stats, *db, *user;
+	uint64_t interval, max_sources, threads;
+	bool anon_dst, progress;
+	bool hub_opts;
+};
+
+/* Parses "CIDR[,CIDR...]" into out[]; prints a usage error naming the bad
+ * prefix. Returns the count, or -1. */
+static int parse_darknet(const char *arg, struct kz_cidr *out, size_t max)
+{
+	char *copy = strdup(arg);
+	if (!copy) {
+		kz_cli_error("out of memory");
+		return -1;
+	}
+	size_t n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *why = "";
+		if (n == max) {
+			kz_cli_usage_error("--darknet: more than %zu prefixes", max);
+			free(copy);
+			return -1;
+		}
+		if (kz_cidr_parse(tok, &out[n], &why) != 0) {
+			kz_cli_usage_error("--darknet: %s: %s", tok, why);
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		kz_cli_usage_error("--darknet: no prefix given");
+		return -1;
+	}
+	return (int)n;
+}
+
+/* Drops root for good: supplementary groups, then the group, then the
+ * user, and checks that it cannot be regained. */
+static int drop_privileges(const char *user)
+{
+	if (geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		kz_cli_error("--user: %s: no such user", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		kz_cli_error("dropping privileges to %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		kz_cli_error("dropping privileges to %s: root could be regained", user);
+		return -1;
+	}
+	return 0;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t real_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+static void print_header(struct kz_telescope *t, const struct options *o, const char *darknet)
+{
+	const struct kz_scan_thresholds *th = kz_telescope_thresholds(t);
+	uint64_t n = kz_telescope_darknet_size(t);
+	struct kz_telescope_summary s;
+	kz_telescope_summary(t, &s);
+	fprintf(stderr,
+	        "%s: darknet %s (%" PRIu64 " IPv4 addresses), interval %" PRIu64
+	        " s, budget %" PRIu64 " sources (%.0f MB of tables, allocated once)\n",
+	        kz_cli_name(), darknet, n, o->interval, o->max_sources, (double)s.memory / 1e6);
+	if (n)
+		fprintf(stderr,
+		        "%s: scanner: >= %u distinct dark addresses on one port/protocol at >= %.0f "
+		        "pps Internet-wide (a 10 pps scan hits this darknet every %.0f s); a scan "
+		        "ends after %u s of silence\n",
+		        kz_cli_name(), th->min_dsts, th->min_rate, th->gap_at_min_s, th->silence_s);
+	else
+		fprintf(stderr,
+		        "%s: scanner (IPv6 only): >= %u distinct dark addresses on one "
+		        "port/protocol; a scan ends after %u s of silence\n",
+		        kz_cli_name(), th->min_dsts, th->silence_s);
+	fprintf(stderr,
+	        "%s: fingerprints: majority of >= %d SYN probes%s; RS-DoS: >= %d packets, >= %d "
+	        "s, >= %d packets in a 60 s window, ends after %d s of silence\n",
+	        kz_cli_name(), KZ_FP_MIN_PACKETS,
+	        o->anon_dst ? " (mirai, masscan, unicornscan off: --anonymised-dst)" : "",
+	        KZ_RSDOS_MIN_PACKETS, KZ_RSDOS_MIN_DURATION_S, KZ_RSDOS_MIN_PPM,
+	        KZ_RSDOS_TIMEOUT_S);
+}
+
+static void print_summary(struct kz_telescope *t, const struct kz_capture_stats *cs,
+                          double seconds)
+{
+	struct kz_telescope_summary s;
+	kz_telescope_summary(t, &s);
+	const char *me = kz_cli_name();
+	fprintf(stderr,
+	        "%s: %" PRIu64 " frames in %.2f s (%.2f Mpps); analysed %" PRIu64
+	        " (probe %" PRIu64 ", backscatter %" PRIu64 ", other %" PRIu64
+	        "), outside the darknet %" PRIu64 "\n",
+	        me, s.frames, seconds, seconds > 0 ? (double)s.frames / seconds / 1e6 : 0.0,
+	        s.analysed, s.by_class[KZ_TCLASS_PROBE], s.by_class[KZ_TCLASS_BACKSCATTER],
+	        s.by_class[KZ_TCLASS_OTHER], s.outside);
+	uint64_t skipped = s.frames - s.decode.by_result[KZ_PKT_OK];
+	if (skipped) {
+		fprintf(stderr, "%s: skipped %" PRIu64 ":", me, skipped);
+		for (unsigned r = 1; r < KZ_PKT_RESULT_COUNT; r++) {
+			if (s.decode.by_result[r])
+				fprintf(stderr, " %s %" PRIu64, kz_pkt_result_name((enum kz_pkt_result)r),
+				        s.decode.by_result[r]);
+		}
+		fputc('\n', stderr);
+	}
+	if (cs->file.bad_records || cs->file.blocks_skipped || cs->file.caplen_over_snaplen)
+		fprintf(stderr,
+		        "%s: file: bad records %" PRIu64 ", blocks skipped %" PRIu64
+		        ", cut to the snapshot length %" PRIu64 "\n",
+		        me, cs->file.bad_records, cs->file.blocks_skipped,
+		        cs->file.caplen_over_snaplen);
+	if (cs->has_kernel)
+		fprintf(stderr,
+		        "%s: kernel: received %" PRIu64 ", dropped %" PRIu64
+		        ", dropped by the interface %" PRIu64 "\n",
+		        me, cs->kernel_received, cs->kernel_dropped, cs->iface_dropped);
+	fprintf(stderr,
+	        "%s: sources %" PRIu32 " of %" PRIu32 " (inserted %" PRIu64 ", evicted %" PRIu64
+	        " while active, replaced after their scan ended %" PRIu64
+	        ", scans restarted %" PRIu64 ")\n",
+	        me, s.sources.used, s.sources.capacity, s.sources.inserts, s.sources.evictions,
+	        s.sources.expired, s.scans_restarted);
+	fprintf(stderr,
+	        "%s: attack vectors %" PRIu64 " (evicted %" PRIu64 "), intervals %" PRIu64
+	        ", reordered packets %" PRIu64 ", stats rows %" PRIu64 "\n",
+	        me, s.attacks.vectors, s.attacks.evictions, s.intervals, s.reordered, s.stats_rows);
+	fprintf(stderr, "%s: events:", me);
+	for (unsigned k = 0; k < KZ_TEV_COUNT; k++)
+		fprintf(stderr, " %s %" PRIu64 " new + %" PRIu64 " updates",
+		        kz_tevent_kind_name((enum kz_tevent_kind)k), s.events_new[k],
+		        s.events_update[k]);
+	fprintf(stderr, "; records by label:");
+	for (unsigned l = 1; l < KZ_LABEL_COUNT; l++)
+		fprintf(stderr, " %s %" PRIu64, kz_label_identifier((enum kz_label)l), s.by_label[l]);
+	fputc('\n', stderr);
+	if (s.hll_errors)
+		fprintf(stderr, "%s: sketch inserts lost to memory: %" PRIu64 "\n", me, s.hll_errors);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
@@ -63,27 +260,69 @@ int kz_cmd_telescope(int argc, char **argv)
 		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *read_file = NULL, *iface = NULL, *darknet = NULL;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":r:i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			read_file = optarg;
+			o->read_file = optarg;
 			break;
 		case 'i':
-			iface = optarg;
+			o->iface = optarg;
 			break;
 		case OPT_DARKNET:
-			darknet = optarg;
+			o->darknet = optarg;
+			break;
+		case OPT_SENSOR:
+			o->sensor = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (kz_cli_parse_u64("--interval", optarg, 1, KZ_TELESCOPE_INTERVAL_MAX,
+			                     &o->interval))
+				return KZ_EXIT_USAGE;
+			break;
+		case OPT_MAX_SOURCES:
+			if (kz_cli_parse_u64("--max-sources", optarg, 1, UINT32_C(1) << 30,
+			                     &o->max_sources))
+				return KZ_EXIT_USAGE;
+			break;
+		case OPT_ANON_DST:
+			o->anon_dst = true;
+			break;
+		case OPT_EVENTS:
+			o->events = optarg;
+			break;
+		case OPT_STATS:
+			o->stats = optarg;
+			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_HUB:
+		case OPT_TOKEN_FILE:
+		case OPT_SPOOL:
+		case OPT_SPOOL_MAX:
+			o->hub_opts = true;
+			break;
+		case OPT_THREADS:
+			if (kz_cli_parse_u64("--threads", optarg, 1, 2, &o->threads))
+				return KZ_EXIT_USAGE;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_PROGRESS:
+			o->progress = true;
 			break;
 		case 'h':
 			fputs(telescope_usage, stdout);
-			return KZ_EXIT_OK;
+			return -1;
 		case ':':
 			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		case '?':
@@ -94,9 +333,224 @@ int kz_cmd_telescope(int argc, char **argv)
 	}
 	if (kz_cli_no_positional(argc, argv, optind))
 		return KZ_EXIT_USAGE;
-	if (!read_file == !iface)
+	if (!o->read_file == !o->iface)
 		return kz_cli_usage_error("exactly one of -r FILE and -i IFACE is required");
-	if (!darknet)
+	if (!o->darknet)
 		return kz_cli_usage_error("--darknet is required");
-	return kz_cli_not_landed("telescope", "issue 3");
+	if (o->events && o->stats && strcmp(o->events, "-") == 0 && strcmp(o->stats, "-") == 0)
+		return kz_cli_usage_error("--events and --stats cannot both be stdout");
+	return 0;
+}
+
+/* Everything the run opens, closed in one place. */
+struct run {
+	struct kz_jsonl_writer *ev_w, *st_w;
+	struct kz_tsink_jsonl ev_sink, st_sink;
+	struct kz_store *store;
+	struct kz_tstore *tstore;
+	struct kz_telescope *t;
+	struct kz_capture *cap;
+};
+
+static int open_outputs(struct run *r, const struct options *o)
+{
+	char err[512];
+	int rc;
+	if (o->events && (rc = kz_jsonl_writer_open(o->events, 0, &r->ev_w))) {
+		kz_cli_error("--events: %s: %s", o->events, strerror(-rc));
+		return -1;
+	}
+	if (o->stats && (rc = kz_jsonl_writer_open(o->stats, 0, &r->st_w))) {
+		kz_cli_error("--stats: %s: %s", o->stats, strerror(-rc));
+		return -1;
+	}
+	if (o->db) {
+		if (kz_store_open(o->db, KZ_STORE_CREATE, &r->store, err, sizeof err) ||
+		    kz_tstore_open(r->store, &r->tstore, err, sizeof err)) {
+			kz_cli_error("--db: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int add_sinks(struct run *r)
+{
+	int rc = 0;
+	if (r->ev_w) {
+		r->ev_sink.w = r->ev_w;
+		rc = kz_telescope_add_sink(r->t, &kz_tsink_events, &r->ev_sink);
+	}
+	if (!rc && r->st_w) {
+		r->st_sink.w = r->st_w;
+		rc = kz_telescope_add_sink(r->t, &kz_tsink_stats, &r->st_sink);
+	}
+	if (!rc && r->tstore)
+		rc = kz_telescope_add_sink(r->t, &kz_tsink_store, r->tstore);
+	return rc;
+}
+
+/* Closes the outputs; returns false when a writer reports a late error. */
+static bool close_outputs(struct run *r)
+{
+	bool ok = true;
+	int rc;
+	kz_tstore_close(r->tstore);
+	kz_store_close(r->store);
+	if (r->ev_w && (rc = kz_jsonl_writer_close(r->ev_w))) {
+		kz_cli_error("--events: %s", strerror(-rc));
+		ok = false;
+	}
+	if (r->st_w && (rc = kz_jsonl_writer_close(r->st_w))) {
+		kz_cli_error("--stats: %s", strerror(-rc));
+		ok = false;
+	}
+	return ok;
+}
+
+/* Reads the capture until its end, a signal or an error. Returns the exit
+ * status. */
+static int capture_loop(struct run *r, bool live, bool progress)
+{
+	double t0 = mono_now(), next = t0 + 1.0;
+	int status = KZ_EXIT_OK;
+	for (;;) {
+		int rc = kz_capture_dispatch(r->cap, kz_telescope_frame, r->t);
+		kz_telescope_push(r->t);
+		if (live)
+			kz_telescope_tick(r->t, real_now_ns());
+		if (kz_telescope_error(r->t)) {
+			kz_cli_error("%s", kz_telescope_error_text(r->t));
+			status = KZ_EXIT_FAILURE;
+			break;
+		}
+		if (progress) {
+			double now = mono_now();
+			if (now >= next) {
+				uint64_t frames, sources, events;
+				kz_telescope_progress(r->t, &frames, &sources, &events);
+				fprintf(stderr,
+				        "%s: %" PRIu64 " packets, %.2f Mpps, %" PRIu64
+				        " sources, %" PRIu64 " events\n",
+				        kz_cli_name(), frames, (double)frames / (now - t0) / 1e6,
+				        sources, events);
+				next = now + 1.0;
+			}
+		}
+		if (rc > 0 || rc == -EAGAIN)
+			continue;
+		if (rc == 0 || rc == -EINTR)
+			break;
+		/* A corrupt or unreadable file, or a failed interface: what was
+		 * read is still analysed and written below. */
+		kz_cli_error("%s", kz_capture_error(r->cap));
+		status = KZ_EXIT_FAILURE;
+		break;
+	}
+	return status;
+}
+
+int kz_cmd_telescope(int argc, char **argv)
+{
+	struct options o = { .interval = KZ_TELESCOPE_DEFAULT_IVAL,
+		             .max_sources = KZ_TELESCOPE_DEFAULT_SRCS,
+		             .threads = 2,
+		             .user = "nobody" };
+	int rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? KZ_EXIT_OK : rc;
+	if (o.hub_opts)
+		return kz_cli_not_landed("telescope --hub/--token-file/--spool/--spool-max",
+		                         "the hub issue (6)");
+	struct kz_cidr *darknet = calloc(DARKNET_MAX, sizeof *darknet);
+	if (!darknet) {
+		kz_cli_error("out of memory");
+		return KZ_EXIT_FAILURE;
+	}
+	int ndark = parse_darknet(o.darknet, darknet, DARKNET_MAX);
+	if (ndark < 0) {
+		free(darknet);
+		return KZ_EXIT_USAGE;
+	}
+	char host[256] = "";
+	if (!o.sensor) {
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+			snprintf(host, sizeof host, "sensor");
+		o.sensor = host;
+	}
+	if (!o.events && !o.stats && !o.db)
+		o.events = "-";
+
+	struct run r = { 0 };
+	int status = KZ_EXIT_FAILURE;
+	char err[512];
+	if (open_outputs(&r, &o))
+		goto done;
+	struct kz_telescope_config cfg = {
+		.darknet = darknet,
+		.ndarknet = (size_t)ndark,
+		.sensor = o.sensor,
+		.interval_s = (uint32_t)o.interval,
+		.max_sources = (uint32_t)o.max_sources,
+		.anonymised_dst = o.anon_dst,
+		.threads = (unsigned)o.threads,
+	};
+	if ((rc = kz_telescope_new(&cfg, &r.t, err, sizeof err))) {
+		kz_cli_error("%s", err[0] ? err : strerror(-rc));
+		goto done;
+	}
+	if (add_sinks(&r)) {
+		kz_cli_error("too many outputs");
+		goto done;
+	}
+
+	bool live = o.iface != NULL;
+	char filter[8192];
+	struct kz_capture_opts co = { .source = live ? o.iface : o.read_file };
+	if (live) {
+		if (kz_capture_filter_for(darknet, (size_t)ndark, filter, sizeof filter) != 0) {
+			kz_cli_error("--darknet: too many prefixes for a capture filter");
+			goto done;
+		}
+		co.filter = filter;
+	}
+	if (kz_capture_open(live ? &kz_capture_live : &kz_capture_file, &co, &r.cap, err,
+	                    sizeof err)) {
+		kz_cli_error("%s", err);
+		goto done;
+	}
+	/* Everything that needs root is open: the capture, the outputs. */
+	if (live && drop_privileges(o.user))
+		goto done;
+
+	g_cap = r.cap;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	print_header(r.t, &o, o.darknet);
+	double t0 = mono_now();
+	status = capture_loop(&r, live, kz_cli_want_progress(o.progress));
+	/* The open interval is closed and written even after a capture error
+	 * or a signal: what was read is reported. */
+	if (kz_telescope_finish(r.t) && status == KZ_EXIT_OK) {
+		kz_cli_error("%s", kz_telescope_error_text(r.t));
+		status = KZ_EXIT_FAILURE;
+	}
+	double secs = mono_now() - t0;
+	g_cap = NULL;
+	struct kz_capture_stats cs;
+	kz_capture_stats(r.cap, &cs);
+	print_summary(r.t, &cs, secs);
+done:
+	g_cap = NULL;
+	kz_capture_close(r.cap);
+	kz_telescope_free(r.t);
+	if (!close_outputs(&r) && status == KZ_EXIT_OK)
+		status = KZ_EXIT_FAILURE;
+	free(darknet);
+	return status;
 }

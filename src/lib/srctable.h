@@ -1,0 +1,188 @@
+/*
+ * The telescope's per-source table: what it knows about every source
+ * address it has seen, in a fixed memory budget.
+ *
+ * Layout. Entries (struct kz_src, 192 bytes = three cache lines) live in a
+ * pool allocated once at kz_srctable_new and never move, so an entry's
+ * index is a stable handle for the length of its life. They are found
+ * through an open-addressing index (linear probing, at most half full) of
+ * 8-byte slots {entry index + 1, low 32 bits of the key's hash}; the home
+ * of a slot is those hash bits masked, which lets deletions shift slots
+ * back without touching the entries (no tombstones, so probe lengths do not
+ * grow over a long run).
+ *
+ * Keys are 128-bit addresses (IPv4 mapped), hashed with SipHash-2-4 under
+ * a random key drawn at kz_srctable_new: the sources in a darknet are
+ * chosen by others, spoofers included, and an unkeyed hash would let them
+ * pile every entry into one probe run.
+ *
+ * Budget and eviction. When the pool is full, a new source takes the entry
+ * of an old one chosen by CLOCK (second chance): a reference bit per entry,
+ * in its own bit array so that setting it costs no miss on the entry, is
+ * set on every packet and cleared by the hand as it sweeps. Each
+ * replacement is counted, as "expired" when the old source had been silent
+ * for the scan timeout (its scan was over anyway) and as "evicted" when it
+ * was still active (its state was lost). Nothing is ever dropped silently.
+ *
+ * Lookups are meant to be batched: hash a batch of packets and prefetch
+ * their index slots (kz_srctable_prefetch_slot), then resolve them
+ * (kz_srctable_lookup, which prefetches the entries), then update. Entries
+ * resolved for a batch are protected from eviction by the batch's
+ * pin list until the batch is done.
+ */
+#ifndef KZ_SRCTABLE_H
+#define KZ_SRCTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "dset.h"
+
+/* Fingerprint vote counters, in this order. */
+enum kz_vote {
+	KZ_VOTE_MIRAI = 0,
+	KZ_VOTE_MASSCAN,
+	KZ_VOTE_ZMAP,
+	KZ_VOTE_NMAP,
+	KZ_VOTE_COUNT
+};
+
+/* kz_src.flags */
+#define KZ_SRC_DSTS_BIG  0x01u /* dsts is a sketch */
+#define KZ_SRC_SLOT0_BIG 0x02u /* slot[0].dsts is a bitmap */
+#define KZ_SRC_SLOT1_BIG 0x04u /* slot[1].dsts is a bitmap */
+#define KZ_SRC_PORTS_BIG 0x08u /* more distinct ports than ports[] holds */
+
+/* One tracked port/protocol of a source, for the scanner rule: distinct
+ * dark addresses probed on it. Two per source, kept by the Misra-Gries
+ * "frequent items" rule (k = 2): a probe on a tracked port raises its
+ * weight, a probe on a third port lowers both and frees a slot whose weight
+ * reaches zero. Every port that carries more than a third of a source's
+ * probes is therefore always tracked. */
+struct kz_src_slot {
+	uint16_t port;
+	uint8_t proto;  /* enum kz_tproto + 1; 0 = free */
+	uint8_t weight; /* saturates at 255 */
+	struct kz_dset16 dsts;
+};
+
+/* What the table keeps per source (one scan of it: the state restarts
+ * after the scan timeout of silence). Times are seconds of packet time.
+ * Counters saturate rather than wrap. */
+struct kz_src {
+	/* line 0: every packet */
+	struct kz_addr addr;
+	uint32_t first_seen, last_seen;
+	uint32_t packets;
+	uint32_t probes;
+	uint64_t bytes;
+	uint32_t backscatter;
+	uint32_t uni_cand;              /* unicornscan constant: the majority candidate */
+	uint16_t syn;                   /* TCP SYN probes, halved with the votes */
+	uint16_t votes[KZ_VOTE_COUNT];  /* SYNs meeting each rule */
+	uint16_t uni_match, uni_weight; /* SYNs equal to it; Boyer-Moore counter */
+	uint16_t last_sport;
+	/* line 1: destinations */
+	struct kz_dset32 dsts; /* distinct dark addresses */
+	struct kz_src_slot slot0;
+	uint8_t flags;     /* KZ_SRC_* */
+	uint8_t dsts_base; /* HLL base of dsts */
+	uint8_t label;     /* the label last written for this scan (scanner.h), 0: none */
+	uint8_t nports;    /* entries used in ports[] */
+	uint32_t iv_stamp; /* interval number + 1 of the last packet; 0 after a flush */
+	uint32_t last_pkey; /* proto << 16 | port of the last packet in that interval */
+	/* line 2: the rest */
+	struct kz_src_slot slot1;
+	uint64_t hll_hash;   /* kz_hll_hash_addr(addr), for the per-port sketches */
+	uint16_t ports[4];   /* the first distinct destination ports */
+	uint64_t port_bits;  /* a 64-bit linear-counting bitmap of all its ports */
+	uint32_t scans;      /* scans of this source seen (restarts after silence) */
+	uint32_t first_iv;   /* interval number + 1 when the scan's first event went out */
+	uint8_t pad[8];
+} __attribute__((aligned(64)));
+
+/* Counters for the summary and the stats. */
+struct kz_srctable_stats {
+	uint64_t inserts;   /* new entries (first sight, or after a replacement) */
+	uint64_t evictions; /* entries replaced while their source was still active */
+	uint64_t expired;   /* entries replaced after their source's scan had ended */
+	uint64_t slow_lookups; /* hash-tag false matches resolved the slow way */
+	uint32_t used, capacity;
+};
+
+struct kz_srctable;
+
+/* Makes a table for at most capacity sources (>= 1), allocating all its
+ * memory now: capacity * 192 bytes of entries plus an index of 16 bytes per
+ * source. silence_s is the scan timeout (replacements of sources silent
+ * longer count as expired). Returns 0, -EINVAL or -ENOMEM. */
+int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **out)
+        __attribute__((warn_unused_result));
+
+void kz_srctable_free(struct kz_srctable *t);
+
+/* The keyed hash of an address. */
+uint64_t kz_srctable_hash(const struct kz_srctable *t, struct kz_addr a);
+
+/* Prefetches the index slot a hash starts probing at. */
+void kz_srctable_prefetch_slot(const struct kz_srctable *t, uint64_t h);
+
+/* Finds the entry for addr (hash h), or makes one, replacing an old entry if
+ * the pool is full, never one of the npinned entry indexes in pinned. A new
+ * entry is zeroed with its address, first/last seen = now_s and hll_hash
+ * set, and *is_new is set. Prefetches the entry. Returns its index. A hash
+ * tag that matches another address is possible: kz_srctable_entry_for
+ * checks and repairs that once the entry is in cache. */
+uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h, uint32_t now_s,
+                            const uint32_t *pinned, size_t npinned, bool *is_new);
+
+/* The entry at idx, checked against addr: when the fast lookup's tag
+ * matched another address, this redoes the lookup comparing addresses
+ * (inserting if needed) and updates *idx. */
+struct kz_src *kz_srctable_entry_for(struct kz_srctable *t, uint32_t *idx, struct kz_addr addr,
+                                     uint64_t h, uint32_t now_s, const uint32_t *pinned,
+                                     size_t npinned, bool *is_new);
+
+/* The entry at an index (no check). */
+struct kz_src *kz_srctable_entry(struct kz_srctable *t, uint32_t idx);
+
+/* The entry for addr if it is in the table, else NULL. Does not insert and
+ * does not touch reference bits (for tests and reports). */
+struct kz_src *kz_srctable_find(struct kz_srctable *t, struct kz_addr addr);
+
+/* Calls fn on every entry in use, in pool order. */
+void kz_srctable_foreach(struct kz_srctable *t, void (*fn)(void *user, struct kz_src *e, uint32_t idx),
+                         void *user);
+
+void kz_srctable_stats(const struct kz_srctable *t, struct kz_srctable_stats *st);
+
+/* Bytes of memory the table holds. */
+size_t kz_srctable_memory(const struct kz_srctable *t);
+
+/* What kz_src_observe tells the caller. */
+#define KZ_OBS_RESTART  0x1u /* the source had been silent past the timeout: a new scan */
+#define KZ_OBS_FIRST_IV 0x2u /* its first packet in this interval (iv_stamp changed) */
+#define KZ_OBS_NEW_PKEY 0x4u /* a (protocol, port) other than its previous packet's in
+                                this interval: the port's source sketch needs it */
+
+/* Updates a source's state with one packet at now_s (the packet's second)
+ * in the interval stamped iv_stamp (interval number + 1). When the source
+ * was silent for longer than silence_s its previous scan is over and the
+ * state restarts. Returns KZ_OBS_* bits. */
+unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s,
+                        uint32_t silence_s, uint32_t iv_stamp);
+
+/* Distinct dark addresses the source reached (an estimate past 8). */
+double kz_src_unique_destinations(const struct kz_src *e);
+
+/* Distinct destination ports (exact up to 4, then an estimate). */
+double kz_src_port_count(const struct kz_src *e);
+
+/* The tracked slot i (0 or 1), and its distinct dark addresses. */
+const struct kz_src_slot *kz_src_slot(const struct kz_src *e, unsigned i);
+double kz_src_slot_count(const struct kz_src *e, unsigned i);
+
+#endif

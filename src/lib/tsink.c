@@ -1,0 +1,263 @@
+/*
+ * The telescope's output sinks (see tsink.h).
+ *
+ * Store layout (migration 2 in store.c, docs/store.md): telescope_events
+ * keeps each event record exactly as the JSON line --events would hold,
+ * keyed by its observation id, with the finding id, kind, identifier,
+ * sensor and times beside it for queries; telescope_stats keeps one row
+ * per (sensor, interval, protocol, port). Writes are idempotent (an event
+ * already stored is left alone, a stats row is replaced), so reading the
+ * same capture twice into one store changes nothing. The hub's ingest can
+ * take the records from telescope_events as they are.
+ */
+#include "tsink.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+/* ------------------------------------------------------------ JSON Lines */
+
+static const char *jsonl_error(void *state)
+{
+	return ((struct kz_tsink_jsonl *)state)->why;
+}
+
+static int jsonl_fail(struct kz_tsink_jsonl *s, int rc)
+{
+	snprintf(s->why, sizeof s->why, "%s: %s", kz_jsonl_writer_name(s->w), strerror(-rc));
+	return rc;
+}
+
+static int events_event(void *state, const json_t *rec, const struct kz_tevent *ev)
+{
+	(void)ev;
+	struct kz_tsink_jsonl *s = state;
+	int rc = kz_jsonl_write(s->w, rec);
+	return rc ? jsonl_fail(s, rc) : 0;
+}
+
+static int jsonl_interval_done(void *state, int64_t interval_start)
+{
+	(void)interval_start;
+	struct kz_tsink_jsonl *s = state;
+	int rc = kz_jsonl_flush(s->w);
+	return rc ? jsonl_fail(s, rc) : 0;
+}
+
+json_t *kz_tstats_json(const struct kz_tstats_row *row)
+{
+	char t[KZ_TIME_STRLEN];
+	if (kz_time_format(row->interval_start, t) != 0)
+		return NULL;
+	json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:I, s:I, s:I}", "sensor", row->sensor,
+	                      "darknet_size", (json_int_t)row->darknet_size, "interval_start", t,
+	                      "interval_len", (json_int_t)row->interval_len, "proto", row->proto,
+	                      "port", (json_int_t)row->port, "packets", (json_int_t)row->packets,
+	                      "unique_sources", (json_int_t)row->unique_sources);
+	if (!o || !row->hll)
+		return o;
+	char *b64 = NULL;
+	size_t len = 0;
+	if (kz_hll_to_base64(row->hll, &b64, &len) != 0 ||
+	    json_object_set_new(o, "sources_hll", json_stringn(b64, len)) != 0) {
+		free(b64);
+		json_decref(o);
+		return NULL;
+	}
+	free(b64);
+	return o;
+}
+
+static int stats_stats(void *state, const struct kz_tstats_row *row)
+{
+	struct kz_tsink_jsonl *s = state;
+	json_t *o = kz_tstats_json(row);
+	if (!o)
+		return jsonl_fail(s, -ENOMEM);
+	int rc = kz_jsonl_write(s->w, o);
+	json_decref(o);
+	return rc ? jsonl_fail(s, rc) : 0;
+}
+
+const struct kz_tsink kz_tsink_events = {
+	.name = "events",
+	.event = events_event,
+	.interval_done = jsonl_interval_done,
+	.error = jsonl_error,
+};
+
+const struct kz_tsink kz_tsink_stats = {
+	.name = "stats",
+	.stats = stats_stats,
+	.interval_done = jsonl_interval_done,
+	.error = jsonl_error,
+};
+
+/* ----------------------------------------------------------------- store */
+
+struct kz_tstore {
+	struct kz_store *store;
+	sqlite3_stmt *ins_event, *ins_stats;
+	bool in_txn;
+	char why[320];
+};
+
+static const char sql_event[] =
+        "INSERT OR IGNORE INTO telescope_events (observation_id, finding_id, kind, identifier,"
+        " sensor, interval_start, time_source, first, record)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+static const char sql_stats[] =
+        "INSERT OR REPLACE INTO telescope_stats (sensor, interval_start, interval_len, proto,"
+        " port, darknet_size, packets, unique_sources, sources_hll)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+int kz_tstore_open(struct kz_store *store, struct kz_tstore **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct kz_tstore *ts = calloc(1, sizeof *ts);
+	if (!ts)
+		return -ENOMEM;
+	ts->store = store;
+	int rc = kz_store_prepare(store, sql_event, &ts->ins_event, err, errlen);
+	if (!rc)
+		rc = kz_store_prepare(store, sql_stats, &ts->ins_stats, err, errlen);
+	if (rc) {
+		kz_tstore_close(ts);
+		return rc;
+	}
+	*out = ts;
+	return 0;
+}
+
+void kz_tstore_close(struct kz_tstore *ts)
+{
+	if (!ts)
+		return;
+	if (ts->in_txn)
+		kz_store_rollback(ts->store);
+	sqlite3_finalize(ts->ins_event);
+	sqlite3_finalize(ts->ins_stats);
+	free(ts);
+}
+
+static const char *store_error(void *state)
+{
+	return ((struct kz_tstore *)state)->why;
+}
+
+static int store_begin(struct kz_tstore *ts)
+{
+	if (ts->in_txn)
+		return 0;
+	int rc = kz_store_begin(ts->store, ts->why, sizeof ts->why);
+	if (!rc)
+		ts->in_txn = true;
+	return rc;
+}
+
+static int store_step(struct kz_tstore *ts, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int e = rc == SQLITE_DONE ? 0 : kz_store_errno(rc);
+	if (e)
+		snprintf(ts->why, sizeof ts->why, "%s: %s", kz_store_path(ts->store),
+		         sqlite3_errmsg(kz_store_db(ts->store)));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return e ? e : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int store_event(void *state, const json_t *rec, const struct kz_tevent *ev)
+{
+	struct kz_tstore *ts = state;
+	char is[KZ_TIME_STRLEN], tsrc[KZ_TIME_STRLEN];
+	char *line = NULL;
+	size_t len = 0;
+	int rc = store_begin(ts);
+	if (rc)
+		return rc;
+	if (kz_time_format(ev->interval_start, is) || kz_time_format(ev->time_source, tsrc)) {
+		snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
+		return -ERANGE;
+	}
+	if ((rc = kz_jsonl_format(rec, &line, &len))) {
+		snprintf(ts->why, sizeof ts->why, "record: %s", strerror(-rc));
+		return rc;
+	}
+	/* The line without its "\n": the record exactly as --events has it. */
+	sqlite3_stmt *st = ts->ins_event;
+	sqlite3_bind_text(st, 1, ev->observation_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ev->finding_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, kz_tevent_kind_name(ev->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ev->identifier, -1, SQLITE_STATIC);
+	json_t *sensor = json_object_get(rec, "extra.sensor");
+	sqlite3_bind_text(st, 5, json_string_value(sensor), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, is, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, tsrc, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 8, ev->first);
+	sqlite3_bind_text(st, 9, line, (int)(len - 1), SQLITE_TRANSIENT);
+	rc = store_step(ts, st);
+	free(line);
+	return rc;
+}
+
+static int store_stats(void *state, const struct kz_tstats_row *row)
+{
+	struct kz_tstore *ts = state;
+	char is[KZ_TIME_STRLEN];
+	int rc = store_begin(ts);
+	if (rc)
+		return rc;
+	if (kz_time_format(row->interval_start, is)) {
+		snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
+		return -ERANGE;
+	}
+	char *b64 = NULL;
+	size_t len = 0;
+	if (row->hll && (rc = kz_hll_to_base64(row->hll, &b64, &len))) {
+		snprintf(ts->why, sizeof ts->why, "sketch: %s", strerror(-rc));
+		return rc;
+	}
+	sqlite3_stmt *st = ts->ins_stats;
+	sqlite3_bind_text(st, 1, row->sensor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, is, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, row->interval_len);
+	sqlite3_bind_text(st, 4, row->proto, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, row->port);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)row->darknet_size);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)row->packets);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)row->unique_sources);
+	if (b64)
+		sqlite3_bind_text(st, 9, b64, (int)len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 9);
+	rc = store_step(ts, st);
+	free(b64);
+	return rc;
+}
+
+static int store_interval_done(void *state, int64_t interval_start)
+{
+	(void)interval_start;
+	struct kz_tstore *ts = state;
+	if (!ts->in_txn)
+		return 0;
+	ts->in_txn = false;
+	int rc = kz_store_commit(ts->store, ts->why, sizeof ts->why);
+	if (rc)
+		kz_store_rollback(ts->store);
+	return rc;
+}
+
+const struct kz_tsink kz_tsink_store = {
+	.name = "store",
+	.event = store_event,
+	.stats = store_stats,
+	.interval_done = store_interval_done,
+	.error = store_error,
+};

@@ -1,0 +1,52 @@
+/*
+ * The telescope's output sinks (struct kz_tsink in telescope.h): const
+ * tables of functions, one per destination.
+ *
+ *  - kz_tsink_events: event records as JSON Lines (--events);
+ *  - kz_tsink_stats: interval stats records as JSON Lines (--stats), the
+ *    form of CONTRACT.md "Interval stats" that POST /api/v1/stats takes;
+ *  - kz_tsink_store: both into the shared store (--db), tables
+ *    telescope_events and telescope_stats (docs/store.md), one transaction
+ *    per interval.
+ *
+ * The JSON Lines sinks flush at the end of every interval, so a reader
+ * following the file sees whole intervals, and what was written before a
+ * failure stays written.
+ */
+#ifndef KZ_TSINK_H
+#define KZ_TSINK_H
+
+#include <stddef.h>
+
+#include "jsonl.h"
+#include "store.h"
+#include "telescope.h"
+
+/* State of the JSON Lines sinks: the writer (borrowed) and room for the
+ * last error's text. */
+struct kz_tsink_jsonl {
+	struct kz_jsonl_writer *w;
+	char why[320];
+};
+
+extern const struct kz_tsink kz_tsink_events;
+extern const struct kz_tsink kz_tsink_stats;
+extern const struct kz_tsink kz_tsink_store;
+
+/* The store sink's state. */
+struct kz_tstore;
+
+/* Prepares the store sink on an open store (borrowed; it must outlive the
+ * sink). Returns 0 or a negative errno with a reason in err. */
+int kz_tstore_open(struct kz_store *store, struct kz_tstore **out, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
+/* Rolls back an interval left open (the engine failed mid-way; committed
+ * intervals stay) and frees the sink. */
+void kz_tstore_close(struct kz_tstore *ts);
+
+/* Builds the JSON object of one stats row (a new reference), as written to
+ * --stats. Returns NULL on ENOMEM. */
+json_t *kz_tstats_json(const struct kz_tstats_row *row);
+
+#endif
