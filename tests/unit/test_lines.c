@@ -1,0 +1,117 @@
+/*
+ * The line reader: numbering, CRLF, the length cap, NUL bytes, comments.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lines.h"
+
+static struct kz_lines *open_text(const char *text, size_t len, FILE **f)
+{
+	*f = fmemopen((void *)text, len, "r");
+	assert_non_null(*f);
+	struct kz_lines *lr;
+	assert_int_equal(kz_lines_from_stream(*f, "mem.txt", &lr), 0);
+	return lr;
+}
+
+static void test_lines_numbering_and_crlf(void **state)
+{
+	(void)state;
+	static const char text[] = "one\r\ntwo\n\nlast without newline";
+	FILE *f;
+	struct kz_lines *lr = open_text(text, sizeof text - 1, &f);
+	char *line;
+	size_t len;
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_string_equal(line, "one");
+	assert_int_equal(len, 3);
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_string_equal(line, "two");
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_string_equal(line, "");
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_string_equal(line, "last without newline");
+	assert_int_equal(kz_lines_number(lr), 4);
+	assert_int_equal(kz_lines_next(lr, &line, &len), 0);
+	assert_string_equal(kz_lines_path(lr), "mem.txt");
+	kz_lines_close(lr);
+	fclose(f);
+}
+
+static void test_lines_too_long_then_goes_on(void **state)
+{
+	(void)state;
+	size_t big = KZ_LINES_MAX + 10;
+	char *text = malloc(big + 8);
+	assert_non_null(text);
+	memset(text, 'a', big);
+	memcpy(text + big, "\nnext\n", 6);
+	FILE *f;
+	struct kz_lines *lr = open_text(text, big + 6, &f);
+	char *line;
+	size_t len;
+	assert_int_equal(kz_lines_next(lr, &line, &len), -EMSGSIZE);
+	assert_int_equal(kz_lines_number(lr), 1);
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_string_equal(line, "next");
+	assert_int_equal(kz_lines_number(lr), 2);
+	kz_lines_close(lr);
+	fclose(f);
+	free(text);
+}
+
+static void test_lines_nul_byte(void **state)
+{
+	(void)state;
+	static const char text[] = "a\0b\nok\n";
+	FILE *f;
+	struct kz_lines *lr = open_text(text, sizeof text - 1, &f);
+	char *line;
+	size_t len;
+	assert_int_equal(kz_lines_next(lr, &line, &len), -EINVAL);
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_string_equal(line, "ok");
+	kz_lines_close(lr);
+	fclose(f);
+}
+
+static void test_lines_open_missing_file(void **state)
+{
+	(void)state;
+	struct kz_lines *lr;
+	assert_int_equal(kz_lines_open("/nonexistent/kizuki/scope.txt", &lr), -ENOENT);
+}
+
+static void test_line_strip(void **state)
+{
+	(void)state;
+	char a[] = "  198.18.0.0/15 \t# the fleet";
+	assert_string_equal(kz_line_strip(a), "198.18.0.0/15");
+	char b[] = "# only a comment";
+	assert_string_equal(kz_line_strip(b), "");
+	char c[] = "\t\t";
+	assert_string_equal(kz_line_strip(c), "");
+	char d[] = "x";
+	assert_string_equal(kz_line_strip(d), "x");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines_numbering_and_crlf),
+		cmocka_unit_test(test_lines_too_long_then_goes_on),
+		cmocka_unit_test(test_lines_nul_byte),
+		cmocka_unit_test(test_lines_open_missing_file),
+		cmocka_unit_test(test_line_strip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
