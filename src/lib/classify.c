@@ -6,8 +6,6 @@
  */
 #include "classify.h"
 
-#include <string.h>
-
 /* ICMP (v4) types that are backscatter: replies to a spoofed request
  * (0 echo, 14 timestamp, 16 information, 18 address mask) and the errors
  * (3 unreachable, 4 source quench, 5 redirect, 11 time exceeded, 12
@@ -85,85 +83,98 @@ static unsigned syn_rules(const struct kz_pkt *p, bool v4, uint32_t dst, unsigne
 
 void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct kz_tpkt *out)
 {
-	struct kz_tpkt t;
-	memset(&t, 0, sizeof t);
+	/* Fields are stored straight into *out: a local struct copied at the
+	 * end would be read back with wide loads right after narrow stores,
+	 * which stalls store forwarding on every packet. */
+	struct kz_tpkt *t = out;
 	bool v4 = p->ip_version == 4;
 	bool l4 = (p->flags & KZ_PKT_F_L4) != 0;
 	uint32_t dst = v4 ? kz_addr_v4(p->dst) : fold32(p->dst.v);
-	t.src = p->src;
-	t.ts_ns = ts_ns;
-	t.dst32 = dst;
-	t.dark16 = v4 ? (uint16_t)(dst >> 16) : (uint16_t)fold32(p->dst.v >> 64);
-	t.len = p->ip_len > 65535 ? 65535 : (uint16_t)p->ip_len;
-	t.proto = (uint8_t)proto_axis(p->proto);
-	t.flags = v4 ? 0 : (uint8_t)KZ_TPKT_V6;
-	t.cls = KZ_TCLASS_OTHER;
+	t->src = p->src;
+	t->victim.v = 0; /* and the unicornscan values that share its bytes */
+	t->ts_ns = ts_ns;
+	t->h = 0;
+	t->dst32 = dst;
+	t->port = 0;
+	t->sport = 0;
+	t->len = p->ip_len > 65535 ? 65535 : (uint16_t)p->ip_len;
+	t->dark16 = v4 ? (uint16_t)(dst >> 16) : (uint16_t)fold32(p->dst.v >> 64);
+	uint8_t proto = (uint8_t)proto_axis(p->proto);
+	uint8_t cls = KZ_TCLASS_OTHER, fp = 0;
+	uint8_t flags = v4 ? 0 : (uint8_t)KZ_TPKT_V6;
 
-	switch (t.proto) {
+	switch (proto) {
 	case KZ_TPROTO_TCP:
 		if (!l4)
 			break;
-		t.port = p->dport;
-		t.sport = p->sport;
-		t.flags |= KZ_TPKT_HASPORT;
+		t->port = p->dport;
+		t->sport = p->sport;
+		flags |= KZ_TPKT_HASPORT;
 		if (p->tcp_flags & KZ_TCP_RST) {
-			t.cls = KZ_TCLASS_BACKSCATTER;
-		} else if ((p->tcp_flags & (KZ_TCP_SYN | KZ_TCP_ACK)) == (KZ_TCP_SYN | KZ_TCP_ACK)) {
-			t.cls = KZ_TCLASS_BACKSCATTER;
+			cls = KZ_TCLASS_BACKSCATTER;
+		} else if ((p->tcp_flags & (KZ_TCP_SYN | KZ_TCP_ACK)) ==
+		           (KZ_TCP_SYN | KZ_TCP_ACK)) {
+			cls = KZ_TCLASS_BACKSCATTER;
 		} else if (p->tcp_flags & KZ_TCP_SYN) {
-			t.cls = KZ_TCLASS_PROBE;
-			t.flags |= KZ_TPKT_SYN;
-			t.fp = (uint8_t)syn_rules(p, v4, dst, rules);
-			if (v4)
-				t.unicorn = p->tcp_seq ^ dst ^ (((uint32_t)p->dport << 16) + p->sport);
+			cls = KZ_TCLASS_PROBE;
+			flags |= KZ_TPKT_SYN;
+			fp = (uint8_t)syn_rules(p, v4, dst, rules);
+			if (v4) {
+				uint32_t ports = ((uint32_t)p->dport << 16) + p->sport;
+				t->unicorn = p->tcp_seq ^ dst ^ ports;
+				t->unicorn_bs = p->tcp_seq ^ __builtin_bswap32(dst) ^ ports;
+			}
 		}
 		break;
 	case KZ_TPROTO_UDP:
 	case KZ_TPROTO_SCTP:
 		if (!l4)
 			break;
-		t.port = p->dport;
-		t.sport = p->sport;
-		t.flags |= KZ_TPKT_HASPORT;
+		t->port = p->dport;
+		t->sport = p->sport;
+		flags |= KZ_TPKT_HASPORT;
 		/* UDP is a probe whatever its ports (REFERENCE.md); SCTP INITs
 		 * are not told apart from the rest, so SCTP stays "other". */
-		if (t.proto == KZ_TPROTO_UDP)
-			t.cls = KZ_TCLASS_PROBE;
+		if (proto == KZ_TPROTO_UDP)
+			cls = KZ_TCLASS_PROBE;
 		break;
 	case KZ_TPROTO_ICMP:
 		if (!l4)
 			break;
-		t.port = p->icmp_type;
+		t->port = p->icmp_type;
 		if (p->icmp_type == ICMP4_ECHO_REQUEST)
-			t.cls = KZ_TCLASS_PROBE;
+			cls = KZ_TCLASS_PROBE;
 		else if (p->icmp_type < 32 && (ICMP4_BACKSCATTER >> p->icmp_type) & 1u)
-			t.cls = KZ_TCLASS_BACKSCATTER;
+			cls = KZ_TCLASS_BACKSCATTER;
 		break;
 	case KZ_TPROTO_ICMP6:
 		if (!l4)
 			break;
-		t.port = p->icmp_type;
+		t->port = p->icmp_type;
 		if (p->icmp_type == ICMP6_ECHO_REQUEST)
-			t.cls = KZ_TCLASS_PROBE;
+			cls = KZ_TCLASS_PROBE;
 		else if ((p->icmp_type >= 1 && p->icmp_type <= 4) ||
 		         p->icmp_type == ICMP6_ECHO_REPLY)
-			t.cls = KZ_TCLASS_BACKSCATTER;
+			cls = KZ_TCLASS_BACKSCATTER;
 		break;
 	default:
-		t.port = p->proto;
+		t->port = p->proto;
 		break;
 	}
-	if (t.cls == KZ_TCLASS_BACKSCATTER) {
+	if (cls == KZ_TCLASS_BACKSCATTER) {
 		/* An ICMP error comes from whoever dropped the attack's reply
 		 * (often a router); the victim is where the quoted packet
 		 * was going. */
 		if ((p->flags & (KZ_PKT_F_ICMP_ERROR | KZ_PKT_F_INNER)) ==
 		    (KZ_PKT_F_ICMP_ERROR | KZ_PKT_F_INNER))
-			t.victim = p->inner.dst;
+			t->victim = p->inner.dst;
 		else
-			t.victim = p->src;
+			t->victim = p->src;
 	}
-	*out = t;
+	t->proto = proto;
+	t->cls = cls;
+	t->fp = fp;
+	t->flags = flags;
 }
 
 const char *kz_tclass_name(enum kz_tclass c)

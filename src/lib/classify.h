@@ -26,7 +26,10 @@
  *    most 59 (nmap draws its initial TTL from 37-59, so no inference);
  *  - unicornscan: window 4096 here; the other half of its rule, the value
  *    seq ^ dst ^ ((dport << 16) + sport) staying constant over a scan, needs
- *    per-source state, so the value is handed on in kz_tpkt.unicorn.
+ *    per-source state, so the value is handed on in kz_tpkt.unicorn. The
+ *    scanner computes dst by reading the address's bytes as a native
+ *    integer, so a sender on a little-endian machine (most) uses the
+ *    byte-swapped address: both values are handed on.
  * Initial TTLs are inferred as the smallest of 64, 128 and 255 at or above
  * the observed TTL (CONTRACT.md). The rules that read the destination
  * address (Mirai, masscan, unicornscan) are IPv4-only and are switched off
@@ -42,12 +45,7 @@
 #include "addr.h"
 #include "pkt.h"
 
-enum kz_tclass {
-	KZ_TCLASS_OTHER = 0,
-	KZ_TCLASS_PROBE,
-	KZ_TCLASS_BACKSCATTER,
-	KZ_TCLASS_COUNT
-};
+enum kz_tclass { KZ_TCLASS_OTHER = 0, KZ_TCLASS_PROBE, KZ_TCLASS_BACKSCATTER, KZ_TCLASS_COUNT };
 
 /* The protocol axis of the port statistics. The "port" of a packet is its
  * destination port for TCP, UDP and SCTP, its type for ICMP and ICMPv6, and
@@ -78,20 +76,25 @@ enum kz_tproto {
 
 /* One packet as the analysis sees it: 64 bytes, one cache line. */
 struct kz_tpkt {
-	struct kz_addr src;    /* the packet's source */
-	struct kz_addr victim; /* backscatter: the victim; otherwise zero */
-	uint64_t ts_ns;        /* packet time, ns since the epoch */
-	uint32_t dst32;        /* the dark address: IPv4 as is, IPv6 folded to 32 bits */
-	uint32_t unicorn;      /* seq ^ dst ^ ((dport << 16) + sport) for SYN probes */
-	uint16_t port;         /* the port axis value (see enum kz_tproto) */
-	uint16_t sport;        /* source port (TCP/UDP/SCTP), else 0 */
-	uint16_t len;          /* IP length, capped at 65535 */
-	uint16_t dark16;       /* the dark address's /16 (IPv6: its /64 folded) */
-	uint8_t proto;         /* enum kz_tproto */
-	uint8_t cls;           /* enum kz_tclass */
-	uint8_t fp;            /* KZ_FP_* rules this packet meets */
-	uint8_t flags;         /* KZ_TPKT_* */
-	uint8_t pad[4];
+	struct kz_addr src; /* the packet's source */
+	union {
+		struct kz_addr victim; /* backscatter: the victim */
+		struct {
+			uint32_t unicorn;    /* SYN probes: seq ^ dst ^ ((dport << 16) + sport) */
+			uint32_t unicorn_bs; /* the same with dst byte-swapped */
+		};
+	};
+	uint64_t ts_ns;  /* packet time, ns since the epoch */
+	uint64_t h;      /* the source's keyed hash: left 0 here, the engine sets it */
+	uint32_t dst32;  /* the dark address: IPv4 as is, IPv6 folded to 32 bits */
+	uint16_t port;   /* the port axis value (see enum kz_tproto) */
+	uint16_t sport;  /* source port (TCP/UDP/SCTP), else 0 */
+	uint16_t len;    /* IP length, capped at 65535 */
+	uint16_t dark16; /* the dark address's /16 (IPv6: its /64 folded) */
+	uint8_t proto;   /* enum kz_tproto */
+	uint8_t cls;     /* enum kz_tclass */
+	uint8_t fp;      /* KZ_FP_* rules this packet meets */
+	uint8_t flags;   /* KZ_TPKT_* */
 };
 
 /* The initial TTL a sender most likely used: 64, 128 or 255, the smallest

@@ -59,8 +59,7 @@ static void hll_add(struct kz_dset32 *s, uint8_t *base, uint32_t h)
 	}
 }
 
-void kz_dset32_add_slow(struct kz_dset32 *s, uint8_t *flags, uint8_t big, uint8_t *base,
-                        uint32_t h)
+void kz_dset32_add_slow(struct kz_dset32 *s, uint8_t *flags, uint8_t big, uint8_t *base, uint32_t h)
 {
 	if (*flags & big) {
 		hll_add(s, base, h);
@@ -79,12 +78,14 @@ void kz_dset32_add_slow(struct kz_dset32 *s, uint8_t *flags, uint8_t big, uint8_
 
 void kz_dset16_add_slow(struct kz_dset16 *s, uint8_t *flags, uint8_t big, uint32_t h)
 {
-	uint32_t v[4];
+	uint16_t v[8];
 	memcpy(v, s->v, sizeof v);
 	memset(s, 0, sizeof *s);
 	*flags |= big;
-	for (unsigned i = 0; i < 4; i++)
-		kz_dset16_add(s, flags, big, v[i]);
+	/* The bitmap bit is the hash's top 7 bits, which the 16-bit exact
+	 * values kept. */
+	for (unsigned i = 0; i < 8; i++)
+		kz_dset16_add(s, flags, big, (uint32_t)v[i] << 16);
 	kz_dset16_add(s, flags, big, h);
 }
 
@@ -115,7 +116,7 @@ double kz_dset16_count(const struct kz_dset16 *s, bool big)
 {
 	if (!big) {
 		unsigned n = 0;
-		while (n < 4 && s->v[n])
+		while (n < 8 && s->v[n])
 			n++;
 		return n;
 	}

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "bigmem.h"
+
 int kz_portstats_init(struct kz_portstats *ps)
 {
-	ps->packets = calloc(KZ_PORTKEYS, sizeof *ps->packets);
-	ps->hll = calloc(KZ_PORTKEYS, sizeof *ps->hll);
+	ps->packets = kz_bigmem_alloc(KZ_PORTKEYS * sizeof *ps->packets);
+	ps->hll = kz_bigmem_alloc(KZ_PORTKEYS * sizeof *ps->hll);
 	ps->touched = calloc(KZ_PORTKEYS, sizeof *ps->touched);
 	ps->ntouched = 0;
 	ps->hll_errors = 0;
@@ -27,8 +29,8 @@ void kz_portstats_destroy(struct kz_portstats *ps)
 		for (uint32_t k = 0; k < KZ_PORTKEYS; k++)
 			kz_hll_free(ps->hll[k]);
 	}
-	free(ps->packets);
-	free(ps->hll);
+	kz_bigmem_free(ps->packets, KZ_PORTKEYS * sizeof *ps->packets);
+	kz_bigmem_free(ps->hll, KZ_PORTKEYS * sizeof *ps->hll);
 	free(ps->touched);
 	ps->packets = NULL;
 	ps->hll = NULL;

@@ -38,12 +38,12 @@ static inline uint32_t kz_portkey(uint8_t proto, uint16_t port)
 }
 
 struct kz_portstats {
-	uint64_t *packets;    /* [KZ_PORTKEYS] this interval */
-	struct kz_hll **hll;  /* [KZ_PORTKEYS], NULL until the key is first seen */
-	uint32_t *touched;    /* keys with packets this interval, in first-seen order */
+	uint64_t *packets;   /* [KZ_PORTKEYS] this interval */
+	struct kz_hll **hll; /* [KZ_PORTKEYS], NULL until the key is first seen */
+	uint32_t *touched;   /* keys with packets this interval, in first-seen order */
 	uint32_t ntouched;
-	uint64_t hll_errors;  /* sketch inserts lost to a failed allocation */
-	size_t hll_bytes;     /* heap held by the sketches, at the last reset */
+	uint64_t hll_errors; /* sketch inserts lost to a failed allocation */
+	size_t hll_bytes;    /* heap held by the sketches, at the last reset */
 };
 
 /* Allocates the arrays. Returns 0 or -ENOMEM. */

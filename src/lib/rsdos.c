@@ -214,7 +214,8 @@ void kz_rsdos_packet(struct kz_rsdos *r, const struct kz_tpkt *p, uint32_t iv_st
 	for (; r->index[i] != 0; i = (i + 1) & r->mask) {
 		uint64_t s = r->index[i];
 		struct kz_rsdos_attack *c = &r->pool[(uint32_t)s - 1];
-		if ((uint32_t)(s >> 32) == tag && c->victim.v == p->victim.v && c->proto == p->proto) {
+		if ((uint32_t)(s >> 32) == tag && c->victim.v == p->victim.v &&
+		    c->proto == p->proto) {
 			a = c;
 			break;
 		}

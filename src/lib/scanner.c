@@ -37,8 +37,8 @@ void kz_scan_thresholds(uint64_t n, unsigned rules, struct kz_scan_thresholds *t
 const char *kz_label_identifier(enum kz_label l)
 {
 	static const char *const ids[KZ_LABEL_COUNT] = {
-		[KZ_LABEL_NONE] = "",          [KZ_LABEL_SCANNER] = "scanner",
-		[KZ_LABEL_NMAP] = "nmap",      [KZ_LABEL_UNICORNSCAN] = "unicornscan",
+		[KZ_LABEL_NONE] = "",           [KZ_LABEL_SCANNER] = "scanner",
+		[KZ_LABEL_NMAP] = "nmap",       [KZ_LABEL_UNICORNSCAN] = "unicornscan",
 		[KZ_LABEL_MASSCAN] = "masscan", [KZ_LABEL_ZMAP] = "zmap",
 		[KZ_LABEL_MIRAI] = "mirai",
 	};
@@ -73,7 +73,8 @@ static unsigned rule_votes(const struct kz_src *e, unsigned bit)
 	case KZ_FP_NMAP:
 		return e->votes[KZ_VOTE_NMAP];
 	default:
-		return e->uni_match;
+		/* Either byte order of the address term (classify.h). */
+		return e->uni_match > e->unb_match ? e->uni_match : e->unb_match;
 	}
 }
 
@@ -146,16 +147,18 @@ enum kz_label kz_scan_judge(const struct kz_src *e, const struct kz_scan_thresho
 		len = snprintf(v->basis, sizeof v->basis, "%s: %s in %u of %u SYN packets",
 		               kz_label_identifier(label), r->what, v->votes, v->syn);
 	} else if (!kz_addr_is_v4(e->addr) || th->n == 0) {
-		len = snprintf(v->basis, sizeof v->basis,
-		               "scanner: %.0f distinct dark addresses on %s/%u (D = %u, IPv6: no rate "
-		               "test)",
-		               v->dsts_on_port, kz_tproto_name(v->proto), v->port, KZ_SCAN_MIN_DSTS);
+		len = snprintf(
+		        v->basis, sizeof v->basis,
+		        "scanner: %.0f distinct dark addresses on %s/%u (D = %u, IPv6: no rate "
+		        "test)",
+		        v->dsts_on_port, kz_tproto_name(v->proto), v->port, KZ_SCAN_MIN_DSTS);
 	} else {
-		len = snprintf(v->basis, sizeof v->basis,
-		               "scanner: %.0f distinct dark addresses on %s/%u (D = %u) at an estimated "
-		               "%.0f pps Internet-wide (>= %.0f)",
-		               v->dsts_on_port, kz_tproto_name(v->proto), v->port, th->min_dsts,
-		               v->rate_pps, th->min_rate);
+		len = snprintf(
+		        v->basis, sizeof v->basis,
+		        "scanner: %.0f distinct dark addresses on %s/%u (D = %u) at an estimated "
+		        "%.0f pps Internet-wide (>= %.0f)",
+		        v->dsts_on_port, kz_tproto_name(v->proto), v->port, th->min_dsts,
+		        v->rate_pps, th->min_rate);
 	}
 	if ((th->rules & KZ_FP_DST_RULES) != KZ_FP_DST_RULES && len > 0 &&
 	    (size_t)len < sizeof v->basis)

@@ -31,11 +31,11 @@
 
 #include "srctable.h"
 
-#define KZ_SCAN_MIN_DSTS       5       /* the floor of D, and D for IPv6 */
-#define KZ_SCAN_MIN_RATE       10.0    /* Internet-wide packets per second */
-#define KZ_SCAN_SILENCE_MIN    480u    /* seconds */
-#define KZ_SCAN_SILENCE_MAX    86400u  /* seconds */
-#define KZ_FP_MIN_PACKETS      5       /* SYN probes before a fingerprint counts */
+#define KZ_SCAN_MIN_DSTS    5      /* the floor of D, and D for IPv6 */
+#define KZ_SCAN_MIN_RATE    10.0   /* Internet-wide packets per second */
+#define KZ_SCAN_SILENCE_MIN 480u   /* seconds */
+#define KZ_SCAN_SILENCE_MAX 86400u /* seconds */
+#define KZ_FP_MIN_PACKETS   5      /* SYN probes before a fingerprint counts */
 
 /* Labels, ordered by precedence (a higher value wins). */
 enum kz_label {
@@ -51,12 +51,12 @@ enum kz_label {
 
 /* The thresholds for a darknet of n IPv4 addresses. */
 struct kz_scan_thresholds {
-	uint64_t n;           /* IPv4 dark addresses (0: an IPv6-only darknet) */
-	uint32_t min_dsts;    /* D */
-	double min_rate;      /* 10 pps */
-	uint32_t silence_s;   /* the scan timeout */
-	double gap_at_min_s;  /* 2^32 / (10 n): mean gap between hits of a 10 pps scan */
-	unsigned rules;       /* KZ_FP_* rules in force */
+	uint64_t n;          /* IPv4 dark addresses (0: an IPv6-only darknet) */
+	uint32_t min_dsts;   /* D */
+	double min_rate;     /* 10 pps */
+	uint32_t silence_s;  /* the scan timeout */
+	double gap_at_min_s; /* 2^32 / (10 n): mean gap between hits of a 10 pps scan */
+	unsigned rules;      /* KZ_FP_* rules in force */
 };
 
 /* Computes the thresholds for n IPv4 dark addresses with the fingerprint
@@ -65,15 +65,15 @@ void kz_scan_thresholds(uint64_t n, unsigned rules, struct kz_scan_thresholds *t
 
 /* Why a source got its label. */
 struct kz_verdict {
-	enum kz_label label;   /* the label for this interval (already max'ed with
-	                          the one written before, e->label) */
-	bool infected;         /* label is a malware family (taxonomy malicious-code) */
-	unsigned votes, syn;   /* the confirmed rule's votes over SYN probes */
-	double dsts_on_port;   /* scanner rule: best tracked port's distinct addresses */
-	uint16_t port;         /* ... on this port */
-	uint8_t proto;         /* ... and protocol (enum kz_tproto) */
-	double rate_pps;       /* estimated Internet-wide rate (0 for IPv6) */
-	char basis[256];       /* extra.fingerprint_basis */
+	enum kz_label label; /* the label for this interval (already max'ed with
+	                        the one written before, e->label) */
+	bool infected;       /* label is a malware family (taxonomy malicious-code) */
+	unsigned votes, syn; /* the confirmed rule's votes over SYN probes */
+	double dsts_on_port; /* scanner rule: best tracked port's distinct addresses */
+	uint16_t port;       /* ... on this port */
+	uint8_t proto;       /* ... and protocol (enum kz_tproto) */
+	double rate_pps;     /* estimated Internet-wide rate (0 for IPv6) */
+	char basis[256];     /* extra.fingerprint_basis */
 };
 
 /* Judges a source. Returns the label (KZ_LABEL_NONE when it qualifies for

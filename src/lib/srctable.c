@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bigmem.h"
 #include "hll.h"
 #include "siphash.h"
 
@@ -30,14 +31,19 @@ _Static_assert(offsetof(struct kz_src, dsts) == 64, "line 1 starts with the dest
 _Static_assert(offsetof(struct kz_src, slot1) == 128, "line 2 starts with slot 1");
 
 #define NO_PKEY UINT32_MAX
+/* The index starts this small and doubles as the table fills, up to its
+ * allocated size: a darknet's tens of thousands of sources then probe an
+ * index that fits in the L2 cache, not one sized for the whole budget. */
+#define INDEX_MIN 4096u
 
 struct kz_srctable {
 	struct kz_src *pool;
 	uint64_t *index;
 	uint64_t *ref; /* one reference bit per entry */
 	uint32_t capacity, used;
-	uint32_t mask; /* index slots - 1 */
-	uint32_t hand; /* the CLOCK hand: the next entry it looks at */
+	uint32_t mask;     /* index slots in use - 1 */
+	uint32_t max_mask; /* index slots allocated - 1 */
+	uint32_t hand;     /* the CLOCK hand: the next entry it looks at */
 	uint32_t silence_s;
 	struct kz_siphash_key key;
 	struct kz_srctable_stats st;
@@ -54,10 +60,11 @@ int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **
 	struct kz_srctable *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
-	/* calloc'd and aligned memory from the allocator: large blocks come
-	 * straight from mmap, so untouched pages cost no resident memory. */
-	t->pool = aligned_alloc(64, (size_t)capacity * sizeof(struct kz_src));
-	t->index = calloc(slots, sizeof *t->index);
+	t->capacity = capacity;
+	t->max_mask = (uint32_t)(slots - 1);
+	t->mask = INDEX_MIN - 1 < t->max_mask ? INDEX_MIN - 1 : t->max_mask;
+	t->pool = kz_bigmem_alloc((size_t)capacity * sizeof(struct kz_src));
+	t->index = kz_bigmem_alloc(slots * sizeof *t->index);
 	t->ref = calloc(((size_t)capacity + 63) / 64, sizeof *t->ref);
 	if (!t->pool || !t->index || !t->ref) {
 		kz_srctable_free(t);
@@ -73,8 +80,6 @@ int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **
 	}
 	kz_siphash_key_load(&t->key, k);
 	explicit_bzero(k, sizeof k);
-	t->capacity = capacity;
-	t->mask = (uint32_t)(slots - 1);
 	t->silence_s = silence_s;
 	t->st.capacity = capacity;
 	*out = t;
@@ -85,8 +90,8 @@ void kz_srctable_free(struct kz_srctable *t)
 {
 	if (!t)
 		return;
-	free(t->pool);
-	free(t->index);
+	kz_bigmem_free(t->pool, (size_t)t->capacity * sizeof(struct kz_src));
+	kz_bigmem_free(t->index, ((size_t)t->max_mask + 1) * sizeof *t->index);
 	free(t->ref);
 	explicit_bzero(&t->key, sizeof t->key);
 	free(t);
@@ -175,6 +180,22 @@ static void entry_init(struct kz_src *e, struct kz_addr addr, uint32_t now_s)
 	e->scans = 1;
 }
 
+/* Doubles the slots in use and relinks every entry (hashes recomputed:
+ * entries do not keep theirs). Entries never move, so indexes held by the
+ * caller stay valid. */
+static void index_grow(struct kz_srctable *t)
+{
+	t->mask = t->mask * 2 + 1;
+	memset(t->index, 0, ((size_t)t->mask + 1) * sizeof *t->index);
+	for (uint32_t idx = 0; idx < t->used; idx++) {
+		uint64_t h = kz_srctable_hash(t, t->pool[idx].addr);
+		uint32_t i = (uint32_t)h & t->mask;
+		while (t->index[i] != 0)
+			i = (i + 1) & t->mask;
+		t->index[i] = (uint64_t)(uint32_t)h << 32 | (idx + 1);
+	}
+}
+
 /* Takes a pool entry for a new key (a free one, or CLOCK's victim) and
  * links it into the index. */
 static uint32_t insert(struct kz_srctable *t, struct kz_addr addr, uint64_t h, uint32_t now_s,
@@ -182,6 +203,9 @@ static uint32_t insert(struct kz_srctable *t, struct kz_addr addr, uint64_t h, u
 {
 	uint32_t idx;
 	if (t->used < t->capacity) {
+		/* At most half full, as the probe lengths assume. */
+		if (2 * ((uint64_t)t->used + 1) > (uint64_t)t->mask + 1 && t->mask < t->max_mask)
+			index_grow(t);
 		idx = t->used++;
 	} else {
 		idx = clock_victim(t, pinned, npinned);
@@ -202,8 +226,8 @@ static uint32_t insert(struct kz_srctable *t, struct kz_addr addr, uint64_t h, u
 	return idx;
 }
 
-uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h, uint32_t now_s,
-                            const uint32_t *pinned, size_t npinned, bool *is_new)
+static inline uint32_t lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h,
+                              uint32_t now_s, const uint32_t *pinned, size_t npinned, bool *is_new)
 {
 	uint32_t tag = (uint32_t)h;
 	uint32_t i = tag & t->mask;
@@ -222,6 +246,33 @@ uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t
 	}
 	*is_new = true;
 	return insert(t, addr, h, now_s, pinned, npinned);
+}
+
+uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h, uint32_t now_s,
+                            const uint32_t *pinned, size_t npinned, bool *is_new)
+{
+	return lookup(t, addr, h, now_s, pinned, npinned, is_new);
+}
+
+void kz_srctable_lookup_batch(struct kz_srctable *t, const struct kz_tpkt *p, uint32_t n,
+                              uint32_t *idx)
+{
+	bool is_new;
+	for (uint32_t i = 0; i < n; i++)
+		__builtin_prefetch(&t->index[(uint32_t)p[i].h & t->mask]);
+	for (uint32_t i = 0; i < n; i++)
+		idx[i] = lookup(t, p[i].src, p[i].h, (uint32_t)(p[i].ts_ns / 1000000000u), idx, i,
+		                &is_new);
+}
+
+const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t)
+{
+	return &t->key;
+}
+
+struct kz_src *kz_srctable_pool(struct kz_srctable *t)
+{
+	return t->pool;
 }
 
 struct kz_src *kz_srctable_entry_for(struct kz_srctable *t, uint32_t *idx, struct kz_addr addr,
@@ -266,8 +317,8 @@ struct kz_src *kz_srctable_find(struct kz_srctable *t, struct kz_addr addr)
 	return NULL;
 }
 
-void kz_srctable_foreach(struct kz_srctable *t, void (*fn)(void *user, struct kz_src *e, uint32_t idx),
-                         void *user)
+void kz_srctable_foreach(struct kz_srctable *t,
+                         void (*fn)(void *user, struct kz_src *e, uint32_t idx), void *user)
 {
 	for (uint32_t i = 0; i < t->used; i++)
 		fn(user, &t->pool[i], i);
@@ -283,7 +334,7 @@ void kz_srctable_stats(const struct kz_srctable *t, struct kz_srctable_stats *st
 size_t kz_srctable_memory(const struct kz_srctable *t)
 {
 	return sizeof *t + (size_t)t->capacity * sizeof(struct kz_src) +
-	       ((size_t)t->mask + 1) * sizeof *t->index + ((size_t)t->capacity + 63) / 64 * 8;
+	       ((size_t)t->max_mask + 1) * sizeof *t->index + ((size_t)t->capacity + 63) / 64 * 8;
 }
 
 /* ------------------------------------------------------------ per packet */
@@ -314,50 +365,83 @@ static void slots_update(struct kz_src *e, const struct kz_tpkt *p, uint32_t dh)
 		hit->proto = pk;
 		hit->port = p->port;
 	} else {
-		/* A third port: both weights drop, a slot at zero is freed,
-		 * and this probe is not counted anywhere (Misra-Gries). */
-		if (--s0->weight == 0) {
-			memset(s0, 0, sizeof *s0);
-			e->flags &= (uint8_t)~KZ_SRC_SLOT0_BIG;
-		}
-		if (--s1->weight == 0) {
-			memset(s1, 0, sizeof *s1);
-			e->flags &= (uint8_t)~KZ_SRC_SLOT1_BIG;
-		}
-		return;
+		/* A third port: the lighter slot's weight drops, and the new
+		 * port takes that slot over once it reaches zero. */
+		hit = s1->weight <= s0->weight ? s1 : s0;
+		big = hit == s0 ? KZ_SRC_SLOT0_BIG : KZ_SRC_SLOT1_BIG;
+		if (--hit->weight != 0)
+			return;
+		memset(hit, 0, sizeof *hit);
+		e->flags &= (uint8_t)~big;
+		hit->proto = pk;
+		hit->port = p->port;
 	}
 	if (hit->weight != 255)
 		hit->weight++;
 	kz_dset16_add(&hit->dsts, &e->flags, big, dh);
 }
 
-static void ports_update(struct kz_src *e, uint16_t port)
+static inline bool real_port(uint8_t proto)
 {
-	uint32_t b = kz_dset_hash(port) >> 26;
-	e->port_bits |= UINT64_C(1) << b;
-	if (e->flags & KZ_SRC_PORTS_BIG)
-		return;
-	for (unsigned i = 0; i < e->nports; i++) {
-		if (e->ports[i] == port)
-			return;
+	return proto == KZ_TPROTO_TCP || proto == KZ_TPROTO_UDP || proto == KZ_TPROTO_SCTP;
+}
+
+/* Records a (protocol, port) key the source sent to, and says whether the
+ * key's sketch still needs this source in this interval: keys in pkeys[]
+ * are added once per interval (iv_added), keys past the first four every
+ * time (a sketch insert is idempotent, only slower). */
+static bool pkey_update(struct kz_src *e, uint32_t pkey, bool has_port)
+{
+	if (has_port)
+		e->port_bits |= UINT64_C(1) << (kz_dset_hash(pkey & 0xffff) >> 26);
+	for (unsigned i = 0; i < e->npkeys; i++) {
+		if (e->pkeys[i] == pkey) {
+			if (e->iv_added & (1u << i))
+				return false;
+			e->iv_added = (uint8_t)(e->iv_added | 1u << i);
+			return true;
+		}
 	}
-	if (e->nports < 4)
-		e->ports[e->nports++] = port;
-	else
+	if (e->npkeys < 4) {
+		e->iv_added = (uint8_t)(e->iv_added | 1u << e->npkeys);
+		e->pkeys[e->npkeys++] = pkey;
+	} else {
 		e->flags |= KZ_SRC_PORTS_BIG;
+	}
+	return true;
+}
+
+/* The Boyer-Moore majority vote for a scan's constant: the candidate
+ * survives if it is a majority; *match counts the packets that agreed with
+ * the current candidate since it was chosen. */
+static void majority_vote(uint32_t *cand, uint16_t *match, uint16_t *weight, uint32_t v)
+{
+	if (*weight == 0) {
+		*cand = v;
+		*weight = 1;
+		*match = 1;
+	} else if (v == *cand) {
+		(*weight)++;
+		(*match)++;
+	} else {
+		(*weight)--;
+	}
 }
 
 /* Restarts a source's state for a new scan, keeping its identity and the
- * interval bookkeeping (the entry may already be listed this interval). */
+ * interval bookkeeping (the entry may already be listed this interval).
+ * The key set starts again: keys re-added to this interval's sketches are
+ * no-ops there. */
 static void scan_restart(struct kz_src *e, uint32_t now_s)
 {
 	struct kz_addr addr = e->addr;
 	uint64_t hh = e->hll_hash;
-	uint32_t scans = e->scans, iv = e->iv_stamp, pkey = e->last_pkey;
+	uint16_t scans = e->scans;
+	uint32_t iv = e->iv_stamp, pkey = e->last_pkey;
 	memset(e, 0, sizeof *e);
 	e->addr = addr;
 	e->hll_hash = hh;
-	e->scans = scans + 1;
+	e->scans = (uint16_t)(scans + (scans != UINT16_MAX));
 	e->iv_stamp = iv;
 	e->last_pkey = pkey;
 	e->first_seen = now_s;
@@ -375,6 +459,7 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 	if (e->iv_stamp != iv_stamp) {
 		e->iv_stamp = iv_stamp;
 		e->last_pkey = NO_PKEY;
+		e->iv_added = 0;
 		r |= KZ_OBS_FIRST_IV;
 	}
 	if (now_s > e->last_seen)
@@ -383,8 +468,6 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 	e->bytes += p->len;
 	if (p->cls == KZ_TCLASS_PROBE)
 		e->probes = sat_inc32(e->probes);
-	else if (p->cls == KZ_TCLASS_BACKSCATTER)
-		e->backscatter = sat_inc32(e->backscatter);
 
 	if (p->flags & KZ_TPKT_SYN) {
 		e->syn++;
@@ -393,18 +476,8 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 		for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
 			e->votes[i] = (uint16_t)(e->votes[i] + ((p->fp & bit[i]) != 0));
 		if (p->fp & KZ_FP_UNICORN) {
-			/* Boyer-Moore majority vote for the scan's constant;
-			 * uni_match counts agreement with the current one. */
-			if (e->uni_weight == 0) {
-				e->uni_cand = p->unicorn;
-				e->uni_weight = 1;
-				e->uni_match = 1;
-			} else if (p->unicorn == e->uni_cand) {
-				e->uni_weight++;
-				e->uni_match++;
-			} else {
-				e->uni_weight--;
-			}
+			majority_vote(&e->uni_cand, &e->uni_match, &e->uni_weight, p->unicorn);
+			majority_vote(&e->unb_cand, &e->unb_match, &e->unb_weight, p->unicorn_bs);
 		}
 		if (e->syn == UINT16_MAX) {
 			/* Halving keeps every ratio, so a majority stays a
@@ -414,6 +487,8 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 				e->votes[i] >>= 1;
 			e->uni_match >>= 1;
 			e->uni_weight >>= 1;
+			e->unb_match >>= 1;
+			e->unb_weight >>= 1;
 		}
 	}
 	uint32_t dh = kz_dset_hash(p->dst32);
@@ -421,13 +496,12 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 	if (p->flags & KZ_TPKT_HASPORT)
 		e->last_sport = p->sport;
 	/* Most sources send to one port: comparing with the previous packet's
-	 * port keeps line 2 (the port set) out of the common case. */
+	 * key keeps line 2 (the key set) out of the common case. */
 	uint32_t pkey = (uint32_t)p->proto << 16 | p->port;
 	if (pkey != e->last_pkey) {
 		e->last_pkey = pkey;
-		r |= KZ_OBS_NEW_PKEY;
-		if (p->flags & KZ_TPKT_HASPORT)
-			ports_update(e, p->port);
+		if (pkey_update(e, pkey, (p->flags & KZ_TPKT_HASPORT) != 0))
+			r |= KZ_OBS_NEW_PKEY;
 	}
 	if (p->cls == KZ_TCLASS_PROBE)
 		slots_update(e, p, dh);
@@ -439,10 +513,22 @@ double kz_src_unique_destinations(const struct kz_src *e)
 	return kz_dset32_count(&e->dsts, (e->flags & KZ_SRC_DSTS_BIG) != 0, e->dsts_base);
 }
 
+unsigned kz_src_ports(const struct kz_src *e, uint16_t ports[4])
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < e->npkeys; i++) {
+		if (real_port((uint8_t)(e->pkeys[i] >> 16)))
+			ports[n++] = (uint16_t)e->pkeys[i];
+	}
+	return n;
+}
+
 double kz_src_port_count(const struct kz_src *e)
 {
-	if (!(e->flags & KZ_SRC_PORTS_BIG))
-		return e->nports;
+	if (!(e->flags & KZ_SRC_PORTS_BIG)) {
+		uint16_t ports[4];
+		return kz_src_ports(e, ports);
+	}
 	unsigned zeros = 64 - (unsigned)__builtin_popcountll(e->port_bits);
 	double est = 64.0 * log(64.0 / (zeros ? zeros : 1));
 	/* More than the 4 the exact set held, whatever the bitmap says. */

@@ -40,28 +40,24 @@
 #include "addr.h"
 #include "classify.h"
 #include "dset.h"
+#include "siphash.h"
 
 /* Fingerprint vote counters, in this order. */
-enum kz_vote {
-	KZ_VOTE_MIRAI = 0,
-	KZ_VOTE_MASSCAN,
-	KZ_VOTE_ZMAP,
-	KZ_VOTE_NMAP,
-	KZ_VOTE_COUNT
-};
+enum kz_vote { KZ_VOTE_MIRAI = 0, KZ_VOTE_MASSCAN, KZ_VOTE_ZMAP, KZ_VOTE_NMAP, KZ_VOTE_COUNT };
 
 /* kz_src.flags */
 #define KZ_SRC_DSTS_BIG  0x01u /* dsts is a sketch */
 #define KZ_SRC_SLOT0_BIG 0x02u /* slot[0].dsts is a bitmap */
 #define KZ_SRC_SLOT1_BIG 0x04u /* slot[1].dsts is a bitmap */
-#define KZ_SRC_PORTS_BIG 0x08u /* more distinct ports than ports[] holds */
+#define KZ_SRC_PORTS_BIG 0x08u /* more distinct keys than pkeys[] holds */
 
 /* One tracked port/protocol of a source, for the scanner rule: distinct
- * dark addresses probed on it. Two per source, kept by the Misra-Gries
- * "frequent items" rule (k = 2): a probe on a tracked port raises its
- * weight, a probe on a third port lowers both and frees a slot whose weight
- * reaches zero. Every port that carries more than a third of a source's
- * probes is therefore always tracked. */
+ * dark addresses probed on it. Two per source: a probe on a tracked port
+ * raises its weight; a probe on a third port lowers the lighter slot's
+ * weight and takes the slot over when it reaches zero. The heavier slot is
+ * never lowered, so a source's main port keeps its count however many
+ * other ports it mixes in (with Misra-Gries, which lowers both, three ports
+ * probed in turn would keep both slots empty). */
 struct kz_src_slot {
 	uint16_t port;
 	uint8_t proto;  /* enum kz_tproto + 1; 0 = free */
@@ -79,7 +75,7 @@ struct kz_src {
 	uint32_t packets;
 	uint32_t probes;
 	uint64_t bytes;
-	uint32_t backscatter;
+	uint32_t rec_iv;                /* interval number + 1 of the last record written */
 	uint32_t uni_cand;              /* unicornscan constant: the majority candidate */
 	uint16_t syn;                   /* TCP SYN probes, halved with the votes */
 	uint16_t votes[KZ_VOTE_COUNT];  /* SYNs meeting each rule */
@@ -88,27 +84,29 @@ struct kz_src {
 	/* line 1: destinations */
 	struct kz_dset32 dsts; /* distinct dark addresses */
 	struct kz_src_slot slot0;
-	uint8_t flags;     /* KZ_SRC_* */
-	uint8_t dsts_base; /* HLL base of dsts */
-	uint8_t label;     /* the label last written for this scan (scanner.h), 0: none */
-	uint8_t nports;    /* entries used in ports[] */
-	uint32_t iv_stamp; /* interval number + 1 of the last packet; 0 after a flush */
+	uint8_t flags;      /* KZ_SRC_* */
+	uint8_t dsts_base;  /* HLL base of dsts */
+	uint8_t label;      /* the label last written for this scan (scanner.h), 0: none */
+	uint8_t npkeys;     /* entries used in pkeys[] */
+	uint32_t iv_stamp;  /* interval number + 1 of the last packet; 0 after a flush */
 	uint32_t last_pkey; /* proto << 16 | port of the last packet in that interval */
 	/* line 2: the rest */
 	struct kz_src_slot slot1;
-	uint64_t hll_hash;   /* kz_hll_hash_addr(addr), for the per-port sketches */
-	uint16_t ports[4];   /* the first distinct destination ports */
-	uint64_t port_bits;  /* a 64-bit linear-counting bitmap of all its ports */
-	uint32_t scans;      /* scans of this source seen (restarts after silence) */
-	uint32_t first_iv;   /* interval number + 1 when the scan's first event went out */
-	uint8_t pad[8];
+	uint32_t unb_cand;  /* unicornscan constant with the address byte-swapped */
+	uint64_t hll_hash;  /* kz_hll_hash_addr(addr), for the per-port sketches */
+	uint32_t pkeys[4];  /* the first distinct (protocol << 16 | port) keys */
+	uint64_t port_bits; /* a 64-bit linear-counting bitmap of all its real ports */
+	uint16_t scans;     /* scans of this source seen (restarts after silence) */
+	uint8_t iv_added;   /* pkeys[i] went into its port's sketch this interval: bit i */
+	uint8_t pad;
+	uint16_t unb_match, unb_weight;
 } __attribute__((aligned(64)));
 
 /* Counters for the summary and the stats. */
 struct kz_srctable_stats {
-	uint64_t inserts;   /* new entries (first sight, or after a replacement) */
-	uint64_t evictions; /* entries replaced while their source was still active */
-	uint64_t expired;   /* entries replaced after their source's scan had ended */
+	uint64_t inserts;      /* new entries (first sight, or after a replacement) */
+	uint64_t evictions;    /* entries replaced while their source was still active */
+	uint64_t expired;      /* entries replaced after their source's scan had ended */
 	uint64_t slow_lookups; /* hash-tag false matches resolved the slow way */
 	uint32_t used, capacity;
 };
@@ -139,6 +137,23 @@ void kz_srctable_prefetch_slot(const struct kz_srctable *t, uint64_t h);
 uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h, uint32_t now_s,
                             const uint32_t *pinned, size_t npinned, bool *is_new);
 
+/* The first two passes of a batch of n packets (n <= the capacity) whose
+ * p[i].h hold their sources' hashes (kz_srctable_hash): prefetches their
+ * index slots, then resolves each (inserting new sources; the entries
+ * resolved earlier in the batch are pinned) into idx[] and prefetches it.
+ * Sources are inserted with the packet's second as first seen. */
+void kz_srctable_lookup_batch(struct kz_srctable *t, const struct kz_tpkt *p, uint32_t n,
+                              uint32_t *idx);
+
+/* The key of kz_srctable_hash, for callers that hash on another thread
+ * (kz_siphash24_u64x2 of the address's high and low halves). */
+const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t);
+
+/* The pool's first entry; entry i is pool + i, for callers that check
+ * kz_srctable_lookup's unverified match inline (kz_srctable_entry_for is
+ * the slow path). */
+struct kz_src *kz_srctable_pool(struct kz_srctable *t);
+
 /* The entry at idx, checked against addr: when the fast lookup's tag
  * matched another address, this redoes the lookup comparing addresses
  * (inserting if needed) and updates *idx. */
@@ -154,8 +169,8 @@ struct kz_src *kz_srctable_entry(struct kz_srctable *t, uint32_t idx);
 struct kz_src *kz_srctable_find(struct kz_srctable *t, struct kz_addr addr);
 
 /* Calls fn on every entry in use, in pool order. */
-void kz_srctable_foreach(struct kz_srctable *t, void (*fn)(void *user, struct kz_src *e, uint32_t idx),
-                         void *user);
+void kz_srctable_foreach(struct kz_srctable *t,
+                         void (*fn)(void *user, struct kz_src *e, uint32_t idx), void *user);
 
 void kz_srctable_stats(const struct kz_srctable *t, struct kz_srctable_stats *st);
 
@@ -165,8 +180,10 @@ size_t kz_srctable_memory(const struct kz_srctable *t);
 /* What kz_src_observe tells the caller. */
 #define KZ_OBS_RESTART  0x1u /* the source had been silent past the timeout: a new scan */
 #define KZ_OBS_FIRST_IV 0x2u /* its first packet in this interval (iv_stamp changed) */
-#define KZ_OBS_NEW_PKEY 0x4u /* a (protocol, port) other than its previous packet's in
-                                this interval: the port's source sketch needs it */
+#define KZ_OBS_NEW_PKEY                                                                            \
+	0x4u /* a (protocol, port) this source has not sent to yet in                              \
+	        this interval (as far as pkeys[] can tell): the                                    \
+	        port's source sketch needs it */
 
 /* Updates a source's state with one packet at now_s (the packet's second)
  * in the interval stamped iv_stamp (interval number + 1). When the source
@@ -180,6 +197,10 @@ double kz_src_unique_destinations(const struct kz_src *e);
 
 /* Distinct destination ports (exact up to 4, then an estimate). */
 double kz_src_port_count(const struct kz_src *e);
+
+/* The source's first distinct TCP, UDP and SCTP destination ports, in the
+ * order first seen, into ports (room for 4). Returns how many. */
+unsigned kz_src_ports(const struct kz_src *e, uint16_t ports[4]);
 
 /* The tracked slot i (0 or 1), and its distinct dark addresses. */
 const struct kz_src_slot *kz_src_slot(const struct kz_src *e, unsigned i);

@@ -35,11 +35,11 @@
 #include "portstats.h"
 
 struct kz_surge_params {
-	double alpha;        /* EWMA weight: 0.1 */
-	double z_min;        /* alert above: 4 */
+	double alpha;         /* EWMA weight: 0.1 */
+	double z_min;         /* alert above: 4 */
 	uint32_t min_sources; /* at least: 10 */
-	double ratio;        /* at least this times the baseline: 3 */
-	uint32_t warmup;     /* bins before any alert: 10 */
+	double ratio;         /* at least this times the baseline: 3 */
+	uint32_t warmup;      /* bins before any alert: 10 */
 };
 
 /* The defaults above. */

@@ -42,16 +42,18 @@
 
 #include "classify.h"
 #include "ipset.h"
+#include "jsonl.h"
 #include "log.h"
 #include "portstats.h"
 #include "record.h"
+#include "srcrecord.h"
 #include "surge.h"
 
-#define NS_PER_S      UINT64_C(1000000000)
-#define TWO_POW_32    4294967296.0
-#define RING_BATCHES  64u /* 64 x 2 KiB: the ring stays in the shared cache */
-#define SPIN_LIMIT    2000
-#define TICK_GRACE_NS (2 * NS_PER_S)
+#define NS_PER_S           UINT64_C(1000000000)
+#define TWO_POW_32         4294967296.0
+#define RING_BATCHES       64u /* 64 x 2 KiB: the ring stays in the shared cache */
+#define SPIN_LIMIT         2000
+#define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16 /* ranges checked one by one; more: binary search */
 
 enum { MARK_NONE = 0, MARK_TICK, MARK_STOP };
@@ -76,6 +78,7 @@ struct kz_telescope {
 	/* ----- configuration, read-only after new */
 	char *sensor;
 	uint32_t interval_s;
+	uint32_t update_ivs; /* intervals between updates of a source (>= 1) */
 	unsigned rules;
 	unsigned threads;
 	int64_t (*clock)(void);
@@ -86,11 +89,14 @@ struct kz_telescope {
 	struct kz_scan_thresholds th;
 	struct sink_ref sinks[KZ_TELESCOPE_SINKS_MAX];
 	size_t nsinks;
+	struct kz_srcrec_enc *enc;
+	char line[KZ_SRCREC_LINE_MAX];
 
 	/* ----- the front */
 	struct kz_pkt pkt;
-	struct batch *fill;   /* the batch being filled */
-	struct batch single;  /* the only batch with one thread */
+	const struct kz_siphash_key *key; /* the source table's */
+	struct batch *fill;               /* the batch being filled */
+	struct batch single;              /* the only batch with one thread */
 	uint64_t frames, bytes, outside, analysed;
 	struct kz_pkt_counters decode;
 	_Atomic uint64_t frames_seen; /* progress copy */
@@ -108,6 +114,8 @@ struct kz_telescope {
 	uint32_t nqualified, qualified_cap;
 	bool started, closed_any;
 	uint64_t cur_iv, last_closed_iv;
+	uint64_t next_sweep_iv;            /* the interval whose close sweeps for due updates */
+	uint64_t cur_start_ns, cur_end_ns; /* the open interval, once started */
 	uint64_t first_ns, last_ns;
 	uint64_t by_class[KZ_TCLASS_COUNT];
 	uint64_t reordered, intervals, stats_rows, scans_restarted;
@@ -169,11 +177,12 @@ static void sink_fail(struct kz_telescope *t, const struct sink_ref *s, int rc)
 	set_error(t, rc, "%s: %s", s->ops->name, why && *why ? why : strerror(-rc));
 }
 
-static void emit_event(struct kz_telescope *t, json_t *rec, const struct kz_tevent *ev)
+static void emit_line(struct kz_telescope *t, const char *line, size_t len,
+                      const struct kz_tevent *ev)
 {
 	for (size_t i = 0; i < t->nsinks && !atomic_load(&t->error); i++) {
 		const struct sink_ref *s = &t->sinks[i];
-		int rc = s->ops->event ? s->ops->event(s->state, rec, ev) : 0;
+		int rc = s->ops->event ? s->ops->event(s->state, line, len, ev) : 0;
 		if (rc)
 			sink_fail(t, s, rc);
 	}
@@ -182,6 +191,23 @@ static void emit_event(struct kz_telescope *t, json_t *rec, const struct kz_teve
 	else
 		t->events_update[ev->kind]++;
 	atomic_fetch_add_explicit(&t->events_seen, 1, memory_order_relaxed);
+}
+
+/* A record built with jansson (DoS victims and surges: a few per
+ * interval), formatted as kz_jsonl_write would. */
+static void emit_record(struct kz_telescope *t, json_t *rec, struct kz_tevent *ev)
+{
+	char *line = NULL;
+	size_t len = 0;
+	int rc = kz_jsonl_format(rec, &line, &len);
+	if (rc) {
+		set_error(t, rc, "record: %s", strerror(-rc));
+		return;
+	}
+	ev->finding_id = json_string_value(json_object_get(rec, "extra.finding_id"));
+	ev->observation_id = json_string_value(json_object_get(rec, "extra.observation_id"));
+	emit_line(t, line, len, ev);
+	free(line);
 }
 
 static void emit_stats(struct kz_telescope *t, const struct kz_tstats_row *row)
@@ -231,84 +257,107 @@ static int64_t round_count(double c)
 
 /* ------------------------------------------------------- source events */
 
-static void emit_source(struct kz_telescope *t, const struct kz_src *e,
-                        const struct kz_verdict *v, int64_t start)
+/* Source records are the bulk of the output (one per active qualified
+ * source per interval): they are written by hand (srcrecord.h). */
+static void emit_source(struct kz_telescope *t, const struct kz_src *e, const struct kz_verdict *v,
+                        int64_t start)
 {
-	enum kz_tevent_kind kind = v->infected ? KZ_TEV_INFECTED : KZ_TEV_SCANNER;
-	const char *identifier = kz_label_identifier(v->label);
-	struct kz_record_spec sp = {
-		.kind = v->infected ? KZ_REC_INFECTED : KZ_REC_SCANNER,
-		.identifier = identifier,
+	char fid[KZ_ID_STRLEN], oid[KZ_ID_STRLEN];
+	uint16_t ports[4];
+	unsigned nports = kz_src_ports(e, ports);
+	struct kz_srcrec r = {
+		.infected = v->infected,
+		.identifier = kz_label_identifier(v->label),
+		.addr = e->addr,
+		.sport = e->last_sport,
+		.packets = e->packets,
+		.bytes = e->bytes,
+		.unique_destinations = (uint64_t)round_count(kz_src_unique_destinations(e)),
+		.port_count = (uint64_t)round_count(kz_src_port_count(e)),
+		.ports = ports,
+		.nports = nports,
+		.basis = v->basis,
+		.first_seen = e->first_seen,
+		.last_seen = e->last_seen,
+		.has_rate = kz_addr_is_v4(e->addr) && t->n4 != 0,
+		.est_rate_pps = round_count(v->rate_pps),
+		.interval_start = start,
 		.time_observation = t->obs_time,
 		.time_source = e->last_seen,
-		.sensor = t->sensor,
-		.interval_start = start,
-		.addr = e->addr,
 	};
-	json_t *rec = record_new(t, &sp);
-	if (!rec)
+	int len = kz_srcrec_format(t->enc, &r, t->line, sizeof t->line, fid, oid);
+	if (len < 0) {
+		set_error(t, len, "record: %s", strerror(-len));
 		return;
-	json_t *ports = json_array();
-	for (unsigned i = 0; ports && i < e->nports; i++) {
-		if (json_array_append_new(ports, json_integer(e->ports[i]))) {
-			json_decref(ports);
-			ports = NULL;
-		}
 	}
-	int rc = 0;
-	if (e->last_sport)
-		rc = kz_record_set_int(rec, "source.port", e->last_sport);
-	if (!rc && v->infected)
-		rc = kz_record_set_str(rec, "malware.name", identifier);
-	if (!rc)
-		rc = kz_record_set_int(rec, "extra.packets", e->packets);
-	if (!rc)
-		rc = kz_record_set_int(rec, "extra.bytes", (int64_t)e->bytes);
-	if (!rc)
-		rc = kz_record_set_int(rec, "extra.unique_destinations",
-		                       round_count(kz_src_unique_destinations(e)));
-	if (!rc)
-		rc = set_json(rec, "extra.ports", ports);
-	else
-		json_decref(ports);
-	if (!rc)
-		rc = kz_record_set_int(rec, "extra.port_count", round_count(kz_src_port_count(e)));
-	if (!rc)
-		rc = kz_record_set_str(rec, "extra.fingerprint_basis", v->basis);
-	if (!rc)
-		rc = kz_record_set_time(rec, "extra.first_seen", e->first_seen);
-	if (!rc)
-		rc = kz_record_set_time(rec, "extra.last_seen", e->last_seen);
-	if (!rc && kz_addr_is_v4(e->addr) && t->n4)
-		rc = set_json(rec, "extra.est_rate_pps", json_real(round(v->rate_pps * 10) / 10));
-	if (rec_ok(t, rc)) {
-		struct kz_tevent ev = {
-			.kind = kind,
-			.first = e->label == KZ_LABEL_NONE,
-			.identifier = identifier,
-			.finding_id = json_string_value(json_object_get(rec, "extra.finding_id")),
-			.observation_id = json_string_value(json_object_get(rec, "extra.observation_id")),
-			.interval_start = start,
-			.time_source = e->last_seen,
-		};
-		emit_event(t, rec, &ev);
-		t->by_label[v->label]++;
-	}
-	json_decref(rec);
+	struct kz_tevent ev = {
+		.kind = v->infected ? KZ_TEV_INFECTED : KZ_TEV_SCANNER,
+		/* A stronger label is a new finding (the id hashes it). */
+		.first = e->label != v->label,
+		.identifier = r.identifier,
+		.finding_id = fid,
+		.observation_id = oid,
+		.interval_start = start,
+		.time_source = e->last_seen,
+	};
+	emit_line(t, t->line, (size_t)len, &ev);
+	t->by_label[v->label]++;
 }
 
-static void judge_source(struct kz_telescope *t, struct kz_src *e, int64_t start)
+/* True when the source was active after the interval of its last record. */
+static bool pending(const struct kz_telescope *t, const struct kz_src *e)
 {
+	return e->label != KZ_LABEL_NONE && e->last_seen / t->interval_s + 1 > e->rec_iv;
+}
+
+/* True when the source's last record is at least update_ivs intervals older
+ * than interval iv. */
+static bool due(const struct kz_telescope *t, const struct kz_src *e, uint64_t iv)
+{
+	return e->rec_iv == 0 || iv + 1 >= (uint64_t)e->rec_iv + t->update_ivs;
+}
+
+/* Judges a source active in interval iv; writes its record when it first
+ * qualifies, is raised to a stronger label, or its update is due. */
+static void judge_source(struct kz_telescope *t, struct kz_src *e, uint64_t iv)
+{
+	/* Fewer than 5 probes can neither confirm a fingerprint nor reach
+	 * any D: most sources of a darknet stop here. */
+	if (e->label == KZ_LABEL_NONE && e->probes < KZ_SCAN_MIN_DSTS)
+		return;
 	struct kz_verdict v;
 	enum kz_label l = kz_scan_judge(e, &t->th, &v);
 	if (l == KZ_LABEL_NONE)
 		return;
-	emit_source(t, e, &v, start);
+	if (l != e->label || due(t, e, iv)) {
+		emit_source(t, e, &v, (int64_t)(iv * t->interval_s));
+		e->rec_iv = (uint32_t)(iv + 1);
+	}
 	e->label = (uint8_t)l;
 }
 
-static void close_sources(struct kz_telescope *t, uint32_t stamp, int64_t start)
+/* The updates that are due (or, at the end, all that are pending) for
+ * sources not active in the interval just closed. */
+static void sweep_sources(struct kz_telescope *t, uint64_t now_iv, bool final)
 {
+	struct kz_srctable_stats st;
+	kz_srctable_stats(t->src, &st);
+	for (uint32_t i = 0; i < st.used && !atomic_load(&t->error); i++) {
+		struct kz_src *e = kz_srctable_entry(t->src, i);
+		if (!pending(t, e) || (!final && !due(t, e, now_iv)))
+			continue;
+		struct kz_verdict v;
+		enum kz_label l = kz_scan_judge(e, &t->th, &v);
+		uint64_t iv = e->last_seen / t->interval_s;
+		emit_source(t, e, &v, (int64_t)(iv * t->interval_s));
+		e->rec_iv = (uint32_t)(iv + 1);
+		e->label = (uint8_t)l;
+	}
+}
+
+static void close_sources(struct kz_telescope *t, uint64_t iv)
+{
+	uint32_t stamp = (uint32_t)(iv + 1);
 	for (uint32_t k = 0; k < t->nactive && !atomic_load(&t->error); k++) {
 		struct kz_src *e = kz_srctable_entry(t->src, t->active[k]);
 		/* Listed twice when its entry changed hands in the interval:
@@ -316,7 +365,7 @@ static void close_sources(struct kz_telescope *t, uint32_t stamp, int64_t start)
 		if (e->iv_stamp != stamp)
 			continue;
 		e->iv_stamp = 0;
-		judge_source(t, e, start);
+		judge_source(t, e, iv);
 	}
 	if (t->active_overflow) {
 		/* More listings than the list holds (heavy churn): sweep. */
@@ -327,11 +376,17 @@ static void close_sources(struct kz_telescope *t, uint32_t stamp, int64_t start)
 			if (e->iv_stamp != stamp)
 				continue;
 			e->iv_stamp = 0;
-			judge_source(t, e, start);
+			judge_source(t, e, iv);
 		}
 	}
 	t->nactive = 0;
 	t->active_overflow = false;
+	/* Sources quiet in this interval with an update due are found by a
+	 * sweep every update_ivs intervals. */
+	if (t->update_ivs > 1 && iv >= t->next_sweep_iv) {
+		sweep_sources(t, iv, false);
+		t->next_sweep_iv = iv + t->update_ivs;
+	}
 }
 
 /* ---------------------------------------------------------- DoS events */
@@ -354,8 +409,7 @@ static int attack_cmp(const void *x, const void *y)
 
 /* One record per victim: a victim attacked over two protocols has one
  * finding and one observation per interval, so its vectors are merged. */
-static void emit_victim(struct kz_telescope *t, struct kz_rsdos_attack **v, size_t n,
-                        int64_t start)
+static void emit_victim(struct kz_telescope *t, struct kz_rsdos_attack **v, size_t n, int64_t start)
 {
 	uint64_t packets = 0, bytes = 0, first = UINT64_MAX, last = 0;
 	uint32_t max_ppm = 0;
@@ -371,7 +425,8 @@ static void emit_victim(struct kz_telescope *t, struct kz_rsdos_attack **v, size
 		double a = kz_rsdos_attackers(v[i]);
 		attackers = a > attackers ? a : attackers;
 		reported = reported || v[i]->reported;
-		if (protos && json_array_append_new(protos, json_string(kz_tproto_name(v[i]->proto)))) {
+		if (protos &&
+		    json_array_append_new(protos, json_string(kz_tproto_name(v[i]->proto)))) {
 			json_decref(protos);
 			protos = NULL;
 		}
@@ -415,12 +470,10 @@ static void emit_victim(struct kz_telescope *t, struct kz_rsdos_attack **v, size
 			.kind = KZ_TEV_DOS,
 			.first = !reported,
 			.identifier = "backscatter",
-			.finding_id = json_string_value(json_object_get(rec, "extra.finding_id")),
-			.observation_id = json_string_value(json_object_get(rec, "extra.observation_id")),
 			.interval_start = start,
 			.time_source = end_s,
 		};
-		emit_event(t, rec, &ev);
+		emit_record(t, rec, &ev);
 	}
 	json_decref(rec);
 }
@@ -478,12 +531,10 @@ static void surge_alert(void *user, const struct kz_surge_alert *a)
 			.kind = KZ_TEV_SURGE,
 			.first = true,
 			.identifier = "port-surge",
-			.finding_id = json_string_value(json_object_get(rec, "extra.finding_id")),
-			.observation_id = json_string_value(json_object_get(rec, "extra.observation_id")),
 			.interval_start = c->start,
 			.time_source = c->start,
 		};
-		emit_event(t, rec, &ev);
+		emit_record(t, rec, &ev);
 	}
 	json_decref(rec);
 }
@@ -514,6 +565,17 @@ static void close_ports(struct kz_telescope *t, int64_t start, uint32_t empty_be
 	kz_portstats_reset(ps);
 }
 
+/* Tells the sinks that everything up to now is handed over. */
+static void sinks_done(struct kz_telescope *t, int64_t start)
+{
+	for (size_t i = 0; i < t->nsinks && !atomic_load(&t->error); i++) {
+		const struct sink_ref *s = &t->sinks[i];
+		int rc = s->ops->interval_done ? s->ops->interval_done(s->state, start) : 0;
+		if (rc)
+			sink_fail(t, s, rc);
+	}
+}
+
 static int64_t system_clock(void)
 {
 	return (int64_t)time(NULL);
@@ -533,15 +595,10 @@ static void close_interval(struct kz_telescope *t, uint64_t iv)
 		empty_before = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
 	}
 	t->obs_time = t->clock();
-	close_sources(t, stamp, start);
+	close_sources(t, iv);
 	close_attacks(t, stamp, start);
 	close_ports(t, start, empty_before);
-	for (size_t i = 0; i < t->nsinks && !atomic_load(&t->error); i++) {
-		const struct sink_ref *s = &t->sinks[i];
-		int rc = s->ops->interval_done ? s->ops->interval_done(s->state, start) : 0;
-		if (rc)
-			sink_fail(t, s, rc);
-	}
+	sinks_done(t, start);
 	t->closed_any = true;
 	t->last_closed_iv = iv;
 	t->intervals++;
@@ -552,11 +609,25 @@ static void close_interval(struct kz_telescope *t, uint64_t iv)
 
 /* --------------------------------------------------------- the back */
 
+/* Caches the open interval's bounds in ns for the per-packet test. A
+ * reordered packet keeps missing them; it then costs the division. */
+static void set_open(struct kz_telescope *t)
+{
+	t->cur_start_ns = t->cur_iv * t->interval_s * NS_PER_S;
+	t->cur_end_ns = t->cur_start_ns + t->interval_s * NS_PER_S;
+}
+
 /* Moves packet time to ts_ns; returns the open interval's stamp. */
 static inline uint32_t advance(struct kz_telescope *t, uint64_t ts_ns)
 {
+	if (__builtin_expect(ts_ns >= t->cur_start_ns && ts_ns < t->cur_end_ns, 1)) {
+		if (ts_ns > t->last_ns)
+			t->last_ns = ts_ns;
+		return (uint32_t)(t->cur_iv + 1);
+	}
+	/* Out of the open interval: the one division per interval. */
 	uint64_t iv = ts_ns / NS_PER_S / t->interval_s;
-	if (__builtin_expect(iv != t->cur_iv || !t->started, 0)) {
+	if (iv != t->cur_iv || !t->started) {
 		if (!t->started) {
 			t->started = true;
 			t->cur_iv = iv;
@@ -570,6 +641,7 @@ static inline uint32_t advance(struct kz_telescope *t, uint64_t ts_ns)
 	}
 	if (ts_ns > t->last_ns)
 		t->last_ns = ts_ns;
+	set_open(t);
 	return (uint32_t)(t->cur_iv + 1);
 }
 
@@ -582,34 +654,30 @@ static void tick(struct kz_telescope *t, uint64_t now_ns)
 		return;
 	close_interval(t, t->cur_iv);
 	t->cur_iv = now_ns / NS_PER_S / t->interval_s;
+	set_open(t);
 }
 
 /* Analyses n packets (n at most the table's capacity, so that pinning the
  * entries of the batch always leaves one to replace). */
 static void analyse_chunk(struct kz_telescope *t, const struct kz_tpkt *pk, uint32_t n)
 {
-	uint64_t h[KZ_TELESCOPE_BATCH];
 	uint32_t idx[KZ_TELESCOPE_BATCH];
 	bool is_new;
-	/* Pass 1: hash, prefetch the index slots. */
-	for (uint32_t i = 0; i < n; i++) {
-		h[i] = kz_srctable_hash(t->src, pk[i].src);
-		kz_srctable_prefetch_slot(t->src, h[i]);
-	}
-	/* Pass 2: resolve the entries (inserting new sources; the entries
-	 * resolved so far in this batch are pinned), prefetch them. */
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t s = (uint32_t)(pk[i].ts_ns / NS_PER_S);
-		idx[i] = kz_srctable_lookup(t->src, pk[i].src, h[i], s, idx, i, &is_new);
+	struct kz_src *pool = kz_srctable_pool(t->src);
+	/* Passes 1 and 2: prefetch the index slots, then resolve and
+	 * prefetch the entries (the front hashed the sources). */
+	kz_srctable_lookup_batch(t->src, pk, n, idx);
+	for (uint32_t i = 0; i < n; i++)
 		__builtin_prefetch(&t->ps.packets[kz_portkey(pk[i].proto, pk[i].port)], 1);
-	}
 	/* Pass 3: update, in packet order. */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct kz_tpkt *p = &pk[i];
 		uint32_t stamp = advance(t, p->ts_ns);
 		uint32_t s = (uint32_t)(p->ts_ns / NS_PER_S);
-		struct kz_src *e =
-		        kz_srctable_entry_for(t->src, &idx[i], p->src, h[i], s, idx, n, &is_new);
+		struct kz_src *e = pool + idx[i];
+		if (__builtin_expect(e->addr.v != p->src.v, 0))
+			e = kz_srctable_entry_for(t->src, &idx[i], p->src, p->h, s, idx, n,
+			                          &is_new);
 		unsigned r = kz_src_observe(e, p, s, t->th.silence_s, stamp);
 		if (r & KZ_OBS_FIRST_IV) {
 			if (t->nactive < t->active_cap)
@@ -618,12 +686,18 @@ static void analyse_chunk(struct kz_telescope *t, const struct kz_tpkt *pk, uint
 				t->active_overflow = true;
 		}
 		t->scans_restarted += (r & KZ_OBS_RESTART) != 0;
-		uint32_t key = kz_portkey(p->proto, p->port);
-		kz_portstats_packet(&t->ps, key);
-		if (r & KZ_OBS_NEW_PKEY)
-			kz_portstats_source(&t->ps, key, e->hll_hash);
-		if (p->cls == KZ_TCLASS_BACKSCATTER)
+		if (p->cls == KZ_TCLASS_BACKSCATTER) {
+			/* Backscatter goes to the ports the attacker spoofed: it
+			 * says nothing about which ports are scanned, and would
+			 * fill the port stats with thousands of one-packet
+			 * ports. The RS-DoS vectors account for it. */
 			kz_rsdos_packet(t->dos, p, stamp);
+		} else {
+			uint32_t key = kz_portkey(p->proto, p->port);
+			kz_portstats_packet(&t->ps, key);
+			if (r & KZ_OBS_NEW_PKEY)
+				kz_portstats_source(&t->ps, key, e->hll_hash);
+		}
 		t->by_class[p->cls]++;
 	}
 }
@@ -641,8 +715,15 @@ static void back_batch(struct kz_telescope *t, struct batch *b)
 		analyse(t, b);
 	if (b->mark == MARK_TICK)
 		tick(t, b->tick_ns);
-	else if (b->mark == MARK_STOP && t->started)
+	else if (b->mark == MARK_STOP && t->started) {
 		close_interval(t, t->cur_iv);
+		if (!atomic_load(&t->error)) {
+			/* The last records carry every finding's final counts. */
+			t->obs_time = t->clock();
+			sweep_sources(t, t->cur_iv, true);
+			sinks_done(t, (int64_t)(t->cur_iv * t->interval_s));
+		}
+	}
 }
 
 /* ---------------------------------------------------------- the ring */
@@ -718,8 +799,7 @@ static void publish(struct kz_telescope *t)
 	/* The next slot is free once the back has taken the batch published
 	 * RING_BATCHES ago. */
 	uint32_t tail;
-	while (head - (tail = atomic_load_explicit(&t->tail, memory_order_acquire)) >=
-	       RING_BATCHES)
+	while (head - (tail = atomic_load_explicit(&t->tail, memory_order_acquire)) >= RING_BATCHES)
 		wait_change(&t->tail, tail, &t->front_sleeping);
 	t->fill = &t->ring[head % RING_BATCHES];
 	t->fill->n = 0;
@@ -756,7 +836,10 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	}
 	t->analysed++;
 	struct batch *b = t->fill;
-	kz_classify(&t->pkt, f->ts_ns, t->rules, &b->p[b->n]);
+	struct kz_tpkt *p = &b->p[b->n];
+	kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	/* Hashing here balances the two threads: the back has more to do. */
+	p->h = kz_siphash24_u64x2(t->key, (uint64_t)(p->src.v >> 64), (uint64_t)p->src.v);
 	if (++b->n == KZ_TELESCOPE_BATCH)
 		publish(t);
 }
@@ -859,12 +942,21 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 	if (!t->sensor)
 		goto fail;
 	t->interval_s = cfg->interval_s;
+	t->update_ivs = cfg->update_s > cfg->interval_s
+	                        ? (cfg->update_s + cfg->interval_s - 1) / cfg->interval_s
+	                        : 1;
 	t->rules = cfg->anonymised_dst ? KZ_FP_ALL & ~KZ_FP_DST_RULES : KZ_FP_ALL;
 	t->threads = cfg->threads >= 2 ? 2 : 1;
 	t->chunk = cfg->max_sources < KZ_TELESCOPE_BATCH ? cfg->max_sources : KZ_TELESCOPE_BATCH;
 	t->clock = cfg->clock ? cfg->clock : system_clock;
 	if ((rc = build_darknet(t, cfg, err, errlen)))
 		goto fail;
+	if ((rc = kz_srcrec_enc_new(cfg->sensor, &t->enc))) {
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "--sensor: not valid UTF-8, or longer than %d bytes",
+			         KZ_SRCREC_SENSOR_MAX);
+		goto fail;
+	}
 	kz_scan_thresholds(t->n4, t->rules, &t->th);
 
 	uint32_t attacks = cfg->max_attacks;
@@ -879,6 +971,7 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 	/* Each source is listed once per interval, plus once for every entry
 	 * that changes hands in it; beyond twice the budget the flush sweeps
 	 * the table instead. */
+	t->key = kz_srctable_key(t->src);
 	t->active_cap = cfg->max_sources > UINT32_MAX / 2 ? UINT32_MAX : 2 * cfg->max_sources;
 	t->active = calloc(t->active_cap, sizeof *t->active);
 	t->qualified_cap = 2 * attacks;
@@ -946,8 +1039,8 @@ void kz_telescope_summary(struct kz_telescope *t, struct kz_telescope_summary *s
 	s->last_ns = t->last_ns;
 	s->memory = kz_srctable_memory(t->src) + kz_rsdos_memory(t->dos) +
 	            (size_t)t->active_cap * sizeof *t->active +
-	            (size_t)KZ_PORTKEYS * (sizeof *t->ps.packets + sizeof *t->ps.hll +
-	                                   sizeof *t->ps.touched) +
+	            (size_t)KZ_PORTKEYS *
+	                    (sizeof *t->ps.packets + sizeof *t->ps.hll + sizeof *t->ps.touched) +
 	            t->ps.hll_bytes;
 }
 
@@ -988,6 +1081,7 @@ void kz_telescope_free(struct kz_telescope *t)
 		kz_portstats_destroy(&t->ps);
 	kz_surge_free(t->surge);
 	kz_ipset_free(t->darknet);
+	kz_srcrec_enc_free(t->enc);
 	free(t->active);
 	free(t->qualified);
 	free(t->ring);

@@ -15,7 +15,14 @@
  *
  * Events (CONTRACT.md): a source, victim or port gets a record when it first
  * qualifies, then at most one update per interval in which it is active,
- * with the same extra.finding_id and a new extra.observation_id.
+ * with the same extra.finding_id and a new extra.observation_id. Sources
+ * (thousands of them are active at once on a busy darknet) are updated at
+ * most every update_s seconds: an update is due when the source was active
+ * since its last record and that record is update_s old; due updates go
+ * out at the end of the interval in which they fall due (found by a sweep
+ * of the table every update_s), and every pending update at the end of the
+ * run, so the last record of each finding has its final counts. Victims
+ * are updated every interval they are active.
  *
  * Hot path. kz_telescope_frame decodes into a reused struct, classifies
  * into a 64-byte summary and queues it; every KZ_TELESCOPE_BATCH summaries
@@ -46,32 +53,32 @@
 #include "scanner.h"
 #include "srctable.h"
 
-#define KZ_TELESCOPE_BATCH         32
-#define KZ_TELESCOPE_INTERVAL_MAX  86400u
-#define KZ_TELESCOPE_SINKS_MAX     4
-#define KZ_TELESCOPE_DEFAULT_IVAL  60u
-#define KZ_TELESCOPE_DEFAULT_SRCS  1000000u
+#define KZ_TELESCOPE_BATCH          32
+#define KZ_TELESCOPE_INTERVAL_MAX   86400u
+#define KZ_TELESCOPE_SINKS_MAX      4
+#define KZ_TELESCOPE_DEFAULT_IVAL   60u
+#define KZ_TELESCOPE_DEFAULT_SRCS   1000000u
+#define KZ_TELESCOPE_DEFAULT_UPDATE 600u
 
 struct kz_telescope_config {
 	const struct kz_cidr *darknet; /* the darknet prefixes (borrowed for the call) */
 	size_t ndarknet;
-	const char *sensor;            /* extra.sensor (copied) */
-	uint32_t interval_s;           /* 1 .. KZ_TELESCOPE_INTERVAL_MAX */
-	uint32_t max_sources;          /* the per-source budget (>= 1) */
-	uint32_t max_attacks;          /* RS-DoS vectors; 0: max(4096, max_sources / 16) */
-	bool anonymised_dst;           /* switch off the rules that read ip.dst */
-	unsigned threads;              /* 1, or 2 for a separate analysis thread */
+	const char *sensor;   /* extra.sensor (copied) */
+	uint32_t interval_s;  /* 1 .. KZ_TELESCOPE_INTERVAL_MAX */
+	uint32_t max_sources; /* the per-source budget (>= 1) */
+	uint32_t max_attacks; /* RS-DoS vectors; 0: max(4096, max_sources / 16) */
+	bool anonymised_dst;  /* switch off the rules that read ip.dst */
+	/* A qualified source's record is updated at most every update_s
+	 * seconds of packet time (and at the end), however often it is
+	 * active; 0 or anything up to interval_s: every interval it is
+	 * active. */
+	uint32_t update_s;
+	unsigned threads; /* 1, or 2 for a separate analysis thread */
 	/* time.observation of the records (seconds); NULL: the system clock. */
 	int64_t (*clock)(void);
 };
 
-enum kz_tevent_kind {
-	KZ_TEV_INFECTED = 0,
-	KZ_TEV_SCANNER,
-	KZ_TEV_DOS,
-	KZ_TEV_SURGE,
-	KZ_TEV_COUNT
-};
+enum kz_tevent_kind { KZ_TEV_INFECTED = 0, KZ_TEV_SCANNER, KZ_TEV_DOS, KZ_TEV_SURGE, KZ_TEV_COUNT };
 
 /* What a sink gets with each event record. Strings are borrowed for the
  * call. */
@@ -97,10 +104,11 @@ struct kz_tstats_row {
 
 /* An output sink. Every function returns 0 or a negative errno; the first
  * failure stops the engine (kz_telescope_error) and error() says why. Any
- * function may be NULL. */
+ * function may be NULL. An event arrives as its JSON line (len bytes, the
+ * final "\n" included), exactly as --events holds it. */
 struct kz_tsink {
 	const char *name;
-	int (*event)(void *state, const json_t *rec, const struct kz_tevent *ev);
+	int (*event)(void *state, const char *line, size_t len, const struct kz_tevent *ev);
 	int (*stats)(void *state, const struct kz_tstats_row *row);
 	/* All records of the interval have been handed over. */
 	int (*interval_done)(void *state, int64_t interval_start);
@@ -114,18 +122,18 @@ struct kz_telescope_summary {
 	uint64_t outside;              /* decoded, not addressed to the darknet */
 	uint64_t analysed;             /* addressed to the darknet */
 	uint64_t by_class[KZ_TCLASS_COUNT];
-	uint64_t reordered;            /* stamped before the open interval */
-	uint64_t intervals;            /* intervals closed */
+	uint64_t reordered; /* stamped before the open interval */
+	uint64_t intervals; /* intervals closed */
 	uint64_t events_new[KZ_TEV_COUNT], events_update[KZ_TEV_COUNT];
 	uint64_t by_label[KZ_LABEL_COUNT]; /* source records by label */
 	uint64_t stats_rows;
-	uint64_t scans_restarted;      /* sources seen again after the scan timeout */
+	uint64_t scans_restarted; /* sources seen again after the scan timeout */
 	uint64_t hll_errors;
-	uint64_t untracked;            /* packets analysed without a source entry (see .c) */
+	uint64_t untracked; /* packets analysed without a source entry (see .c) */
 	struct kz_srctable_stats sources;
 	struct kz_rsdos_stats attacks;
-	uint64_t first_ns, last_ns;    /* packet time of the first and last analysed packet */
-	size_t memory;                 /* bytes of the fixed tables */
+	uint64_t first_ns, last_ns; /* packet time of the first and last analysed packet */
+	size_t memory;              /* bytes of the fixed tables */
 };
 
 struct kz_telescope;

@@ -13,9 +13,11 @@
 #include "tsink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "timefmt.h"
 
@@ -30,14 +32,6 @@ static int jsonl_fail(struct kz_tsink_jsonl *s, int rc)
 {
 	snprintf(s->why, sizeof s->why, "%s: %s", kz_jsonl_writer_name(s->w), strerror(-rc));
 	return rc;
-}
-
-static int events_event(void *state, const json_t *rec, const struct kz_tevent *ev)
-{
-	(void)ev;
-	struct kz_tsink_jsonl *s = state;
-	int rc = kz_jsonl_write(s->w, rec);
-	return rc ? jsonl_fail(s, rc) : 0;
 }
 
 static int jsonl_interval_done(void *state, int64_t interval_start)
@@ -83,11 +77,124 @@ static int stats_stats(void *state, const struct kz_tstats_row *row)
 	return rc ? jsonl_fail(s, rc) : 0;
 }
 
+/* ---------------------------------------------------------------- events */
+
+#define EVENTS_BUFFER (1u << 20)
+
+struct kz_tevents {
+	FILE *f;
+	bool own; /* opened here (closed at the end), not stdout */
+	char *name;
+	char *buf;
+	uint64_t lines;
+	int error; /* the first error, sticky */
+	char why[320];
+};
+
+int kz_tevents_open(const char *path, bool append, struct kz_tevents **out)
+{
+	*out = NULL;
+	struct kz_tevents *ev = calloc(1, sizeof *ev);
+	if (!ev)
+		return -ENOMEM;
+	int rc = -ENOMEM;
+	bool is_stdout = strcmp(path, "-") == 0;
+	ev->name = strdup(is_stdout ? "<stdout>" : path);
+	ev->buf = malloc(EVENTS_BUFFER);
+	if (!ev->name || !ev->buf)
+		goto fail;
+	if (is_stdout) {
+		ev->f = stdout;
+	} else {
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+		              0600);
+		if (fd < 0 || !(ev->f = fdopen(fd, append ? "a" : "w"))) {
+			rc = -errno;
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		ev->own = true;
+	}
+	/* stdout stays line-buffered when it is a terminal; a file or pipe
+	 * gets a large buffer, flushed at every interval. */
+	if (ev->own || !isatty(fileno(ev->f)))
+		setvbuf(ev->f, ev->buf, _IOFBF, EVENTS_BUFFER);
+	*out = ev;
+	return 0;
+fail:
+	free(ev->name);
+	free(ev->buf);
+	free(ev);
+	return rc;
+}
+
+static int tevents_fail(struct kz_tevents *ev, int rc)
+{
+	if (!ev->error) {
+		ev->error = rc;
+		snprintf(ev->why, sizeof ev->why, "%s: %s", ev->name, strerror(-rc));
+	}
+	return ev->error;
+}
+
+static int events_event(void *state, const char *line, size_t len, const struct kz_tevent *e)
+{
+	(void)e;
+	struct kz_tevents *ev = state;
+	if (ev->error)
+		return ev->error;
+	if (fwrite(line, 1, len, ev->f) != len)
+		return tevents_fail(ev, errno ? -errno : -EIO);
+	ev->lines++;
+	return 0;
+}
+
+static int events_interval_done(void *state, int64_t interval_start)
+{
+	(void)interval_start;
+	struct kz_tevents *ev = state;
+	if (!ev->error && fflush(ev->f) != 0)
+		return tevents_fail(ev, errno ? -errno : -EIO);
+	return ev->error;
+}
+
+static const char *events_error(void *state)
+{
+	return ((struct kz_tevents *)state)->why;
+}
+
+uint64_t kz_tevents_lines(const struct kz_tevents *ev)
+{
+	return ev->lines;
+}
+
+int kz_tevents_close(struct kz_tevents *ev)
+{
+	if (!ev)
+		return 0;
+	int rc = ev->error;
+	if (fflush(ev->f) != 0 && !rc)
+		rc = errno ? -errno : -EIO;
+	if (ev->own) {
+		if (fclose(ev->f) != 0 && !rc)
+			rc = errno ? -errno : -EIO;
+	} else {
+		/* stdout lives on: give it back its default buffer before
+		 * ours is freed. */
+		setvbuf(ev->f, NULL, _IOLBF, 0);
+	}
+	free(ev->name);
+	free(ev->buf);
+	free(ev);
+	return rc;
+}
+
 const struct kz_tsink kz_tsink_events = {
 	.name = "events",
 	.event = events_event,
-	.interval_done = jsonl_interval_done,
-	.error = jsonl_error,
+	.interval_done = events_interval_done,
+	.error = events_error,
 };
 
 const struct kz_tsink kz_tsink_stats = {
@@ -101,6 +208,7 @@ const struct kz_tsink kz_tsink_stats = {
 
 struct kz_tstore {
 	struct kz_store *store;
+	char *sensor;
 	sqlite3_stmt *ins_event, *ins_stats;
 	bool in_txn;
 	char why[320];
@@ -116,13 +224,18 @@ static const char sql_stats[] =
         " port, darknet_size, packets, unique_sources, sources_hll)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
-int kz_tstore_open(struct kz_store *store, struct kz_tstore **out, char *err, size_t errlen)
+int kz_tstore_open(struct kz_store *store, const char *sensor, struct kz_tstore **out, char *err,
+                   size_t errlen)
 {
 	*out = NULL;
 	struct kz_tstore *ts = calloc(1, sizeof *ts);
 	if (!ts)
 		return -ENOMEM;
 	ts->store = store;
+	if (!(ts->sensor = strdup(sensor))) {
+		free(ts);
+		return -ENOMEM;
+	}
 	int rc = kz_store_prepare(store, sql_event, &ts->ins_event, err, errlen);
 	if (!rc)
 		rc = kz_store_prepare(store, sql_stats, &ts->ins_stats, err, errlen);
@@ -142,6 +255,7 @@ void kz_tstore_close(struct kz_tstore *ts)
 		kz_store_rollback(ts->store);
 	sqlite3_finalize(ts->ins_event);
 	sqlite3_finalize(ts->ins_stats);
+	free(ts->sensor);
 	free(ts);
 }
 
@@ -172,12 +286,10 @@ static int store_step(struct kz_tstore *ts, sqlite3_stmt *st)
 	return e ? e : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static int store_event(void *state, const json_t *rec, const struct kz_tevent *ev)
+static int store_event(void *state, const char *line, size_t len, const struct kz_tevent *ev)
 {
 	struct kz_tstore *ts = state;
 	char is[KZ_TIME_STRLEN], tsrc[KZ_TIME_STRLEN];
-	char *line = NULL;
-	size_t len = 0;
 	int rc = store_begin(ts);
 	if (rc)
 		return rc;
@@ -185,25 +297,20 @@ static int store_event(void *state, const json_t *rec, const struct kz_tevent *e
 		snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
 		return -ERANGE;
 	}
-	if ((rc = kz_jsonl_format(rec, &line, &len))) {
-		snprintf(ts->why, sizeof ts->why, "record: %s", strerror(-rc));
-		return rc;
-	}
 	/* The line without its "\n": the record exactly as --events has it. */
+	if (len && line[len - 1] == '\n')
+		len--;
 	sqlite3_stmt *st = ts->ins_event;
 	sqlite3_bind_text(st, 1, ev->observation_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ev->finding_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, kz_tevent_kind_name(ev->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, ev->identifier, -1, SQLITE_STATIC);
-	json_t *sensor = json_object_get(rec, "extra.sensor");
-	sqlite3_bind_text(st, 5, json_string_value(sensor), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, ts->sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, is, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, tsrc, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 8, ev->first);
-	sqlite3_bind_text(st, 9, line, (int)(len - 1), SQLITE_TRANSIENT);
-	rc = store_step(ts, st);
-	free(line);
-	return rc;
+	sqlite3_bind_text(st, 9, line, (int)len, SQLITE_STATIC);
+	return store_step(ts, st);
 }
 
 static int store_stats(void *state, const struct kz_tstats_row *row)

@@ -36,6 +36,8 @@ static const char telescope_usage[] =
         "      --sensor NAME        this sensor's name (default: the host name)\n"
         "      --interval SEC       statistics interval in packet time (default 60)\n"
         "      --max-sources N      per-source state budget (default 1000000)\n"
+        "      --update-every SEC   a source's record is updated at most this often\n"
+        "                           (default 600; the interval length: every interval)\n"
         "      --anonymised-dst     destinations are anonymised: disable rules using them\n"
         "      --events FILE|-      JSON Lines events (default: stdout when no other output)\n"
         "      --stats FILE|-       JSON Lines interval statistics\n"
@@ -63,6 +65,7 @@ enum {
 	OPT_SPOOL,
 	OPT_SPOOL_MAX,
 	OPT_THREADS,
+	OPT_UPDATE,
 	OPT_USER,
 	OPT_PROGRESS,
 };
@@ -82,7 +85,7 @@ static void on_signal(int sig)
 
 struct options {
 	const char *read_file, *iface, *darknet, *sensor, *events, *stats, *db, *user;
-	uint64_t interval, max_sources, threads;
+	uint64_t interval, max_sources, threads, update;
 	bool anon_dst, progress;
 	bool hub_opts;
 };
@@ -168,7 +171,8 @@ static void print_header(struct kz_telescope *t, const struct options *o, const 
 	        kz_cli_name(), darknet, n, o->interval, o->max_sources, (double)s.memory / 1e6);
 	if (n)
 		fprintf(stderr,
-		        "%s: scanner: >= %u distinct dark addresses on one port/protocol at >= %.0f "
+		        "%s: scanner: >= %u distinct dark addresses on one port/protocol at >= "
+		        "%.0f "
 		        "pps Internet-wide (a 10 pps scan hits this darknet every %.0f s); a scan "
 		        "ends after %u s of silence\n",
 		        kz_cli_name(), th->min_dsts, th->min_rate, th->gap_at_min_s, th->silence_s);
@@ -186,16 +190,14 @@ static void print_header(struct kz_telescope *t, const struct options *o, const 
 	        KZ_RSDOS_TIMEOUT_S);
 }
 
-static void print_summary(struct kz_telescope *t, const struct kz_capture_stats *cs,
-                          double seconds)
+static void print_summary(struct kz_telescope *t, const struct kz_capture_stats *cs, double seconds)
 {
 	struct kz_telescope_summary s;
 	kz_telescope_summary(t, &s);
 	const char *me = kz_cli_name();
 	fprintf(stderr,
-	        "%s: %" PRIu64 " frames in %.2f s (%.2f Mpps); analysed %" PRIu64
-	        " (probe %" PRIu64 ", backscatter %" PRIu64 ", other %" PRIu64
-	        "), outside the darknet %" PRIu64 "\n",
+	        "%s: %" PRIu64 " frames in %.2f s (%.2f Mpps); analysed %" PRIu64 " (probe %" PRIu64
+	        ", backscatter %" PRIu64 ", other %" PRIu64 "), outside the darknet %" PRIu64 "\n",
 	        me, s.frames, seconds, seconds > 0 ? (double)s.frames / seconds / 1e6 : 0.0,
 	        s.analysed, s.by_class[KZ_TCLASS_PROBE], s.by_class[KZ_TCLASS_BACKSCATTER],
 	        s.by_class[KZ_TCLASS_OTHER], s.outside);
@@ -204,7 +206,8 @@ static void print_summary(struct kz_telescope *t, const struct kz_capture_stats 
 		fprintf(stderr, "%s: skipped %" PRIu64 ":", me, skipped);
 		for (unsigned r = 1; r < KZ_PKT_RESULT_COUNT; r++) {
 			if (s.decode.by_result[r])
-				fprintf(stderr, " %s %" PRIu64, kz_pkt_result_name((enum kz_pkt_result)r),
+				fprintf(stderr, " %s %" PRIu64,
+				        kz_pkt_result_name((enum kz_pkt_result)r),
 				        s.decode.by_result[r]);
 		}
 		fputc('\n', stderr);
@@ -237,10 +240,12 @@ static void print_summary(struct kz_telescope *t, const struct kz_capture_stats 
 		        s.events_update[k]);
 	fprintf(stderr, "; records by label:");
 	for (unsigned l = 1; l < KZ_LABEL_COUNT; l++)
-		fprintf(stderr, " %s %" PRIu64, kz_label_identifier((enum kz_label)l), s.by_label[l]);
+		fprintf(stderr, " %s %" PRIu64, kz_label_identifier((enum kz_label)l),
+		        s.by_label[l]);
 	fputc('\n', stderr);
 	if (s.hll_errors)
-		fprintf(stderr, "%s: sketch inserts lost to memory: %" PRIu64 "\n", me, s.hll_errors);
+		fprintf(stderr, "%s: sketch inserts lost to memory: %" PRIu64 "\n", me,
+		        s.hll_errors);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -261,6 +266,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "spool-max", required_argument, NULL, OPT_SPOOL_MAX },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "update-every", required_argument, NULL, OPT_UPDATE },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "help", no_argument, NULL, 'h' },
@@ -314,6 +320,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (kz_cli_parse_u64("--threads", optarg, 1, 2, &o->threads))
 				return KZ_EXIT_USAGE;
 			break;
+		case OPT_UPDATE:
+			if (kz_cli_parse_u64("--update-every", optarg, 1, 7 * 86400, &o->update))
+				return KZ_EXIT_USAGE;
+			break;
 		case OPT_USER:
 			o->user = optarg;
 			break;
@@ -344,8 +354,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* Everything the run opens, closed in one place. */
 struct run {
-	struct kz_jsonl_writer *ev_w, *st_w;
-	struct kz_tsink_jsonl ev_sink, st_sink;
+	struct kz_tevents *ev;
+	struct kz_jsonl_writer *st_w;
+	struct kz_tsink_jsonl st_sink;
 	struct kz_store *store;
 	struct kz_tstore *tstore;
 	struct kz_telescope *t;
@@ -356,7 +367,7 @@ static int open_outputs(struct run *r, const struct options *o)
 {
 	char err[512];
 	int rc;
-	if (o->events && (rc = kz_jsonl_writer_open(o->events, 0, &r->ev_w))) {
+	if (o->events && (rc = kz_tevents_open(o->events, false, &r->ev))) {
 		kz_cli_error("--events: %s: %s", o->events, strerror(-rc));
 		return -1;
 	}
@@ -366,7 +377,7 @@ static int open_outputs(struct run *r, const struct options *o)
 	}
 	if (o->db) {
 		if (kz_store_open(o->db, KZ_STORE_CREATE, &r->store, err, sizeof err) ||
-		    kz_tstore_open(r->store, &r->tstore, err, sizeof err)) {
+		    kz_tstore_open(r->store, o->sensor, &r->tstore, err, sizeof err)) {
 			kz_cli_error("--db: %s", err);
 			return -1;
 		}
@@ -377,10 +388,8 @@ static int open_outputs(struct run *r, const struct options *o)
 static int add_sinks(struct run *r)
 {
 	int rc = 0;
-	if (r->ev_w) {
-		r->ev_sink.w = r->ev_w;
-		rc = kz_telescope_add_sink(r->t, &kz_tsink_events, &r->ev_sink);
-	}
+	if (r->ev)
+		rc = kz_telescope_add_sink(r->t, &kz_tsink_events, r->ev);
 	if (!rc && r->st_w) {
 		r->st_sink.w = r->st_w;
 		rc = kz_telescope_add_sink(r->t, &kz_tsink_stats, &r->st_sink);
@@ -397,7 +406,7 @@ static bool close_outputs(struct run *r)
 	int rc;
 	kz_tstore_close(r->tstore);
 	kz_store_close(r->store);
-	if (r->ev_w && (rc = kz_jsonl_writer_close(r->ev_w))) {
+	if (r->ev && (rc = kz_tevents_close(r->ev))) {
 		kz_cli_error("--events: %s", strerror(-rc));
 		ok = false;
 	}
@@ -455,6 +464,7 @@ int kz_cmd_telescope(int argc, char **argv)
 	struct options o = { .interval = KZ_TELESCOPE_DEFAULT_IVAL,
 		             .max_sources = KZ_TELESCOPE_DEFAULT_SRCS,
 		             .threads = 2,
+		             .update = KZ_TELESCOPE_DEFAULT_UPDATE,
 		             .user = "nobody" };
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
@@ -493,6 +503,7 @@ int kz_cmd_telescope(int argc, char **argv)
 		.interval_s = (uint32_t)o.interval,
 		.max_sources = (uint32_t)o.max_sources,
 		.anonymised_dst = o.anon_dst,
+		.update_s = (uint32_t)o.update,
 		.threads = (unsigned)o.threads,
 	};
 	if ((rc = kz_telescope_new(&cfg, &r.t, err, sizeof err))) {
