@@ -92,7 +92,8 @@ static void build_tcp4(struct fb *f, const struct syn *s)
 	put16(f, s->win);
 	put16(f, 0);
 	put16(f, 0);
-	memcpy(f->b + f->n, s->opt, s->optlen);
+	if (s->optlen)
+		memcpy(f->b + f->n, s->opt, s->optlen);
 	f->n += s->optlen;
 }
 
