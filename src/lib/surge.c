@@ -35,12 +35,34 @@ void kz_surge_defaults(struct kz_surge_params *p)
 	p->min_sources = 10;
 	p->ratio = 3.0;
 	p->warmup = 10;
+	p->p_max = 1e-7;
+}
+
+double kz_poisson_tail(double lambda, uint32_t x)
+{
+	if (x == 0)
+		return 1.0;
+	if (lambda <= 0)
+		return 0.0;
+	/* Sum the terms from x upwards in log space; they fall off fast
+	 * once past lambda, and the first one alone decides when x is far
+	 * beyond it. */
+	double logterm = -lambda + x * log(lambda) - lgamma((double)x + 1);
+	double term = exp(logterm), sum = 0;
+	for (uint32_t k = x; k < x + 100000u; k++) {
+		sum += term;
+		term *= lambda / (k + 1);
+		if (term < sum * 1e-12 || term == 0)
+			break;
+	}
+	return sum > 1 ? 1 : sum;
 }
 
 int kz_surge_new(const struct kz_surge_params *p, struct kz_surge **out)
 {
 	*out = NULL;
-	if (!(p->alpha > 0 && p->alpha <= 1) || !(p->ratio >= 1) || !(p->z_min >= 0))
+	if (!(p->alpha > 0 && p->alpha <= 1) || !(p->ratio >= 1) || !(p->z_min >= 0) ||
+	    !(p->p_max > 0 && p->p_max <= 1))
 		return -EINVAL;
 	struct kz_surge *s = calloc(1, sizeof *s);
 	if (!s)
@@ -128,8 +150,11 @@ void kz_surge_bin(struct kz_surge *s, uint32_t empty_before,
 		double x = s->cur[k], m = s->mean[k], sd = sqrt((double)s->var[k]);
 		double z = (x - m) / (sd > 1.0 ? sd : 1.0);
 		if (armed && x >= s->p.min_sources && x >= s->p.ratio * m && z > s->p.z_min) {
-			struct kz_surge_alert al = { k, (uint32_t)x, m, sd, z };
-			alert(user, &al);
+			double p = kz_poisson_tail(m, (uint32_t)x);
+			if (p < s->p.p_max) {
+				struct kz_surge_alert al = { k, (uint32_t)x, m, sd, z, p };
+				alert(user, &al);
+			}
 		}
 		fold(s, k, x, a);
 		s->cur[k] = 0;

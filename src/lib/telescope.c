@@ -526,6 +526,8 @@ static void surge_alert(void *user, const struct kz_surge_alert *a)
 		rc = set_json(rec, "extra.baseline_sd", json_real(round(a->sd * 100) / 100));
 	if (!rc)
 		rc = set_json(rec, "extra.z", json_real(round(a->z * 100) / 100));
+	if (!rc)
+		rc = set_json(rec, "extra.p_poisson", json_real(a->p));
 	if (rec_ok(t, rc)) {
 		struct kz_tevent ev = {
 			.kind = KZ_TEV_SURGE,
