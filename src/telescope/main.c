@@ -289,12 +289,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->sensor = optarg;
 			break;
 		case OPT_INTERVAL:
-			if (kz_cli_parse_u64("--interval", optarg, 1, KZ_TELESCOPE_INTERVAL_MAX,
+			if (kz_cli_parse_u64("interval", optarg, 1, KZ_TELESCOPE_INTERVAL_MAX,
 			                     &o->interval))
 				return KZ_EXIT_USAGE;
 			break;
 		case OPT_MAX_SOURCES:
-			if (kz_cli_parse_u64("--max-sources", optarg, 1, UINT32_C(1) << 30,
+			if (kz_cli_parse_u64("max-sources", optarg, 1, UINT32_C(1) << 30,
 			                     &o->max_sources))
 				return KZ_EXIT_USAGE;
 			break;
@@ -317,11 +317,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->hub_opts = true;
 			break;
 		case OPT_THREADS:
-			if (kz_cli_parse_u64("--threads", optarg, 1, 2, &o->threads))
+			if (kz_cli_parse_u64("threads", optarg, 1, 2, &o->threads))
 				return KZ_EXIT_USAGE;
 			break;
 		case OPT_UPDATE:
-			if (kz_cli_parse_u64("--update-every", optarg, 1, 7 * 86400, &o->update))
+			if (kz_cli_parse_u64("update-every", optarg, 1, 7 * 86400, &o->update))
 				return KZ_EXIT_USAGE;
 			break;
 		case OPT_USER:
