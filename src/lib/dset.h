@@ -75,6 +75,15 @@ static inline void kz_dset32_add(struct kz_dset32 *s, uint8_t *flags, uint8_t bi
 				return;
 			}
 		}
+	} else {
+		/* Most adds to a large set change no register (dset.c has the
+		 * rank and register layout): settle those here. */
+		unsigned rank = (unsigned)__builtin_clz(h << 6) + 1, idx = h >> 26;
+		if (rank <= *base)
+			return;
+		unsigned v = rank - *base, old = (s->r[idx >> 1] >> ((idx & 1) * 4)) & 15u;
+		if (v <= old || old == 15)
+			return;
 	}
 	kz_dset32_add_slow(s, flags, big, base, h);
 }

@@ -137,15 +137,23 @@ enum kz_label kz_scan_judge(const struct kz_src *e, const struct kz_scan_thresho
 	enum kz_label label = now > (enum kz_label)e->label ? now : (enum kz_label)e->label;
 	v->label = label;
 	v->infected = kz_label_is_infected(label);
-	if (label == KZ_LABEL_NONE)
-		return label;
-
-	int len;
 	const struct fp_rule *r = rule_for(label);
-	if (r) {
+	if (r)
 		v->votes = rule_votes(e, r->bit);
+	return label;
+}
+
+void kz_scan_explain(const struct kz_src *e, const struct kz_scan_thresholds *th,
+                     struct kz_verdict *v)
+{
+	int len;
+	v->basis[0] = '\0';
+	if (v->label == KZ_LABEL_NONE)
+		return;
+	const struct fp_rule *r = rule_for(v->label);
+	if (r) {
 		len = snprintf(v->basis, sizeof v->basis, "%s: %s in %u of %u SYN packets",
-		               kz_label_identifier(label), r->what, v->votes, v->syn);
+		               kz_label_identifier(v->label), r->what, v->votes, v->syn);
 	} else if (!kz_addr_is_v4(e->addr) || th->n == 0) {
 		len = snprintf(
 		        v->basis, sizeof v->basis,
@@ -164,5 +172,4 @@ enum kz_label kz_scan_judge(const struct kz_src *e, const struct kz_scan_thresho
 	    (size_t)len < sizeof v->basis)
 		snprintf(v->basis + len, sizeof v->basis - (size_t)len,
 		         "; rules on ip.dst off (--anonymised-dst): mirai, masscan, unicornscan");
-	return label;
 }

@@ -77,9 +77,15 @@ struct kz_verdict {
 };
 
 /* Judges a source. Returns the label (KZ_LABEL_NONE when it qualifies for
- * nothing and never did) and fills *v. */
+ * nothing and never did) and fills *v but for its basis text. */
 enum kz_label kz_scan_judge(const struct kz_src *e, const struct kz_scan_thresholds *th,
                             struct kz_verdict *v);
+
+/* Writes v->basis for a verdict of kz_scan_judge on the same source: which
+ * rule and how many packets (extra.fingerprint_basis). Kept apart because
+ * most verdicts write no record. */
+void kz_scan_explain(const struct kz_src *e, const struct kz_scan_thresholds *th,
+                     struct kz_verdict *v);
 
 /* classification.identifier for a label: "scanner", "nmap", "unicornscan",
  * "masscan", "zmap", "mirai"; "" for KZ_LABEL_NONE. */

@@ -99,7 +99,7 @@ void kz_srctable_free(struct kz_srctable *t)
 
 uint64_t kz_srctable_hash(const struct kz_srctable *t, struct kz_addr a)
 {
-	return kz_siphash24_u64x2(&t->key, (uint64_t)(a.v >> 64), (uint64_t)a.v);
+	return kz_srctable_hash_key(&t->key, a);
 }
 
 void kz_srctable_prefetch_slot(const struct kz_srctable *t, uint64_t h)
@@ -252,17 +252,6 @@ uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t
                             const uint32_t *pinned, size_t npinned, bool *is_new)
 {
 	return lookup(t, addr, h, now_s, pinned, npinned, is_new);
-}
-
-void kz_srctable_lookup_batch(struct kz_srctable *t, const struct kz_tpkt *p, uint32_t n,
-                              uint32_t *idx)
-{
-	bool is_new;
-	for (uint32_t i = 0; i < n; i++)
-		__builtin_prefetch(&t->index[(uint32_t)p[i].h & t->mask]);
-	for (uint32_t i = 0; i < n; i++)
-		idx[i] = lookup(t, p[i].src, p[i].h, (uint32_t)(p[i].ts_ns / 1000000000u), idx, i,
-		                &is_new);
 }
 
 const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t)
@@ -471,10 +460,24 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 
 	if (p->flags & KZ_TPKT_SYN) {
 		e->syn++;
-		static const uint8_t bit[KZ_VOTE_COUNT] = { KZ_FP_MIRAI, KZ_FP_MASSCAN, KZ_FP_ZMAP,
-			                                    KZ_FP_NMAP };
+		/* The four 16-bit vote counters in one 64-bit add: rule bit i
+		 * (KZ_FP_MIRAI .. KZ_FP_NMAP = 1, 2, 4, 8) becomes a 1 in lane
+		 * i. No lane overflows: votes never exceed syn, which is halved
+		 * before it reaches 2^16. */
+		_Static_assert(KZ_FP_MIRAI == 1 && KZ_FP_MASSCAN == 2 && KZ_FP_ZMAP == 4 &&
+		                       KZ_FP_NMAP == 8 && KZ_VOTE_MASSCAN == 1 && KZ_VOTE_NMAP == 3,
+		               "vote lanes follow the rule bits");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		uint64_t fp = p->fp, lanes;
+		lanes = (fp & 1) | (fp & 2) << 15 | (fp & 4) << 30 | (fp & 8) << 45;
+		uint64_t votes;
+		memcpy(&votes, e->votes, sizeof votes);
+		votes += lanes;
+		memcpy(e->votes, &votes, sizeof votes);
+#else
 		for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
-			e->votes[i] = (uint16_t)(e->votes[i] + ((p->fp & bit[i]) != 0));
+			e->votes[i] = (uint16_t)(e->votes[i] + ((p->fp >> i) & 1));
+#endif
 		if (p->fp & KZ_FP_UNICORN) {
 			majority_vote(&e->uni_cand, &e->uni_match, &e->uni_weight, p->unicorn);
 			majority_vote(&e->unb_cand, &e->unb_match, &e->unb_weight, p->unicorn_bs);

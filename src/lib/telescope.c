@@ -55,6 +55,7 @@
 #define SPIN_LIMIT         2000
 #define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16 /* ranges checked one by one; more: binary search */
+#define LOOKAHEAD          8  /* packets between a prefetch and its use (see analyse) */
 
 enum { MARK_NONE = 0, MARK_TICK, MARK_STOP };
 
@@ -106,8 +107,8 @@ struct kz_telescope {
 	struct kz_rsdos *dos;
 	struct kz_portstats ps;
 	struct kz_surge *surge;
-	uint32_t chunk;   /* packets analysed together: min(batch, max_sources) */
-	uint32_t *active; /* source entries with packets in the open interval */
+	uint32_t lookahead; /* the pipeline's distance: min(8, max_sources - 1) */
+	uint32_t *active;   /* source entries with packets in the open interval */
 	uint32_t nactive, active_cap;
 	bool active_overflow;
 	struct kz_rsdos_attack **qualified; /* scratch for the interval's attacks */
@@ -330,6 +331,7 @@ static void judge_source(struct kz_telescope *t, struct kz_src *e, uint64_t iv)
 	if (l == KZ_LABEL_NONE)
 		return;
 	if (l != e->label || due(t, e, iv)) {
+		kz_scan_explain(e, &t->th, &v);
 		emit_source(t, e, &v, (int64_t)(iv * t->interval_s));
 		e->rec_iv = (uint32_t)(iv + 1);
 	}
@@ -348,6 +350,7 @@ static void sweep_sources(struct kz_telescope *t, uint64_t now_iv, bool final)
 			continue;
 		struct kz_verdict v;
 		enum kz_label l = kz_scan_judge(e, &t->th, &v);
+		kz_scan_explain(e, &t->th, &v);
 		uint64_t iv = e->last_seen / t->interval_s;
 		emit_source(t, e, &v, (int64_t)(iv * t->interval_s));
 		e->rec_iv = (uint32_t)(iv + 1);
@@ -659,55 +662,75 @@ static void tick(struct kz_telescope *t, uint64_t now_ns)
 	set_open(t);
 }
 
-/* Analyses n packets (n at most the table's capacity, so that pinning the
- * entries of the batch always leaves one to replace). */
-static void analyse_chunk(struct kz_telescope *t, const struct kz_tpkt *pk, uint32_t n)
+/* Updates the state with one packet whose source entry is resolved. */
+static inline void update(struct kz_telescope *t, const struct kz_tpkt *p, struct kz_src *e,
+                          uint32_t idx)
 {
+	uint32_t stamp = advance(t, p->ts_ns);
+	uint32_t s = (uint32_t)(p->ts_ns / NS_PER_S);
+	unsigned r = kz_src_observe(e, p, s, t->th.silence_s, stamp);
+	if (r & KZ_OBS_FIRST_IV) {
+		if (t->nactive < t->active_cap)
+			t->active[t->nactive++] = idx;
+		else
+			t->active_overflow = true;
+	}
+	t->scans_restarted += (r & KZ_OBS_RESTART) != 0;
+	if (p->cls == KZ_TCLASS_BACKSCATTER) {
+		/* Backscatter goes to the ports the attacker spoofed: it says
+		 * nothing about which ports are scanned, and would fill the
+		 * port stats with thousands of one-packet ports. The RS-DoS
+		 * vectors account for it. */
+		kz_rsdos_packet(t->dos, p, stamp);
+	} else {
+		uint32_t key = kz_portkey(p->proto, p->port);
+		kz_portstats_packet(&t->ps, key);
+		if (r & KZ_OBS_NEW_PKEY)
+			kz_portstats_source(&t->ps, key, e->hll_hash);
+	}
+	t->by_class[p->cls]++;
+}
+
+/* A software pipeline over the batch, d packets apart per stage: at step
+ * i, prefetch packet i's index slot; resolve packet i - d's entry (which
+ * prefetches it); update with packet i - 2d. Each miss then has d packets'
+ * work to complete in. Entries resolved and not yet used (at most d) are
+ * pinned, so making room for a new source never takes one of them; d is
+ * below the table's capacity, so there is always an entry to take. */
+static void analyse(struct kz_telescope *t, const struct batch *b)
+{
+	const struct kz_tpkt *pk = b->p;
+	uint32_t n = b->n, d = t->lookahead;
 	uint32_t idx[KZ_TELESCOPE_BATCH];
 	bool is_new;
 	struct kz_src *pool = kz_srctable_pool(t->src);
-	/* Passes 1 and 2: prefetch the index slots, then resolve and
-	 * prefetch the entries (the front hashed the sources). */
-	kz_srctable_lookup_batch(t->src, pk, n, idx);
-	for (uint32_t i = 0; i < n; i++)
-		__builtin_prefetch(&t->ps.packets[kz_portkey(pk[i].proto, pk[i].port)], 1);
-	/* Pass 3: update, in packet order. */
-	for (uint32_t i = 0; i < n; i++) {
-		const struct kz_tpkt *p = &pk[i];
-		uint32_t stamp = advance(t, p->ts_ns);
-		uint32_t s = (uint32_t)(p->ts_ns / NS_PER_S);
-		struct kz_src *e = pool + idx[i];
-		if (__builtin_expect(e->addr.v != p->src.v, 0))
-			e = kz_srctable_entry_for(t->src, &idx[i], p->src, p->h, s, idx, n,
-			                          &is_new);
-		unsigned r = kz_src_observe(e, p, s, t->th.silence_s, stamp);
-		if (r & KZ_OBS_FIRST_IV) {
-			if (t->nactive < t->active_cap)
-				t->active[t->nactive++] = idx[i];
-			else
-				t->active_overflow = true;
+	for (uint32_t i = 0; i < n + 2 * d; i++) {
+		if (i < n)
+			kz_srctable_prefetch_slot(t->src, pk[i].h);
+		if (i >= d && i - d < n) {
+			uint32_t j = i - d, from = j > d ? j - d : 0;
+			const struct kz_tpkt *p = &pk[j];
+			idx[j] = kz_srctable_lookup(t->src, p->src, p->h,
+			                            (uint32_t)(p->ts_ns / NS_PER_S), idx + from,
+			                            j - from, &is_new);
+			__builtin_prefetch(&t->ps.packets[kz_portkey(p->proto, p->port)], 1);
 		}
-		t->scans_restarted += (r & KZ_OBS_RESTART) != 0;
-		if (p->cls == KZ_TCLASS_BACKSCATTER) {
-			/* Backscatter goes to the ports the attacker spoofed: it
-			 * says nothing about which ports are scanned, and would
-			 * fill the port stats with thousands of one-packet
-			 * ports. The RS-DoS vectors account for it. */
-			kz_rsdos_packet(t->dos, p, stamp);
-		} else {
-			uint32_t key = kz_portkey(p->proto, p->port);
-			kz_portstats_packet(&t->ps, key);
-			if (r & KZ_OBS_NEW_PKEY)
-				kz_portstats_source(&t->ps, key, e->hll_hash);
+		if (i >= 2 * d && i - 2 * d < n) {
+			uint32_t k = i - 2 * d;
+			const struct kz_tpkt *p = &pk[k];
+			struct kz_src *e = pool + idx[k];
+			if (__builtin_expect(e->addr.v != p->src.v, 0)) {
+				/* A 32-bit tag matched another source: look it up
+				 * by address, pinning the entries resolved after
+				 * this one. */
+				uint32_t end = k + d + 1 < n ? k + d + 1 : n;
+				e = kz_srctable_entry_for(t->src, &idx[k], p->src, p->h,
+				                          (uint32_t)(p->ts_ns / NS_PER_S),
+				                          idx + k + 1, end - k - 1, &is_new);
+			}
+			update(t, p, e, idx[k]);
 		}
-		t->by_class[p->cls]++;
 	}
-}
-
-static void analyse(struct kz_telescope *t, const struct batch *b)
-{
-	for (uint32_t i = 0; i < b->n; i += t->chunk)
-		analyse_chunk(t, b->p + i, b->n - i < t->chunk ? b->n - i : t->chunk);
 }
 
 /* Analyses or runs the control mark of one batch (the back). */
@@ -841,7 +864,7 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	struct kz_tpkt *p = &b->p[b->n];
 	kz_classify(&t->pkt, f->ts_ns, t->rules, p);
 	/* Hashing here balances the two threads: the back has more to do. */
-	p->h = kz_siphash24_u64x2(t->key, (uint64_t)(p->src.v >> 64), (uint64_t)p->src.v);
+	p->h = kz_srctable_hash_key(t->key, p->src);
 	if (++b->n == KZ_TELESCOPE_BATCH)
 		publish(t);
 }
@@ -949,7 +972,7 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 	                        : 1;
 	t->rules = cfg->anonymised_dst ? KZ_FP_ALL & ~KZ_FP_DST_RULES : KZ_FP_ALL;
 	t->threads = cfg->threads >= 2 ? 2 : 1;
-	t->chunk = cfg->max_sources < KZ_TELESCOPE_BATCH ? cfg->max_sources : KZ_TELESCOPE_BATCH;
+	t->lookahead = cfg->max_sources - 1 < LOOKAHEAD ? cfg->max_sources - 1 : LOOKAHEAD;
 	t->clock = cfg->clock ? cfg->clock : system_clock;
 	if ((rc = build_darknet(t, cfg, err, errlen)))
 		goto fail;

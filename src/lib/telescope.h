@@ -25,11 +25,12 @@
  * are updated every interval they are active.
  *
  * Hot path. kz_telescope_frame decodes into a reused struct, classifies
- * into a 64-byte summary and queues it; every KZ_TELESCOPE_BATCH summaries
- * the batch is analysed in three passes (hash and prefetch the index slots;
- * resolve the entries and prefetch them; update), so the cache misses of a
- * batch overlap instead of following each other. No allocation, no system
- * call per packet. With threads = 2 the decode and classification run on
+ * into a 64-byte summary, hashes its source and queues it; every
+ * KZ_TELESCOPE_BATCH summaries the batch is analysed as a software
+ * pipeline (prefetch a packet's index slot, resolve its entry and prefetch
+ * it, update with it, each stage 8 packets behind the one before), so the
+ * cache misses overlap instead of following each other. No allocation, no
+ * system call per packet. With threads = 2 the decode and classification run on
  * the caller's thread and the analysis on a second one, fed through a
  * single-producer single-consumer ring of batches.
  *

@@ -18,6 +18,15 @@
 
 #include "scanner.h"
 
+/* Judges and explains, as the engine does before it writes a record. */
+static enum kz_label judge(const struct kz_src *e, const struct kz_scan_thresholds *th,
+                           struct kz_verdict *v)
+{
+	enum kz_label l = kz_scan_judge(e, th, v);
+	kz_scan_explain(e, th, v);
+	return l;
+}
+
 static void test_thresholds_table(void **state)
 {
 	(void)state;
@@ -60,25 +69,25 @@ static void test_fingerprint_majority(void **state)
 	struct kz_src e = src(0xc0000201);
 	e.syn = 4;
 	e.votes[KZ_VOTE_ZMAP] = 4;
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_NONE); /* never one packet, nor 4 */
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_NONE); /* never one packet, nor 4 */
 	e.syn = 5;
 	e.votes[KZ_VOTE_ZMAP] = 3;
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_ZMAP);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_ZMAP);
 	assert_string_equal(v.basis,
 	                    "zmap: ip.id == 54321, TTL 255, window 65535 in 3 of 5 SYN packets");
 	e.syn = 6; /* 3 of 6 is not a majority */
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_NONE);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_NONE);
 	/* Precedence: Mirai over a tool over the scanner rule. */
 	e.syn = 10;
 	e.votes[KZ_VOTE_ZMAP] = 6;
 	e.votes[KZ_VOTE_MIRAI] = 6;
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_MIRAI);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_MIRAI);
 	assert_true(v.infected);
 	/* unicornscan: either byte order's constant. */
 	e = src(0xc0000202);
 	e.syn = 8;
 	e.unb_match = 7;
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_UNICORNSCAN);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_UNICORNSCAN);
 	assert_non_null(strstr(v.basis, "in 7 of 8 SYN packets"));
 	/* With --anonymised-dst the rules on ip.dst are off, and it shows. */
 	struct kz_scan_thresholds anon;
@@ -87,9 +96,9 @@ static void test_fingerprint_majority(void **state)
 	e.syn = 8;
 	e.votes[KZ_VOTE_MASSCAN] = 8;
 	e.votes[KZ_VOTE_NMAP] = 0;
-	assert_int_equal(kz_scan_judge(&e, &anon, &v), KZ_LABEL_NONE);
+	assert_int_equal(judge(&e, &anon, &v), KZ_LABEL_NONE);
 	e.votes[KZ_VOTE_NMAP] = 8;
-	assert_int_equal(kz_scan_judge(&e, &anon, &v), KZ_LABEL_NMAP);
+	assert_int_equal(judge(&e, &anon, &v), KZ_LABEL_NMAP);
 	assert_non_null(strstr(v.basis, "(--anonymised-dst): mirai, masscan, unicornscan"));
 }
 
@@ -115,26 +124,26 @@ static void test_scanner_rule_edges(void **state)
 	kz_scan_thresholds(65536, KZ_FP_ALL, &th);
 	struct kz_verdict v;
 	struct kz_src e = scanner(4, 10, false);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_NONE);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_NONE);
 	e = scanner(5, 10, false);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_SCANNER);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_SCANNER);
 	assert_string_equal(v.basis, "scanner: 5 distinct dark addresses on tcp/23 (D = 5) at an "
 	                             "estimated 32768 pps Internet-wide (>= 10)");
 	/* The rate: 5 addresses of a /16 in 32768 s is exactly 10 pps. */
 	e = scanner(5, 32768, false);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_SCANNER);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_SCANNER);
 	e = scanner(5, 32769, false);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_NONE);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_NONE);
 	/* IPv6: D = 5 and no rate test. */
 	e = scanner(5, 1000000, true);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_SCANNER);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_SCANNER);
 	assert_non_null(strstr(v.basis, "IPv6: no rate test"));
 	/* A /8 wants 100. */
 	kz_scan_thresholds(UINT64_C(1) << 24, KZ_FP_ALL, &th);
 	e = scanner(60, 10, false);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_NONE);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_NONE);
 	e = scanner(200, 10, false);
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_SCANNER);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_SCANNER);
 }
 
 static void test_labels_only_rise(void **state)
@@ -147,10 +156,10 @@ static void test_labels_only_rise(void **state)
 	e.label = KZ_LABEL_MASSCAN; /* written earlier in this scan */
 	e.syn = 20;
 	e.votes[KZ_VOTE_MASSCAN] = 9; /* no longer a majority */
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_MASSCAN);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_MASSCAN);
 	assert_non_null(strstr(v.basis, "in 9 of 20 SYN packets"));
 	e.votes[KZ_VOTE_MIRAI] = 15; /* but a stronger label wins */
-	assert_int_equal(kz_scan_judge(&e, &th, &v), KZ_LABEL_MIRAI);
+	assert_int_equal(judge(&e, &th, &v), KZ_LABEL_MIRAI);
 	assert_string_equal(kz_label_identifier(KZ_LABEL_UNICORNSCAN), "unicornscan");
 	assert_string_equal(kz_label_identifier(KZ_LABEL_NONE), "");
 }

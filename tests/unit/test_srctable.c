@@ -37,6 +37,85 @@ static uint32_t lookup(struct kz_srctable *t, struct kz_addr a, uint32_t now, bo
 	return idx;
 }
 
+/* SipHash-c-d over bytes, written from the paper, to check the table's
+ * inline SipHash-1-3 against. */
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static void sipround(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = rotl(v[1], 13) ^ v[0];
+	v[0] = rotl(v[0], 32);
+	v[2] += v[3];
+	v[3] = rotl(v[3], 16) ^ v[2];
+	v[0] += v[3];
+	v[3] = rotl(v[3], 21) ^ v[0];
+	v[2] += v[1];
+	v[1] = rotl(v[1], 17) ^ v[2];
+	v[2] = rotl(v[2], 32);
+}
+
+static uint64_t siphash_cd(int c, int d, const uint8_t key[16], const uint8_t *m, size_t len)
+{
+	uint64_t k0 = 0, k1 = 0;
+	for (int i = 7; i >= 0; i--) {
+		k0 = k0 << 8 | key[i];
+		k1 = k1 << 8 | key[8 + i];
+	}
+	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+		          k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull };
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = 0;
+		for (int j = 7; j >= 0; j--)
+			w = w << 8 | m[i + (size_t)j];
+		v[3] ^= w;
+		for (int r = 0; r < c; r++)
+			sipround(v);
+		v[0] ^= w;
+	}
+	uint64_t b = (uint64_t)len << 56;
+	for (size_t j = 0; i + j < len; j++)
+		b |= (uint64_t)m[i + j] << (8 * j);
+	v[3] ^= b;
+	for (int r = 0; r < c; r++)
+		sipround(v);
+	v[0] ^= b;
+	v[2] ^= 0xff;
+	for (int r = 0; r < d; r++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static void test_hash_is_siphash13(void **state)
+{
+	(void)state;
+	uint8_t key[16];
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)(i * 17 + 3);
+	struct kz_siphash_key k;
+	kz_siphash_key_load(&k, key);
+	uint64_t s = 1;
+	for (int n = 0; n < 1000; n++) {
+		s = s * 6364136223846793005ull + 1;
+		struct kz_addr a;
+		a.v = n % 2 ? kz_addr_from_v4((uint32_t)(s >> 32)).v : (kz_u128)s << 64 | (s * 31);
+		uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
+		uint8_t m[16];
+		size_t len = 0;
+		if (hi) {
+			for (int j = 0; j < 8; j++)
+				m[len++] = (uint8_t)(hi >> (8 * j));
+		}
+		for (int j = 0; j < 8; j++)
+			m[len++] = (uint8_t)(lo >> (8 * j));
+		assert_true(kz_srctable_hash_key(&k, a) == siphash_cd(1, 3, key, m, len));
+	}
+}
+
 static void test_insert_find_grow(void **state)
 {
 	(void)state;
@@ -341,6 +420,7 @@ static void test_interval_keys_and_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash_is_siphash13),
 		cmocka_unit_test(test_insert_find_grow),
 		cmocka_unit_test(test_budget_and_eviction_counts),
 		cmocka_unit_test(test_clock_second_chance),
