@@ -20,10 +20,15 @@
  * (32-bit counters, compared modulo 2^32). A side that finds nothing to do
  * spins briefly, then sleeps on a futex on the other side's counter after
  * raising its "sleeping" flag; the other side wakes it after moving its
- * counter if it sees the flag. Both the flag and the counter use sequential
- * consistency, so a wake-up cannot be lost between the check and the
- * sleep. Batches also carry control marks: a tick (live capture's clock)
- * and the stop at the end.
+ * counter if it sees the flag and enough work (or room) is there: a
+ * quarter of the ring for the back, half of it for the front, at once for
+ * a control mark or the end of a capture batch. Both the flag and the
+ * counter use sequential consistency, so a wake-up cannot be lost between
+ * the check and the sleep (a sleeper whose counter moved returns from the
+ * futex at once). The thresholds matter when both threads share one core
+ * (a loaded machine): they then take turns in long stretches rather than
+ * paying a context switch per batch. Batches also carry control marks: a
+ * tick (live capture's clock) and the stop at the end.
  */
 #include "telescope.h"
 
@@ -51,8 +56,8 @@
 
 #define NS_PER_S           UINT64_C(1000000000)
 #define TWO_POW_32         4294967296.0
-#define RING_BATCHES       64u /* 64 x 2 KiB: the ring stays in the shared cache */
-#define SPIN_LIMIT         2000
+#define RING_BATCHES       128u /* 128 x 2 KiB: the ring stays in the caches */
+#define SPIN_LIMIT         64
 #define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16 /* ranges checked one by one; more: binary search */
 #define LOOKAHEAD          8  /* packets between a prefetch and its use (see analyse) */
@@ -800,7 +805,11 @@ static void *back_thread(void *arg)
 		uint32_t mark = b->mark;
 		back_batch(t, b);
 		atomic_store(&t->tail, ++tail);
-		if (atomic_load(&t->front_sleeping))
+		/* A front asleep on a full ring is woken once half of it is
+		 * free: with one core for both threads they then take turns
+		 * in long stretches instead of a switch per batch. */
+		if (atomic_load(&t->front_sleeping) &&
+		    atomic_load_explicit(&t->head, memory_order_relaxed) - tail <= RING_BATCHES / 2)
 			futex_wake(&t->tail);
 		if (mark == MARK_STOP)
 			return NULL;
@@ -808,8 +817,10 @@ static void *back_thread(void *arg)
 }
 
 /* Publishes the batch being filled (two threads) or analyses it (one), and
- * readies the next. */
-static void publish(struct kz_telescope *t)
+ * readies the next. A sleeping back is woken when a quarter of the ring is
+ * waiting, or at once when `urgent` (a control mark, the end of a capture
+ * batch: live packets must not wait for more to come). */
+static void publish(struct kz_telescope *t, bool urgent)
 {
 	if (t->threads < 2) {
 		back_batch(t, t->fill);
@@ -819,7 +830,9 @@ static void publish(struct kz_telescope *t)
 	}
 	uint32_t head = atomic_load_explicit(&t->head, memory_order_relaxed) + 1;
 	atomic_store(&t->head, head);
-	if (atomic_load(&t->back_sleeping))
+	if (atomic_load(&t->back_sleeping) &&
+	    (urgent ||
+	     head - atomic_load_explicit(&t->tail, memory_order_relaxed) >= RING_BATCHES / 4))
 		futex_wake(&t->head);
 	/* The next slot is free once the back has taken the batch published
 	 * RING_BATCHES ago. */
@@ -866,21 +879,21 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	/* Hashing here balances the two threads: the back has more to do. */
 	p->h = kz_srctable_hash_key(t->key, p->src);
 	if (++b->n == KZ_TELESCOPE_BATCH)
-		publish(t);
+		publish(t, false);
 }
 
 void kz_telescope_push(struct kz_telescope *t)
 {
 	atomic_store_explicit(&t->frames_seen, t->frames, memory_order_relaxed);
 	if (t->fill->n)
-		publish(t);
+		publish(t, true);
 }
 
 void kz_telescope_tick(struct kz_telescope *t, uint64_t now_ns)
 {
 	t->fill->mark = MARK_TICK;
 	t->fill->tick_ns = now_ns;
-	publish(t);
+	publish(t, true);
 }
 
 int kz_telescope_finish(struct kz_telescope *t)
