@@ -96,7 +96,7 @@ static const struct kz_migration kz_store_migrations[] = {
 	        /* kizuki telescope --db (src/lib/tsink.c): its event records
 	         * as written, and its interval stats. */
 	        .version = 2,
-	        .description = "telescope events and interval stats",
+	        .description = "telescope events, interval stats and interval counters",
 	        .sql = "CREATE TABLE telescope_events ("
 	               " observation_id TEXT PRIMARY KEY,"
 	               " finding_id TEXT NOT NULL,"
@@ -122,6 +122,18 @@ static const struct kz_migration kz_store_migrations[] = {
 	               " unique_sources INTEGER NOT NULL,"
 	               " sources_hll TEXT,"
 	               " PRIMARY KEY (sensor, interval_start, proto, port)"
+	               ") STRICT, WITHOUT ROWID;"
+	               "CREATE TABLE telescope_intervals ("
+	               " sensor TEXT NOT NULL,"
+	               " interval_start TEXT NOT NULL,"
+	               " interval_len INTEGER NOT NULL,"
+	               " analysed INTEGER NOT NULL,"
+	               " sources_active INTEGER NOT NULL,"
+	               " sources_held INTEGER NOT NULL,"
+	               " sources_evicted INTEGER NOT NULL,"
+	               " vectors_evicted INTEGER NOT NULL,"
+	               " reordered INTEGER NOT NULL,"
+	               " PRIMARY KEY (sensor, interval_start)"
 	               ") STRICT, WITHOUT ROWID;",
 	},
 };

@@ -33,6 +33,7 @@
 #include "telescope.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
@@ -53,6 +54,7 @@
 #include "record.h"
 #include "srcrecord.h"
 #include "surge.h"
+#include "timefmt.h"
 
 #define NS_PER_S           UINT64_C(1000000000)
 #define TWO_POW_32         4294967296.0
@@ -122,6 +124,8 @@ struct kz_telescope {
 	uint64_t cur_iv, last_closed_iv;
 	uint64_t next_sweep_iv;            /* the interval whose close sweeps for due updates */
 	uint64_t cur_start_ns, cur_end_ns; /* the open interval, once started */
+	uint64_t iv_sources;               /* sources listed in the interval being closed */
+	uint64_t prev_analysed, prev_evictions, prev_vector_evictions, prev_reordered;
 	uint64_t first_ns, last_ns;
 	uint64_t by_class[KZ_TCLASS_COUNT];
 	uint64_t reordered, intervals, stats_rows, scans_restarted;
@@ -576,14 +580,45 @@ static void close_ports(struct kz_telescope *t, int64_t start, uint32_t empty_be
 }
 
 /* Tells the sinks that everything up to now is handed over. */
-static void sinks_done(struct kz_telescope *t, int64_t start)
+static void sinks_done(struct kz_telescope *t, const struct kz_tinterval *iv)
 {
 	for (size_t i = 0; i < t->nsinks && !atomic_load(&t->error); i++) {
 		const struct sink_ref *s = &t->sinks[i];
-		int rc = s->ops->interval_done ? s->ops->interval_done(s->state, start) : 0;
+		int rc = s->ops->interval_done ? s->ops->interval_done(s->state, iv) : 0;
 		if (rc)
 			sink_fail(t, s, rc);
 	}
+}
+
+/* The interval's counters: differences from the totals at the previous
+ * close. Evictions of active sources are also logged: they mean the
+ * budget is too small for this darknet, and findings may be missed. */
+static void interval_counters(struct kz_telescope *t, int64_t start, struct kz_tinterval *iv)
+{
+	struct kz_srctable_stats st;
+	struct kz_rsdos_stats ds;
+	kz_srctable_stats(t->src, &st);
+	kz_rsdos_stats(t->dos, &ds);
+	uint64_t analysed = t->by_class[0] + t->by_class[1] + t->by_class[2];
+	memset(iv, 0, sizeof *iv);
+	iv->sensor = t->sensor;
+	iv->start = start;
+	iv->len = t->interval_s;
+	iv->analysed = analysed - t->prev_analysed;
+	iv->sources_active = t->iv_sources;
+	iv->sources_held = st.used;
+	iv->sources_evicted = st.evictions - t->prev_evictions;
+	iv->vectors_evicted = ds.evictions - t->prev_vector_evictions;
+	iv->reordered = t->reordered - t->prev_reordered;
+	t->prev_analysed = analysed;
+	t->prev_evictions = st.evictions;
+	t->prev_vector_evictions = ds.evictions;
+	t->prev_reordered = t->reordered;
+	char when[KZ_TIME_STRLEN];
+	if (iv->sources_evicted && kz_time_format(start, when) == 0)
+		kz_warn("interval %s: %" PRIu64 " sources evicted while still active "
+		        "(budget %" PRIu32 " sources): findings may be missed; raise --max-sources",
+		        when, iv->sources_evicted, st.capacity);
 }
 
 static int64_t system_clock(void)
@@ -605,10 +640,13 @@ static void close_interval(struct kz_telescope *t, uint64_t iv)
 		empty_before = gap > UINT32_MAX ? UINT32_MAX : (uint32_t)gap;
 	}
 	t->obs_time = t->clock();
+	t->iv_sources = t->nactive;
 	close_sources(t, iv);
 	close_attacks(t, stamp, start);
 	close_ports(t, start, empty_before);
-	sinks_done(t, start);
+	struct kz_tinterval counters;
+	interval_counters(t, start, &counters);
+	sinks_done(t, &counters);
 	t->closed_any = true;
 	t->last_closed_iv = iv;
 	t->intervals++;
@@ -751,7 +789,13 @@ static void back_batch(struct kz_telescope *t, struct batch *b)
 			/* The last records carry every finding's final counts. */
 			t->obs_time = t->clock();
 			sweep_sources(t, t->cur_iv, true);
-			sinks_done(t, (int64_t)(t->cur_iv * t->interval_s));
+			struct kz_tinterval fin = {
+				.sensor = t->sensor,
+				.start = (int64_t)(t->cur_iv * t->interval_s),
+				.len = t->interval_s,
+				.final = true,
+			};
+			sinks_done(t, &fin);
 		}
 	}
 }

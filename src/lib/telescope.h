@@ -103,6 +103,23 @@ struct kz_tstats_row {
 	const struct kz_hll *hll; /* NULL below KZ_STATS_HLL_MIN_SOURCES sources */
 };
 
+/* The end of an interval, with what the analysis counted in it (the
+ * summary has the totals). After the last interval, the final sweep of
+ * pending updates ends with one more call with `final` set and the same
+ * start. */
+struct kz_tinterval {
+	const char *sensor;
+	int64_t start;
+	uint32_t len;
+	bool final;
+	uint64_t analysed;        /* packets analysed in the interval */
+	uint64_t sources_active;  /* sources with packets in it */
+	uint32_t sources_held;    /* entries of the source table in use at its end */
+	uint64_t sources_evicted; /* entries taken from still-active sources in it */
+	uint64_t vectors_evicted; /* RS-DoS vectors dropped while active in it */
+	uint64_t reordered;       /* packets stamped before it, counted in it */
+};
+
 /* An output sink. Every function returns 0 or a negative errno; the first
  * failure stops the engine (kz_telescope_error) and error() says why. Any
  * function may be NULL. An event arrives as its JSON line (len bytes, the
@@ -112,7 +129,7 @@ struct kz_tsink {
 	int (*event)(void *state, const char *line, size_t len, const struct kz_tevent *ev);
 	int (*stats)(void *state, const struct kz_tstats_row *row);
 	/* All records of the interval have been handed over. */
-	int (*interval_done)(void *state, int64_t interval_start);
+	int (*interval_done)(void *state, const struct kz_tinterval *iv);
 	const char *(*error)(void *state);
 };
 

@@ -34,9 +34,9 @@ static int jsonl_fail(struct kz_tsink_jsonl *s, int rc)
 	return rc;
 }
 
-static int jsonl_interval_done(void *state, int64_t interval_start)
+static int jsonl_interval_done(void *state, const struct kz_tinterval *iv)
 {
-	(void)interval_start;
+	(void)iv;
 	struct kz_tsink_jsonl *s = state;
 	int rc = kz_jsonl_flush(s->w);
 	return rc ? jsonl_fail(s, rc) : 0;
@@ -150,9 +150,9 @@ static int events_event(void *state, const char *line, size_t len, const struct 
 	return 0;
 }
 
-static int events_interval_done(void *state, int64_t interval_start)
+static int events_interval_done(void *state, const struct kz_tinterval *iv)
 {
-	(void)interval_start;
+	(void)iv;
 	struct kz_tevents *ev = state;
 	if (!ev->error && fflush(ev->f) != 0)
 		return tevents_fail(ev, errno ? -errno : -EIO);
@@ -209,7 +209,7 @@ const struct kz_tsink kz_tsink_stats = {
 struct kz_tstore {
 	struct kz_store *store;
 	char *sensor;
-	sqlite3_stmt *ins_event, *ins_stats;
+	sqlite3_stmt *ins_event, *ins_stats, *ins_interval;
 	bool in_txn;
 	char why[320];
 };
@@ -217,6 +217,11 @@ struct kz_tstore {
 static const char sql_event[] =
         "INSERT OR IGNORE INTO telescope_events (observation_id, finding_id, kind, identifier,"
         " sensor, interval_start, time_source, first, record)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+static const char sql_interval[] =
+        "INSERT OR REPLACE INTO telescope_intervals (sensor, interval_start, interval_len,"
+        " analysed, sources_active, sources_held, sources_evicted, vectors_evicted, reordered)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 static const char sql_stats[] =
@@ -239,6 +244,8 @@ int kz_tstore_open(struct kz_store *store, const char *sensor, struct kz_tstore 
 	int rc = kz_store_prepare(store, sql_event, &ts->ins_event, err, errlen);
 	if (!rc)
 		rc = kz_store_prepare(store, sql_stats, &ts->ins_stats, err, errlen);
+	if (!rc)
+		rc = kz_store_prepare(store, sql_interval, &ts->ins_interval, err, errlen);
 	if (rc) {
 		kz_tstore_close(ts);
 		return rc;
@@ -255,6 +262,7 @@ void kz_tstore_close(struct kz_tstore *ts)
 		kz_store_rollback(ts->store);
 	sqlite3_finalize(ts->ins_event);
 	sqlite3_finalize(ts->ins_stats);
+	sqlite3_finalize(ts->ins_interval);
 	free(ts->sensor);
 	free(ts);
 }
@@ -348,10 +356,31 @@ static int store_stats(void *state, const struct kz_tstats_row *row)
 	return rc;
 }
 
-static int store_interval_done(void *state, int64_t interval_start)
+static int store_interval_done(void *state, const struct kz_tinterval *iv)
 {
-	(void)interval_start;
 	struct kz_tstore *ts = state;
+	if (!iv->final) {
+		char is[KZ_TIME_STRLEN];
+		int rc = store_begin(ts);
+		if (rc)
+			return rc;
+		if (kz_time_format(iv->start, is)) {
+			snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
+			return -ERANGE;
+		}
+		sqlite3_stmt *st = ts->ins_interval;
+		sqlite3_bind_text(st, 1, iv->sensor, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, is, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, iv->len);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)iv->analysed);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)iv->sources_active);
+		sqlite3_bind_int64(st, 6, iv->sources_held);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)iv->sources_evicted);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)iv->vectors_evicted);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)iv->reordered);
+		if ((rc = store_step(ts, st)))
+			return rc;
+	}
 	if (!ts->in_txn)
 		return 0;
 	ts->in_txn = false;

@@ -58,8 +58,13 @@ for w in want:
     assert s[0] == w["sensor"] and s[2] == w["interval_len"] and s[5] == w["darknet_size"]
     assert s[6] == w["packets"] and s[7] == w["unique_sources"]
     assert s[8] == w.get("sources_hll"), "the stored sketch differs"
-print(f"store: {len(rows)} events ({firsts[0]} findings) and {len(stats)} stats rows, "
-      f"as in --events and --stats")
+ivs = db.execute("SELECT interval_start, analysed, sources_active, sources_evicted "
+                 "FROM telescope_intervals ORDER BY interval_start").fetchall()
+starts = sorted({w["interval_start"] for w in want})
+assert [i[0] for i in ivs][:1] == starts[:1] and len(ivs) >= len(starts), (ivs[:3], starts[:3])
+assert all(i[3] == 0 for i in ivs), "evictions with a budget far above the sources"
+print(f"store: {len(rows)} events ({firsts[0]} findings), {len(stats)} stats rows, "
+      f"{len(ivs)} intervals ({sum(i[1] for i in ivs)} packets analysed), as written")
 EOF
 count() { python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("SELECT (SELECT COUNT(*) FROM telescope_events), (SELECT COUNT(*) FROM telescope_stats), (SELECT group_concat(record) FROM (SELECT record FROM telescope_events ORDER BY observation_id))").fetchone())' store.db | md5sum; }
 before=$(count)

@@ -38,6 +38,7 @@ struct got {
 	char proto[1024][8];
 	int nrows;
 	int64_t done[256];
+	struct kz_tinterval ivs[256];
 	int ndone;
 	int fail_after; /* events accepted before -ENOSPC; < 0: never */
 };
@@ -65,10 +66,11 @@ static int got_stats(void *st, const struct kz_tstats_row *row)
 	return 0;
 }
 
-static int got_done(void *st, int64_t start)
+static int got_done(void *st, const struct kz_tinterval *iv)
 {
 	struct got *g = st;
-	g->done[g->ndone++] = start;
+	g->ivs[g->ndone] = *iv;
+	g->done[g->ndone++] = iv->start;
 	return 0;
 }
 
@@ -218,6 +220,12 @@ static void test_interval_alignment_and_stats(void **state)
 	assert_int_equal(g->rows[0].unique_sources, 1);
 	assert_int_equal(g->rows[0].darknet_size, 65536);
 	assert_null(g->rows[0].hll); /* only past a few sources */
+	assert_int_equal(g->ivs[0].analysed, 2);
+	assert_int_equal(g->ivs[0].sources_active, 1);
+	assert_int_equal(g->ivs[1].analysed, 1);
+	assert_int_equal(g->ivs[2].sources_held, 2);
+	assert_false(g->ivs[2].final);
+	assert_true(g->ivs[3].final);
 	struct kz_telescope_summary s;
 	kz_telescope_summary(t, &s);
 	assert_int_equal(s.intervals, 3);
@@ -459,6 +467,10 @@ static void test_bad_config(void **state)
 	kz_telescope_summary(t, &s);
 	assert_int_equal(s.sources.used, 1);
 	assert_true(s.sources.evictions > 1000);
+	uint64_t evicted = 0;
+	for (int i = 0; i < g->ndone; i++)
+		evicted += g->ivs[i].sources_evicted;
+	assert_int_equal(evicted, s.sources.evictions);
 	kz_telescope_free(t);
 	got_free(g);
 }
