@@ -29,7 +29,13 @@ cd "$tmp"
 fail() { echo "FAIL: $*"; exit 1; }
 
 # One capture at a time on this machine: two at once (ctest -j) load it
-# enough for the victim's retransmissions to spill out of their phase.
+# enough for the victim's retransmissions to spill out of their phase. Other
+# users of the script (real_scanners_capture.sh) do not take the lock, so
+# also wait, up to two minutes, for their namespaces to go.
+for _ in $(seq 240); do
+	ip netns list | grep -q '^kzcap' || break
+	sleep 0.5
+done
 flock /tmp/kz-capture-real-scanners.lock bash "$src/tools/capture-real-scanners.sh" cap \
 	>capture.log 2>&1 || { cat capture.log; fail "capture-real-scanners.sh failed"; }
 dn=$(python3 -c 'import json; print(json.loads(open("cap/truth.jsonl").readline())["darknet"])')
