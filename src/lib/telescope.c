@@ -469,7 +469,7 @@ static void emit_victim(struct kz_telescope *t, struct kz_rsdos_attack **v, size
 		rc = kz_record_set_int(rec, "extra.max_ppm", max_ppm);
 	if (!rc && kz_addr_is_v4(v[0]->victim) && t->n4) {
 		double est = max_ppm / 60.0 * TWO_POW_32 / (double)t->n4;
-		rc = set_json(rec, "extra.est_rate_pps", json_real(round(est * 10) / 10));
+		rc = kz_record_set_int(rec, "extra.est_rate_pps", round_count(est));
 	}
 	if (!rc)
 		rc = kz_record_set_int(rec, "extra.attackers", round_count(attackers));
@@ -531,13 +531,15 @@ static void surge_alert(void *user, const struct kz_surge_alert *a)
 	json_t *rec = record_new(t, &sp);
 	if (!rec)
 		return;
+	/* Quarters: exact in binary, so the JSON shows 10.25, not
+	 * 10.2599999999999998 (jansson writes 17 significant digits). */
 	int rc = kz_record_set_int(rec, "extra.sources", a->sources);
 	if (!rc)
-		rc = set_json(rec, "extra.baseline", json_real(round(a->baseline * 100) / 100));
+		rc = set_json(rec, "extra.baseline", json_real(round(a->baseline * 4) / 4));
 	if (!rc)
-		rc = set_json(rec, "extra.baseline_sd", json_real(round(a->sd * 100) / 100));
+		rc = set_json(rec, "extra.baseline_sd", json_real(round(a->sd * 4) / 4));
 	if (!rc)
-		rc = set_json(rec, "extra.z", json_real(round(a->z * 100) / 100));
+		rc = set_json(rec, "extra.z", json_real(round(a->z * 4) / 4));
 	if (!rc)
 		rc = set_json(rec, "extra.p_poisson", json_real(a->p));
 	if (rec_ok(t, rc)) {
