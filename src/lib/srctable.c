@@ -37,11 +37,8 @@ _Static_assert(offsetof(struct kz_src, slot1) == 128, "line 2 starts with slot 1
 #define INDEX_MIN 4096u
 
 struct kz_srctable {
-	struct kz_src *pool;
-	uint64_t *index;
-	uint64_t *ref; /* one reference bit per entry */
+	struct kz_srctable_hot hot; /* pool, index, reference bits, mask */
 	uint32_t capacity, used;
-	uint32_t mask;     /* index slots in use - 1 */
 	uint32_t max_mask; /* index slots allocated - 1 */
 	uint32_t hand;     /* the CLOCK hand: the next entry it looks at */
 	uint32_t silence_s;
@@ -62,11 +59,11 @@ int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **
 		return -ENOMEM;
 	t->capacity = capacity;
 	t->max_mask = (uint32_t)(slots - 1);
-	t->mask = INDEX_MIN - 1 < t->max_mask ? INDEX_MIN - 1 : t->max_mask;
-	t->pool = kz_bigmem_alloc((size_t)capacity * sizeof(struct kz_src));
-	t->index = kz_bigmem_alloc(slots * sizeof *t->index);
-	t->ref = calloc(((size_t)capacity + 63) / 64, sizeof *t->ref);
-	if (!t->pool || !t->index || !t->ref) {
+	t->hot.mask = INDEX_MIN - 1 < t->max_mask ? INDEX_MIN - 1 : t->max_mask;
+	t->hot.pool = kz_bigmem_alloc((size_t)capacity * sizeof(struct kz_src));
+	t->hot.index = kz_bigmem_alloc(slots * sizeof *t->hot.index);
+	t->hot.ref = calloc(((size_t)capacity + 63) / 64, sizeof *t->hot.ref);
+	if (!t->hot.pool || !t->hot.index || !t->hot.ref) {
 		kz_srctable_free(t);
 		return -ENOMEM;
 	}
@@ -76,7 +73,7 @@ int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **
 		 * key from the clock and the heap address still varies. */
 		uint64_t a = (uint64_t)(uintptr_t)t ^ (uint64_t)(uintptr_t)&k;
 		memcpy(k, &a, 8);
-		memcpy(k + 8, &t->pool, sizeof t->pool < 8 ? sizeof t->pool : 8);
+		memcpy(k + 8, &t->hot.pool, sizeof t->hot.pool < 8 ? sizeof t->hot.pool : 8);
 	}
 	kz_siphash_key_load(&t->key, k);
 	explicit_bzero(k, sizeof k);
@@ -90,9 +87,9 @@ void kz_srctable_free(struct kz_srctable *t)
 {
 	if (!t)
 		return;
-	kz_bigmem_free(t->pool, (size_t)t->capacity * sizeof(struct kz_src));
-	kz_bigmem_free(t->index, ((size_t)t->max_mask + 1) * sizeof *t->index);
-	free(t->ref);
+	kz_bigmem_free(t->hot.pool, (size_t)t->capacity * sizeof(struct kz_src));
+	kz_bigmem_free(t->hot.index, ((size_t)t->max_mask + 1) * sizeof *t->hot.index);
+	free(t->hot.ref);
 	explicit_bzero(&t->key, sizeof t->key);
 	free(t);
 }
@@ -102,22 +99,9 @@ uint64_t kz_srctable_hash(const struct kz_srctable *t, struct kz_addr a)
 	return kz_srctable_hash_key(&t->key, a);
 }
 
-void kz_srctable_prefetch_slot(const struct kz_srctable *t, uint64_t h)
-{
-	__builtin_prefetch(&t->index[(uint32_t)h & t->mask]);
-}
-
 static inline void ref_set(struct kz_srctable *t, uint32_t idx)
 {
-	t->ref[idx >> 6] |= UINT64_C(1) << (idx & 63);
-}
-
-static inline void prefetch_entry(const struct kz_src *e)
-{
-	const char *p = (const char *)e;
-	__builtin_prefetch(p, 1);
-	__builtin_prefetch(p + 64, 1);
-	__builtin_prefetch(p + 128, 1);
+	t->hot.ref[idx >> 6] |= UINT64_C(1) << (idx & 63);
 }
 
 static bool pinned_has(const uint32_t *pinned, size_t n, uint32_t idx)
@@ -133,19 +117,19 @@ static bool pinned_has(const uint32_t *pinned, size_t n, uint32_t idx)
  * shifting later slots of the run back so that no probe run is broken. */
 static void index_remove(struct kz_srctable *t, uint32_t idx, uint64_t h)
 {
-	uint32_t i = (uint32_t)h & t->mask;
-	while ((uint32_t)t->index[i] != idx + 1)
-		i = (i + 1) & t->mask;
-	for (uint32_t j = (i + 1) & t->mask; t->index[j] != 0; j = (j + 1) & t->mask) {
-		uint32_t home = (uint32_t)(t->index[j] >> 32) & t->mask;
+	uint32_t i = (uint32_t)h & t->hot.mask;
+	while ((uint32_t)t->hot.index[i] != idx + 1)
+		i = (i + 1) & t->hot.mask;
+	for (uint32_t j = (i + 1) & t->hot.mask; t->hot.index[j] != 0; j = (j + 1) & t->hot.mask) {
+		uint32_t home = (uint32_t)(t->hot.index[j] >> 32) & t->hot.mask;
 		/* The slot at j may move to the hole at i only if its home is
 		 * not cyclically within (i, j]. */
-		if (((j - home) & t->mask) >= ((j - i) & t->mask)) {
-			t->index[i] = t->index[j];
+		if (((j - home) & t->hot.mask) >= ((j - i) & t->hot.mask)) {
+			t->hot.index[i] = t->hot.index[j];
 			i = j;
 		}
 	}
-	t->index[i] = 0;
+	t->hot.index[i] = 0;
 }
 
 /* Picks the entry to replace with CLOCK: the first entry after the hand
@@ -157,7 +141,7 @@ static uint32_t clock_victim(struct kz_srctable *t, const uint32_t *pinned, size
 	for (;;) {
 		uint32_t i = t->hand;
 		t->hand = i + 1 == t->capacity ? 0 : i + 1;
-		uint64_t *w = &t->ref[i >> 6];
+		uint64_t *w = &t->hot.ref[i >> 6];
 		uint64_t bit = UINT64_C(1) << (i & 63);
 		if (*w & bit) {
 			*w &= ~bit;
@@ -185,14 +169,14 @@ static void entry_init(struct kz_src *e, struct kz_addr addr, uint32_t now_s)
  * caller stay valid. */
 static void index_grow(struct kz_srctable *t)
 {
-	t->mask = t->mask * 2 + 1;
-	memset(t->index, 0, ((size_t)t->mask + 1) * sizeof *t->index);
+	t->hot.mask = t->hot.mask * 2 + 1;
+	memset(t->hot.index, 0, ((size_t)t->hot.mask + 1) * sizeof *t->hot.index);
 	for (uint32_t idx = 0; idx < t->used; idx++) {
-		uint64_t h = kz_srctable_hash(t, t->pool[idx].addr);
-		uint32_t i = (uint32_t)h & t->mask;
-		while (t->index[i] != 0)
-			i = (i + 1) & t->mask;
-		t->index[i] = (uint64_t)(uint32_t)h << 32 | (idx + 1);
+		uint64_t h = kz_srctable_hash(t, t->hot.pool[idx].addr);
+		uint32_t i = (uint32_t)h & t->hot.mask;
+		while (t->hot.index[i] != 0)
+			i = (i + 1) & t->hot.mask;
+		t->hot.index[i] = (uint64_t)(uint32_t)h << 32 | (idx + 1);
 	}
 }
 
@@ -204,23 +188,24 @@ static uint32_t insert(struct kz_srctable *t, struct kz_addr addr, uint64_t h, u
 	uint32_t idx;
 	if (t->used < t->capacity) {
 		/* At most half full, as the probe lengths assume. */
-		if (2 * ((uint64_t)t->used + 1) > (uint64_t)t->mask + 1 && t->mask < t->max_mask)
+		if (2 * ((uint64_t)t->used + 1) > (uint64_t)t->hot.mask + 1 &&
+		    t->hot.mask < t->max_mask)
 			index_grow(t);
 		idx = t->used++;
 	} else {
 		idx = clock_victim(t, pinned, npinned);
-		struct kz_src *old = &t->pool[idx];
+		struct kz_src *old = &t->hot.pool[idx];
 		if (now_s > old->last_seen && now_s - old->last_seen > t->silence_s)
 			t->st.expired++;
 		else
 			t->st.evictions++;
 		index_remove(t, idx, kz_srctable_hash(t, old->addr));
 	}
-	uint32_t i = (uint32_t)h & t->mask;
-	while (t->index[i] != 0)
-		i = (i + 1) & t->mask;
-	t->index[i] = (uint64_t)(uint32_t)h << 32 | (idx + 1);
-	entry_init(&t->pool[idx], addr, now_s);
+	uint32_t i = (uint32_t)h & t->hot.mask;
+	while (t->hot.index[i] != 0)
+		i = (i + 1) & t->hot.mask;
+	t->hot.index[i] = (uint64_t)(uint32_t)h << 32 | (idx + 1);
+	entry_init(&t->hot.pool[idx], addr, now_s);
 	ref_set(t, idx);
 	t->st.inserts++;
 	return idx;
@@ -229,20 +214,10 @@ static uint32_t insert(struct kz_srctable *t, struct kz_addr addr, uint64_t h, u
 static inline uint32_t lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h,
                               uint32_t now_s, const uint32_t *pinned, size_t npinned, bool *is_new)
 {
-	uint32_t tag = (uint32_t)h;
-	uint32_t i = tag & t->mask;
-	for (;;) {
-		uint64_t s = t->index[i];
-		if (s == 0)
-			break;
-		if ((uint32_t)(s >> 32) == tag) {
-			uint32_t idx = (uint32_t)s - 1;
-			ref_set(t, idx);
-			prefetch_entry(&t->pool[idx]);
-			*is_new = false;
-			return idx;
-		}
-		i = (i + 1) & t->mask;
+	uint32_t idx = kz_srctable_hot_find(&t->hot, h);
+	if (idx != UINT32_MAX) {
+		*is_new = false;
+		return idx;
 	}
 	*is_new = true;
 	return insert(t, addr, h, now_s, pinned, npinned);
@@ -259,49 +234,49 @@ const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t)
 	return &t->key;
 }
 
-struct kz_src *kz_srctable_pool(struct kz_srctable *t)
+const struct kz_srctable_hot *kz_srctable_hot(const struct kz_srctable *t)
 {
-	return t->pool;
+	return &t->hot;
 }
 
 struct kz_src *kz_srctable_entry_for(struct kz_srctable *t, uint32_t *idx, struct kz_addr addr,
                                      uint64_t h, uint32_t now_s, const uint32_t *pinned,
                                      size_t npinned, bool *is_new)
 {
-	struct kz_src *e = &t->pool[*idx];
+	struct kz_src *e = &t->hot.pool[*idx];
 	if (__builtin_expect(e->addr.v == addr.v, 1))
 		return e;
 	/* Another address with the same 32 hash bits: walk the run comparing
 	 * addresses. */
 	t->st.slow_lookups++;
 	uint32_t tag = (uint32_t)h;
-	for (uint32_t i = tag & t->mask; t->index[i] != 0; i = (i + 1) & t->mask) {
-		uint64_t s = t->index[i];
-		if ((uint32_t)(s >> 32) == tag && t->pool[(uint32_t)s - 1].addr.v == addr.v) {
+	for (uint32_t i = tag & t->hot.mask; t->hot.index[i] != 0; i = (i + 1) & t->hot.mask) {
+		uint64_t s = t->hot.index[i];
+		if ((uint32_t)(s >> 32) == tag && t->hot.pool[(uint32_t)s - 1].addr.v == addr.v) {
 			*idx = (uint32_t)s - 1;
 			ref_set(t, *idx);
 			*is_new = false;
-			return &t->pool[*idx];
+			return &t->hot.pool[*idx];
 		}
 	}
 	*idx = insert(t, addr, h, now_s, pinned, npinned);
 	*is_new = true;
-	return &t->pool[*idx];
+	return &t->hot.pool[*idx];
 }
 
 struct kz_src *kz_srctable_entry(struct kz_srctable *t, uint32_t idx)
 {
-	return &t->pool[idx];
+	return &t->hot.pool[idx];
 }
 
 struct kz_src *kz_srctable_find(struct kz_srctable *t, struct kz_addr addr)
 {
 	uint64_t h = kz_srctable_hash(t, addr);
 	uint32_t tag = (uint32_t)h;
-	for (uint32_t i = tag & t->mask; t->index[i] != 0; i = (i + 1) & t->mask) {
-		uint64_t s = t->index[i];
-		if ((uint32_t)(s >> 32) == tag && t->pool[(uint32_t)s - 1].addr.v == addr.v)
-			return &t->pool[(uint32_t)s - 1];
+	for (uint32_t i = tag & t->hot.mask; t->hot.index[i] != 0; i = (i + 1) & t->hot.mask) {
+		uint64_t s = t->hot.index[i];
+		if ((uint32_t)(s >> 32) == tag && t->hot.pool[(uint32_t)s - 1].addr.v == addr.v)
+			return &t->hot.pool[(uint32_t)s - 1];
 	}
 	return NULL;
 }
@@ -310,7 +285,7 @@ void kz_srctable_foreach(struct kz_srctable *t,
                          void (*fn)(void *user, struct kz_src *e, uint32_t idx), void *user)
 {
 	for (uint32_t i = 0; i < t->used; i++)
-		fn(user, &t->pool[i], i);
+		fn(user, &t->hot.pool[i], i);
 }
 
 void kz_srctable_stats(const struct kz_srctable *t, struct kz_srctable_stats *st)
@@ -323,7 +298,8 @@ void kz_srctable_stats(const struct kz_srctable *t, struct kz_srctable_stats *st
 size_t kz_srctable_memory(const struct kz_srctable *t)
 {
 	return sizeof *t + (size_t)t->capacity * sizeof(struct kz_src) +
-	       ((size_t)t->max_mask + 1) * sizeof *t->index + ((size_t)t->capacity + 63) / 64 * 8;
+	       ((size_t)t->max_mask + 1) * sizeof *t->hot.index +
+	       ((size_t)t->capacity + 63) / 64 * 8;
 }
 
 /* ------------------------------------------------------------ per packet */

@@ -159,8 +159,46 @@ static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, stru
  * key). */
 uint64_t kz_srctable_hash(const struct kz_srctable *t, struct kz_addr a);
 
+/* What the per-packet fast paths read, inline in the caller (a stable
+ * pointer from kz_srctable_hot; the fields change as the index grows, so
+ * read them through it). */
+struct kz_srctable_hot {
+	struct kz_src *pool;
+	uint64_t *index; /* slots: hash low 32 bits << 32 | entry index + 1; 0 empty */
+	uint64_t *ref;   /* one CLOCK reference bit per entry */
+	uint32_t mask;   /* index slots in use - 1 */
+};
+
+const struct kz_srctable_hot *kz_srctable_hot(const struct kz_srctable *t);
+
 /* Prefetches the index slot a hash starts probing at. */
-void kz_srctable_prefetch_slot(const struct kz_srctable *t, uint64_t h);
+static inline void kz_srctable_prefetch_slot(const struct kz_srctable_hot *h, uint64_t hash)
+{
+	__builtin_prefetch(&h->index[(uint32_t)hash & h->mask]);
+}
+
+/* The fast lookup: the entry whose 32-bit hash tag matches (set as used,
+ * and prefetched), or UINT32_MAX when there is none; then
+ * kz_srctable_lookup inserts. A match is not checked against the address:
+ * kz_srctable_entry_for does that once the entry is in cache. */
+static inline uint32_t kz_srctable_hot_find(const struct kz_srctable_hot *h, uint64_t hash)
+{
+	uint32_t tag = (uint32_t)hash;
+	for (uint32_t i = tag & h->mask;; i = (i + 1) & h->mask) {
+		uint64_t s = h->index[i];
+		if (s == 0)
+			return UINT32_MAX;
+		if ((uint32_t)(s >> 32) == tag) {
+			uint32_t idx = (uint32_t)s - 1;
+			const char *e = (const char *)&h->pool[idx];
+			h->ref[idx >> 6] |= UINT64_C(1) << (idx & 63);
+			__builtin_prefetch(e, 1);
+			__builtin_prefetch(e + 64, 1);
+			__builtin_prefetch(e + 128, 1);
+			return idx;
+		}
+	}
+}
 
 /* Finds the entry for addr (hash h), or makes one, replacing an old entry if
  * the pool is full, never one of the npinned entry indexes in pinned. A new
@@ -174,11 +212,6 @@ uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t
 /* The key of kz_srctable_hash, for callers that hash on another thread
  * (kz_srctable_hash_key). */
 const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t);
-
-/* The pool's first entry; entry i is pool + i, for callers that check
- * kz_srctable_lookup's unverified match inline (kz_srctable_entry_for is
- * the slow path). */
-struct kz_src *kz_srctable_pool(struct kz_srctable *t);
 
 /* The entry at idx, checked against addr: when the fast lookup's tag
  * matched another address, this redoes the lookup comparing addresses

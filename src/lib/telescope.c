@@ -748,22 +748,24 @@ static void analyse(struct kz_telescope *t, const struct batch *b)
 	uint32_t n = b->n, d = t->lookahead;
 	uint32_t idx[KZ_TELESCOPE_BATCH];
 	bool is_new;
-	struct kz_src *pool = kz_srctable_pool(t->src);
+	const struct kz_srctable_hot *hot = kz_srctable_hot(t->src);
 	for (uint32_t i = 0; i < n + 2 * d; i++) {
 		if (i < n)
-			kz_srctable_prefetch_slot(t->src, pk[i].h);
+			kz_srctable_prefetch_slot(hot, pk[i].h);
 		if (i >= d && i - d < n) {
 			uint32_t j = i - d, from = j > d ? j - d : 0;
 			const struct kz_tpkt *p = &pk[j];
-			idx[j] = kz_srctable_lookup(t->src, p->src, p->h,
-			                            (uint32_t)(p->ts_ns / NS_PER_S), idx + from,
-			                            j - from, &is_new);
+			idx[j] = kz_srctable_hot_find(hot, p->h);
+			if (idx[j] == UINT32_MAX)
+				idx[j] = kz_srctable_lookup(t->src, p->src, p->h,
+				                            (uint32_t)(p->ts_ns / NS_PER_S),
+				                            idx + from, j - from, &is_new);
 			__builtin_prefetch(&t->ps.packets[kz_portkey(p->proto, p->port)], 1);
 		}
 		if (i >= 2 * d && i - 2 * d < n) {
 			uint32_t k = i - 2 * d;
 			const struct kz_tpkt *p = &pk[k];
-			struct kz_src *e = pool + idx[k];
+			struct kz_src *e = hot->pool + idx[k];
 			if (__builtin_expect(e->addr.v != p->src.v, 0)) {
 				/* A 32-bit tag matched another source: look it up
 				 * by address, pinning the entries resolved after
