@@ -9,7 +9,8 @@
 # differ (the replay runs as fast as the socket takes it), so intervals and
 # observation ids differ; what must not: the findings (ids, labels), each
 # finding's final packet count, the packets analysed, no kernel drops, a
-# clean exit, and an unprivileged process after the capture opened.
+# clean exit, an unprivileged process after the capture opened, and a store
+# (--db) opened as root that still takes every record as nobody.
 # Exit 77 when it cannot run here (not root, no namespaces).
 set -euo pipefail
 
@@ -50,7 +51,8 @@ mac=$(ip netns exec "$ns" cat /sys/class/net/kztl0/address)
 darknet=198.18.0.0/16
 
 ip netns exec "$ns" "$kz" telescope -i kztl0 --darknet "$darknet" --sensor live-test \
-	--events "$tmp/live.events" --stats "$tmp/live.stats" >/dev/null 2>"$tmp/live.err" &
+	--events "$tmp/live.events" --stats "$tmp/live.stats" --db "$tmp/live.db" >/dev/null \
+	2>"$tmp/live.err" &
 tel=$!
 pids+=("$tel")
 for _ in $(seq 100); do
@@ -75,6 +77,10 @@ grep -q "dropped 0," "$tmp/live.err" || { cat "$tmp/live.err"; fail "kernel drop
 	--events "$tmp/file.events" --stats "$tmp/file.stats" >/dev/null 2>"$tmp/file.err" ||
 	{ cat "$tmp/file.err"; fail "reading the file failed"; }
 echo "sent $sent frames"
+
+# The store was written after the drop to nobody: all records are there.
+python3 -c 'import sqlite3,sys; n=sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM telescope_events").fetchone()[0]; m=sum(1 for _ in open(sys.argv[2])); print(f"store: {n} records, events file: {m}"); sys.exit(n != m or n == 0)' \
+	"$tmp/live.db" "$tmp/live.events" || fail "the store written as nobody lacks records"
 
 python3 - "$tmp/live.events" "$tmp/file.events" "$tmp/live.err" "$tmp/file.err" <<'EOF'
 import json, re, sys
