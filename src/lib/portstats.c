@@ -13,10 +13,12 @@ int kz_portstats_init(struct kz_portstats *ps)
 	ps->packets = kz_bigmem_alloc(KZ_PORTKEYS * sizeof *ps->packets);
 	ps->hll = kz_bigmem_alloc(KZ_PORTKEYS * sizeof *ps->hll);
 	ps->touched = calloc(KZ_PORTKEYS, sizeof *ps->touched);
+	ps->made = calloc(KZ_PORTKEYS, sizeof *ps->made);
 	ps->ntouched = 0;
+	ps->nmade = 0;
 	ps->hll_errors = 0;
 	ps->hll_bytes = 0;
-	if (!ps->packets || !ps->hll || !ps->touched) {
+	if (!ps->packets || !ps->hll || !ps->touched || !ps->made) {
 		kz_portstats_destroy(ps);
 		return -ENOMEM;
 	}
@@ -25,13 +27,15 @@ int kz_portstats_init(struct kz_portstats *ps)
 
 void kz_portstats_destroy(struct kz_portstats *ps)
 {
-	if (ps->hll) {
-		for (uint32_t k = 0; k < KZ_PORTKEYS; k++)
-			kz_hll_free(ps->hll[k]);
+	if (ps->hll && ps->made) {
+		for (uint32_t i = 0; i < ps->nmade; i++)
+			kz_hll_free(ps->hll[ps->made[i]]);
 	}
 	kz_bigmem_free(ps->packets, KZ_PORTKEYS * sizeof *ps->packets);
 	kz_bigmem_free(ps->hll, KZ_PORTKEYS * sizeof *ps->hll);
 	free(ps->touched);
+	free(ps->made);
+	ps->made = NULL;
 	ps->packets = NULL;
 	ps->hll = NULL;
 	ps->touched = NULL;
@@ -46,6 +50,7 @@ void kz_portstats_source(struct kz_portstats *ps, uint32_t key, uint64_t hll_has
 			return;
 		}
 		ps->hll[key] = h;
+		ps->made[ps->nmade++] = key;
 	}
 	if (kz_hll_add_hash(h, hll_hash) != 0)
 		ps->hll_errors++;

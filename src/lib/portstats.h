@@ -42,6 +42,8 @@ struct kz_portstats {
 	struct kz_hll **hll; /* [KZ_PORTKEYS], NULL until the key is first seen */
 	uint32_t *touched;   /* keys with packets this interval, in first-seen order */
 	uint32_t ntouched;
+	uint32_t *made; /* keys whose sketch exists, so teardown visits only them */
+	uint32_t nmade;
 	uint64_t hll_errors; /* sketch inserts lost to a failed allocation */
 	size_t hll_bytes;    /* heap held by the sketches, at the last reset */
 };
