@@ -1125,8 +1125,8 @@ void kz_telescope_summary(struct kz_telescope *t, struct kz_telescope_summary *s
 	s->last_ns = t->last_ns;
 	s->memory = kz_srctable_memory(t->src) + kz_rsdos_memory(t->dos) +
 	            (size_t)t->active_cap * sizeof *t->active +
-	            (size_t)KZ_PORTKEYS *
-	                    (sizeof *t->ps.packets + sizeof *t->ps.hll + sizeof *t->ps.touched) +
+	            (size_t)KZ_PORTKEYS * (sizeof *t->ps.packets + sizeof *t->ps.hll +
+	                                   2 * sizeof *t->ps.touched) +
 	            t->ps.hll_bytes;
 }
 
