@@ -1,5 +1,12 @@
 /*
  * Per-port interval counters (see portstats.h).
+ *
+ * The flat arrays come from bigmem (straight from the kernel, on huge pages
+ * where it allows): they are 3 MB each and touched at random by the port
+ * of every packet, so TLB reach matters as much as cache. A sketch, once
+ * made for a key, is kept for the rest of the run and cleared at every
+ * interval: a busy port needs one every interval, and re-making it would
+ * be an allocation per port per interval for nothing.
  */
 #include "portstats.h"
 
@@ -52,6 +59,9 @@ void kz_portstats_source(struct kz_portstats *ps, uint32_t key, uint64_t hll_has
 		ps->hll[key] = h;
 		ps->made[ps->nmade++] = key;
 	}
+	/* Out of memory only when a sparse sketch grows: the source is then
+	 * missing from this port's count for the interval, and the summary
+	 * says how often that happened. */
 	if (kz_hll_add_hash(h, hll_hash) != 0)
 		ps->hll_errors++;
 }

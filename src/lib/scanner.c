@@ -25,6 +25,9 @@ void kz_scan_thresholds(uint64_t n, unsigned rules, struct kz_scan_thresholds *t
 		th->gap_at_min_s = INFINITY;
 		return;
 	}
+	/* A 10 pps scan hits the darknet every gap_at_min_s on average; three
+	 * such gaps of silence make its end likely, and the 480 s floor is
+	 * Durumeric's own timeout for a /8, where the gap is shorter. */
 	th->gap_at_min_s = TWO_POW_32 / (KZ_SCAN_MIN_RATE * (double)n);
 	double s = ceil(3.0 * th->gap_at_min_s);
 	if (s < KZ_SCAN_SILENCE_MIN)
@@ -92,6 +95,11 @@ static const struct fp_rule *rule_for(enum kz_label l)
 static bool scanner_rule(const struct kz_src *e, const struct kz_scan_thresholds *th,
                          struct kz_verdict *v)
 {
+	/* The observed rate is the distinct addresses reached over the scan's
+	 * duration, not its packets: retransmissions and repeat visits would
+	 * otherwise inflate it. A floor of one second keeps a burst seen
+	 * within one second from dividing by zero; such a burst is fast by
+	 * any measure. */
 	bool v6 = !kz_addr_is_v4(e->addr) || th->n == 0;
 	uint32_t span = e->last_seen > e->first_seen ? e->last_seen - e->first_seen : 0;
 	double secs = span < 1 ? 1.0 : (double)span;
@@ -103,6 +111,8 @@ static bool scanner_rule(const struct kz_src *e, const struct kz_scan_thresholds
 			continue;
 		double c = kz_src_slot_count(e, i);
 		double rate = v6 ? 0.0 : c / secs * TWO_POW_32 / (double)th->n;
+		/* The epsilon: an exact count of D read back as a double must
+		 * still reach D. */
 		bool ok = c + 1e-9 >= need && (v6 || rate >= th->min_rate);
 		if ((ok && !found) || (ok == found && c > v->dsts_on_port)) {
 			v->dsts_on_port = c;
@@ -121,6 +131,9 @@ enum kz_label kz_scan_judge(const struct kz_src *e, const struct kz_scan_thresho
 	memset(v, 0, sizeof *v);
 	enum kz_label fp = KZ_LABEL_NONE;
 	v->syn = e->syn;
+	/* The first rule with a strict majority wins; the rules are nearly
+	 * exclusive (they disagree on TTL, window or IP ID), so the order
+	 * only matters for precedence: Mirai first. */
 	if (e->syn >= KZ_FP_MIN_PACKETS) {
 		for (size_t i = 0; i < sizeof fp_rules / sizeof fp_rules[0]; i++) {
 			if (!(th->rules & fp_rules[i].bit))

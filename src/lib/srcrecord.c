@@ -124,7 +124,8 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
-/* A decimal integer, as jansson writes a json_int_t. */
+/* A decimal integer, as jansson writes a json_int_t (no sign for zero, no
+ * leading zeros). */
 static void put_int(struct out *o, int64_t v)
 {
 	char tmp[24];
@@ -177,6 +178,8 @@ int kz_srcrec_format(struct kz_srcrec_enc *e, const struct kz_srcrec *r, char *b
 	if (rc)
 		return rc;
 
+	/* CONTRACT.md's default labels: infected hosts AMBER, scanners
+	 * GREEN; TLP 2.0 and IntelMQ spell both the same way. */
 	const char *tlp = r->infected ? "AMBER" : "GREEN";
 	struct out o = { buf, buf + cap, false };
 	PUT_LIT(&o, "{\"classification.identifier\":\"");
@@ -241,6 +244,7 @@ int kz_srcrec_format(struct kz_srcrec_enc *e, const struct kz_srcrec *r, char *b
 	PUT_LIT(&o, "\"}\n");
 	if (rc)
 		return rc;
+	/* A full buffer leaves a cut line in it: report it, never return it. */
 	if (o.full)
 		return -ENOSPC;
 	return (int)(o.p - buf);

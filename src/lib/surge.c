@@ -114,6 +114,9 @@ static double weight(const struct kz_surge *s, uint64_t k)
 	return s->p.alpha;
 }
 
+/* One EWMA step (Finch 2009): the variance update uses the difference to
+ * the old mean, which keeps it an unbiased running estimate under the same
+ * weights as the mean. */
 static void fold(struct kz_surge *s, uint32_t key, double x, double a)
 {
 	double m = s->mean[key], d = x - m;
@@ -141,6 +144,8 @@ void kz_surge_bin(struct kz_surge *s, uint32_t empty_before,
 	}
 	s->bins += empty_before;
 
+	/* Key order: alerts come out in the same order whatever the order in
+	 * which ports were first seen. */
 	qsort(s->list, s->nlist, sizeof *s->list, key_cmp);
 	double a = weight(s, s->bins);
 	bool armed = s->bins >= s->p.warmup;
@@ -158,6 +163,9 @@ void kz_surge_bin(struct kz_surge *s, uint32_t empty_before,
 		}
 		fold(s, k, x, a);
 		s->cur[k] = 0;
+		/* A port whose baseline has decayed to nothing leaves the live
+		 * list; if it comes back it starts from zero, which is what
+		 * the EWMA would have reached anyway. */
 		if (s->mean[k] < DEAD && s->var[k] < DEAD) {
 			s->mean[k] = 0;
 			s->var[k] = 0;

@@ -42,6 +42,8 @@ static int jsonl_interval_done(void *state, const struct kz_tinterval *iv)
 	return rc ? jsonl_fail(s, rc) : 0;
 }
 
+/* The stats rows are few (tens to hundreds per interval) and go through
+ * jansson like every other record of the project. */
 json_t *kz_tstats_json(const struct kz_tstats_row *row)
 {
 	char t[KZ_TIME_STRLEN];
@@ -91,6 +93,9 @@ struct kz_tevents {
 	char why[320];
 };
 
+/* The events file is ours rather than a kz_jsonl_writer: the lines come
+ * already formatted (srcrecord.h writes most of them by hand), and the
+ * writer's interface takes json_t objects only. */
 int kz_tevents_open(const char *path, bool append, struct kz_tevents **out)
 {
 	*out = NULL;
@@ -272,6 +277,9 @@ static const char *store_error(void *state)
 	return ((struct kz_tstore *)state)->why;
 }
 
+/* One transaction per interval, opened by its first write and committed
+ * at its end: a crash loses at most the interval being written, and the
+ * store never holds half of one. */
 static int store_begin(struct kz_tstore *ts)
 {
 	if (ts->in_txn)
@@ -282,6 +290,8 @@ static int store_begin(struct kz_tstore *ts)
 	return rc;
 }
 
+/* Runs a bound insert and readies the statement for the next one; a
+ * failure names the store and SQLite's reason. */
 static int store_step(struct kz_tstore *ts, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);

@@ -248,6 +248,9 @@ static void print_summary(struct kz_telescope *t, const struct kz_capture_stats 
 		        s.hll_errors);
 }
 
+/* Fills *o from argv. Returns 0, KZ_EXIT_USAGE after printing why, or -1
+ * for --help (printed). The hub's options are only noted: they have not
+ * landed, which the caller reports. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -446,6 +449,8 @@ static int capture_loop(struct run *r, bool live, bool progress)
 				next = now + 1.0;
 			}
 		}
+		/* -EAGAIN: a live ring timeout with nothing to read, which is
+		 * when a quiet interface's intervals get closed (the tick). */
 		if (rc > 0 || rc == -EAGAIN)
 			continue;
 		if (rc == 0 || rc == -EINTR)
@@ -482,12 +487,16 @@ int kz_cmd_telescope(int argc, char **argv)
 		free(darknet);
 		return KZ_EXIT_USAGE;
 	}
+	/* The sensor name is part of every observation id, so a stable one
+	 * (--sensor) is better than the host name for a sensor that may move. */
 	char host[256] = "";
 	if (!o.sensor) {
 		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
 			snprintf(host, sizeof host, "sensor");
 		o.sensor = host;
 	}
+	/* Without any output the analysis would be for nothing: the events go
+	 * to stdout, as a pipe to jq or IntelMQ expects. */
 	if (!o.events && !o.stats && !o.db)
 		o.events = "-";
 
@@ -534,6 +543,8 @@ int kz_cmd_telescope(int argc, char **argv)
 	if (live && drop_privileges(o.user))
 		goto done;
 
+	/* From here SIGINT and SIGTERM stop the capture between batches; the
+	 * loop then finishes the open interval like the end of a file. */
 	g_cap = r.cap;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
