@@ -227,6 +227,8 @@ struct kz_jsonl_reader {
 	bool done;     /* end of input or a read error was returned */
 	char *buf;     /* stream mode: the current line */
 	size_t cap;
+	const char *last; /* the last record's bytes (kz_jsonl_reader_last) */
+	size_t last_len;
 };
 
 static int reader_new(size_t max_line, struct kz_jsonl_reader **out)
@@ -393,26 +395,33 @@ static bool blank(const char *p, size_t len)
 	return true;
 }
 
-/* Parses one framed line. Returns 1 (object), 0 (blank: skip) or -EBADMSG. */
-static int parse_line(struct kz_jsonl_reader *r, const char *p, size_t len, json_t **obj,
+/* Frames one line: drops "\r" and an opening byte order mark, checks the
+ * cap. Returns 1 (a line in *p and *len), 0 (blank: skip) or -EBADMSG. */
+static int frame_line(struct kz_jsonl_reader *r, const char **p, size_t *len,
                       struct kz_jsonl_error *err)
 {
 	bool first = r->at_start;
 	r->at_start = false;
-	if (len > 0 && p[len - 1] == '\r')
-		len--;
+	if (*len > 0 && (*p)[*len - 1] == '\r')
+		(*len)--;
 	/* Checked before the byte order mark goes, so that both framings,
 	 * which count the mark as part of the line, agree. */
-	if (len > r->max_line) {
+	if (*len > r->max_line) {
 		set_reason(err, "line longer than %zu bytes", r->max_line);
 		return -EBADMSG;
 	}
-	if (first && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
-		p += 3;
-		len -= 3;
+	if (first && *len >= 3 && memcmp(*p, "\xef\xbb\xbf", 3) == 0) {
+		*p += 3;
+		*len -= 3;
 	}
-	if (blank(p, len))
+	if (blank(*p, *len))
 		return 0;
+	return 1;
+}
+
+int kz_jsonl_parse(const char *p, size_t len, json_t **obj, struct kz_jsonl_error *err)
+{
+	*obj = NULL;
 	size_t bad = kz_utf8_check((const uint8_t *)p, len);
 	if (bad < len) {
 		set_reason(err, "invalid UTF-8 at byte %zu", bad + 1);
@@ -434,9 +443,48 @@ static int parse_line(struct kz_jsonl_reader *r, const char *p, size_t len, json
 	return 1;
 }
 
+/* Parses one framed line. Returns 1 (object), 0 (blank: skip) or -EBADMSG. */
+static int parse_line(struct kz_jsonl_reader *r, const char *p, size_t len, json_t **obj,
+                      struct kz_jsonl_error *err)
+{
+	int rc = frame_line(r, &p, &len, err);
+	if (rc <= 0)
+		return rc;
+	rc = kz_jsonl_parse(p, len, obj, err);
+	if (rc == 1) {
+		r->last = p;
+		r->last_len = len;
+	}
+	return rc;
+}
+
+void kz_jsonl_reader_last(const struct kz_jsonl_reader *r, const char **line, size_t *len)
+{
+	*line = r->last ? r->last : "";
+	*len = r->last_len;
+}
+
+/* The framing half of kz_jsonl_next: with want_json false, hands back the
+ * framed line instead of parsing it. */
+static int next_any(struct kz_jsonl_reader *r, bool want_json, json_t **obj, const char **line,
+                    size_t *line_len, struct kz_jsonl_error *err);
+
 int kz_jsonl_next(struct kz_jsonl_reader *r, json_t **obj, struct kz_jsonl_error *err)
 {
-	*obj = NULL;
+	return next_any(r, true, obj, NULL, NULL, err);
+}
+
+int kz_jsonl_next_line(struct kz_jsonl_reader *r, const char **line, size_t *len,
+                       struct kz_jsonl_error *err)
+{
+	return next_any(r, false, NULL, line, len, err);
+}
+
+static int next_any(struct kz_jsonl_reader *r, bool want_json, json_t **obj, const char **line,
+                    size_t *line_len, struct kz_jsonl_error *err)
+{
+	if (obj)
+		*obj = NULL;
 	err->line = 0;
 	err->reason[0] = '\0';
 	for (;;) {
@@ -471,7 +519,18 @@ int kz_jsonl_next(struct kz_jsonl_reader *r, json_t **obj, struct kz_jsonl_error
 		}
 		r->line++;
 		err->line = r->line;
-		int rc = parse_line(r, p, len, obj, err);
+		int rc;
+		if (want_json) {
+			rc = parse_line(r, p, len, obj, err);
+		} else {
+			rc = frame_line(r, &p, &len, err);
+			if (rc == 1) {
+				*line = p;
+				*line_len = len;
+				r->last = p;
+				r->last_len = len;
+			}
+		}
 		if (rc != 0)
 			return rc;
 		err->line = 0;

@@ -95,6 +95,29 @@ int kz_jsonl_reader_memory(const void *buf, size_t len, size_t max_line,
 int kz_jsonl_next(struct kz_jsonl_reader *r, json_t **obj, struct kz_jsonl_error *err)
         __attribute__((warn_unused_result));
 
+/* Framing without parsing: the next non-blank line, its terminator, "\r"
+ * and an opening byte order mark removed, as 1 with *line and *len (valid until
+ * the next call; pointing into the buffer for a memory reader), 0 at the
+ * end, -EBADMSG for a line over the cap (err says which), or another
+ * negative errno as kz_jsonl_next. Parse it with kz_jsonl_parse, or with
+ * something faster that falls back to it. */
+int kz_jsonl_next_line(struct kz_jsonl_reader *r, const char **line, size_t *len,
+                       struct kz_jsonl_error *err) __attribute__((warn_unused_result));
+
+/* Parses one framed line exactly as kz_jsonl_next does (UTF-8 checked, no
+ * duplicate keys, U+0000 allowed, an object required). Returns 1 with *obj
+ * (a new reference) or -EBADMSG with err->reason set (err->line is left as
+ * it is). */
+int kz_jsonl_parse(const char *line, size_t len, json_t **obj, struct kz_jsonl_error *err)
+        __attribute__((warn_unused_result));
+
+/* The bytes of the line kz_jsonl_next last returned as a record: without
+ * its line terminator, "\r" or opening byte order mark. They stay valid
+ * until the next call, and for a memory reader point into its buffer, so
+ * the hub can store a record exactly as received. *len is 0 before the
+ * first record. */
+void kz_jsonl_reader_last(const struct kz_jsonl_reader *r, const char **line, size_t *len);
+
 /* The 1-based number of the line last returned or refused. */
 unsigned long kz_jsonl_reader_line(const struct kz_jsonl_reader *r);
 

@@ -875,43 +875,46 @@ static bool id_ok(const char *s, size_t len)
 	return true;
 }
 
-static const char *json_kind(const json_t *v)
+static double rval_number(const struct kz_rval *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
+	return v->type == KZ_RVAL_INT ? (double)v->i : v->d;
+}
+
+static const char *rval_kind(const struct kz_rval *v)
+{
+	switch (v->type) {
+	case KZ_RVAL_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case KZ_RVAL_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case KZ_RVAL_STRING:
 		return "a string";
-	case JSON_INTEGER:
+	case KZ_RVAL_INT:
 		return "an integer";
-	case JSON_REAL:
+	case KZ_RVAL_REAL:
 		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case KZ_RVAL_BOOL:
 		return "a boolean";
-	case JSON_NULL:
+	case KZ_RVAL_NULL:
 		return "null";
 	}
 	return "?";
 }
 
-/* Checks one value against its field's type. */
 /* Checks one value against its field's type. Reasons name the field from
  * our own table, never the (untrusted) value, so they stay short and safe
  * to put in a JSON reply or a log line. */
-static int check_value(const struct field *f, const json_t *v, char *why, size_t whylen)
+static int check_value(const struct field *f, const struct kz_rval *v, char *why, size_t whylen)
 {
 	const char *name = f->name;
 	switch (f->type) {
 	case FT_INT:
 	case FT_PORT:
 	case FT_ASN: {
-		if (!json_is_integer(v))
+		if (v->type != KZ_RVAL_INT)
 			return failf(why, whylen, "%s: expected an integer, got %s", name,
-			             json_kind(v));
-		json_int_t n = json_integer_value(v);
+			             rval_kind(v));
+		int64_t n = v->i;
 		if (f->type == FT_PORT && (n < 0 || n > 65535))
 			return failf(why, whylen, "%s: port outside 0-65535", name);
 		if (f->type == FT_ASN && (n < 1 || n > 4294967295LL))
@@ -920,26 +923,25 @@ static int check_value(const struct field *f, const json_t *v, char *why, size_t
 	}
 	case FT_FLOAT:
 	case FT_ACCURACY:
-		if (!json_is_number(v))
+		if (v->type != KZ_RVAL_INT && v->type != KZ_RVAL_REAL)
 			return failf(why, whylen, "%s: expected a number, got %s", name,
-			             json_kind(v));
-		if (f->type == FT_ACCURACY &&
-		    (json_number_value(v) < 0 || json_number_value(v) > 100))
+			             rval_kind(v));
+		if (f->type == FT_ACCURACY && (rval_number(v) < 0 || rval_number(v) > 100))
 			return failf(why, whylen, "%s: accuracy outside 0-100", name);
 		return 0;
 	case FT_BOOL:
-		if (!json_is_boolean(v))
+		if (v->type != KZ_RVAL_BOOL)
 			return failf(why, whylen, "%s: expected true or false, got %s", name,
-			             json_kind(v));
+			             rval_kind(v));
 		return 0;
 	default:
 		break;
 	}
 
-	if (!json_is_string(v))
-		return failf(why, whylen, "%s: expected a string, got %s", name, json_kind(v));
-	const char *s = json_string_value(v);
-	size_t len = json_string_length(v);
+	if (v->type != KZ_RVAL_STRING)
+		return failf(why, whylen, "%s: expected a string, got %s", name, rval_kind(v));
+	const char *s = v->s;
+	size_t len = v->len;
 	if (len == 0 && f->type != FT_ANY_STRING)
 		return failf(why, whylen, "%s: empty string", name);
 	if (f->maxlen && utf8_chars(s, len) > f->maxlen)
@@ -1069,59 +1071,63 @@ static int check_value(const struct field *f, const json_t *v, char *why, size_t
 }
 
 /* Any other extra.* value: a scalar, or an array of scalars. */
-static int check_extra(const char *key, const json_t *v, char *why, size_t whylen)
+static int check_extra(const char *key, const struct kz_rval *v, char *why, size_t whylen)
 {
 	char kb[KEYBUF];
-	if (json_is_object(v))
+	if (v->type == KZ_RVAL_OBJECT)
 		return failf(why, whylen, "%s: a nested object; records are flat (dotted keys)",
 		             printable_key(key, kb));
-	if (json_is_array(v)) {
-		size_t i;
-		const json_t *e;
-		json_array_foreach(v, i, e)
-		{
-			if (json_is_object(e) || json_is_array(e))
-				return failf(
-				        why, whylen,
-				        "%s: an array may hold only strings, numbers, booleans "
-				        "and null",
-				        printable_key(key, kb));
-		}
-	}
+	if (v->type == KZ_RVAL_ARRAY && v->nested)
+		return failf(why, whylen,
+		             "%s: an array may hold only strings, numbers, booleans and null",
+		             printable_key(key, kb));
 	return 0;
 }
 
-static const json_t *get(const json_t *rec, const char *key)
+/* The field named key, or NULL. Records have a few dozen fields: a scan. */
+static const struct kz_rfield *field_get(const struct kz_rfield *f, size_t n, const char *key)
 {
-	return json_object_get(rec, key);
+	size_t kl = strlen(key);
+	/* Length first: it tells most keys apart without reading them. */
+	for (size_t i = 0; i < n; i++)
+		if (f[i].key_len == kl && memcmp(f[i].key, key, kl) == 0)
+			return &f[i];
+	return NULL;
 }
 
-static int require(const json_t *rec, const char *key, const char *feed, char *why, size_t whylen)
+static int require(const struct kz_rfield *fields, size_t n, const char *key, const char *feed,
+                   char *why, size_t whylen)
 {
-	if (get(rec, key))
+	if (field_get(fields, n, key))
 		return 0;
 	if (feed)
 		return failf(why, whylen, "%s: missing (required in %s records)", key, feed);
 	return failf(why, whylen, "%s: missing (required in every record)", key);
 }
 
-int kz_record_validate(const json_t *rec, char *why, size_t whylen)
+/* A string field's value as a C string in buf (cut at bufsize - 1). */
+static const char *field_text(const struct kz_rfield *f, char *buf, size_t bufsize)
+{
+	if (!f || f->v.type != KZ_RVAL_STRING)
+		return NULL;
+	size_t n = f->v.len < bufsize - 1 ? f->v.len : bufsize - 1;
+	memcpy(buf, f->v.s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+int kz_record_validate_fields(const struct kz_rfield *fields, size_t n, char *why, size_t whylen)
 {
 	char kb[KEYBUF];
 	int rc;
-	if (!json_is_object(rec))
-		return failf(why, whylen, "not a JSON object");
-
-	const char *key;
-	size_t key_len;
-	json_t *v;
 	/* Per key first (type errors name the offending field), then what
-	 * must be present. The iteration order is the line's own, so the
-	 * first error reported is stable for a given line. */
-	json_object_keylen_foreach((json_t *)rec, key, key_len, v)
-	{
+	 * must be present. The order is the line's own, so the first error
+	 * reported is stable for a given line. */
+	for (size_t i = 0; i < n; i++) {
+		const char *key = fields[i].key;
+		const struct kz_rval *v = &fields[i].v;
 		/* "source.ip\u0000x" would otherwise pass as source.ip. */
-		if (strlen(key) != key_len)
+		if (strlen(key) != fields[i].key_len)
 			return failf(why, whylen, "%s: a field name with a NUL character",
 			             printable_key(key, kb));
 		if (strcmp(key, "extra") == 0)
@@ -1149,53 +1155,133 @@ int kz_record_validate(const json_t *rec, char *why, size_t whylen)
 			return rc;
 	}
 
-	if ((rc = require(rec, "feed.name", NULL, why, whylen)) ||
-	    (rc = require(rec, "time.source", NULL, why, whylen)) ||
-	    (rc = require(rec, "classification.taxonomy", NULL, why, whylen)) ||
-	    (rc = require(rec, "classification.type", NULL, why, whylen)))
+	if ((rc = require(fields, n, "feed.name", NULL, why, whylen)) ||
+	    (rc = require(fields, n, "time.source", NULL, why, whylen)) ||
+	    (rc = require(fields, n, "classification.taxonomy", NULL, why, whylen)) ||
+	    (rc = require(fields, n, "classification.type", NULL, why, whylen)))
 		return rc;
 
 	/* tlp may be stricter than extra.tlp says (an IntelMQ expert may have
 	 * raised it), never looser. */
-	const json_t *t1 = get(rec, "tlp"), *t2 = get(rec, "extra.tlp");
+	char b1[16], b2[16];
+	const char *t1 = field_text(field_get(fields, n, "tlp"), b1, sizeof b1);
+	const char *t2 = field_text(field_get(fields, n, "extra.tlp"), b2, sizeof b2);
 	if (t1 && t2) {
 		enum kz_tlp a, b, mapped;
-		if (kz_tlp_parse_intelmq(json_string_value(t1), &a) ||
-		    kz_tlp_parse_canonical(json_string_value(t2), &b) ||
+		if (kz_tlp_parse_intelmq(t1, &a) || kz_tlp_parse_canonical(t2, &b) ||
 		    kz_tlp_parse_intelmq(kz_tlp_intelmq(b), &mapped))
 			return failf(why, whylen, "tlp: unreadable");
 		if (a < mapped)
 			return failf(why, whylen,
-			             "tlp: %s is looser than extra.tlp %s (IntelMQ %s)",
-			             json_string_value(t1), kz_tlp_name(b), kz_tlp_intelmq(b));
+			             "tlp: %s is looser than extra.tlp %s (IntelMQ %s)", t1,
+			             kz_tlp_name(b), kz_tlp_intelmq(b));
 	}
 
 	/* With one id the hub could neither trust it nor compute the other. */
-	bool fid = get(rec, "extra.finding_id") != NULL;
-	bool oid = get(rec, "extra.observation_id") != NULL;
+	bool fid = field_get(fields, n, "extra.finding_id") != NULL;
+	bool oid = field_get(fields, n, "extra.observation_id") != NULL;
 	if (fid != oid)
 		return failf(why, whylen, "%s: present without %s",
 		             fid ? "extra.finding_id" : "extra.observation_id",
 		             fid ? "extra.observation_id" : "extra.finding_id");
 
-	const char *feed = json_string_value(get(rec, "feed.name"));
-	bool telescope = strcmp(feed, KZ_FEED_TELESCOPE) == 0;
-	bool survey = strcmp(feed, KZ_FEED_SURVEY) == 0;
+	const struct kz_rfield *fd = field_get(fields, n, "feed.name");
+	bool telescope = fd->v.len == strlen(KZ_FEED_TELESCOPE) &&
+	                 memcmp(fd->v.s, KZ_FEED_TELESCOPE, fd->v.len) == 0;
+	bool survey = fd->v.len == strlen(KZ_FEED_SURVEY) &&
+	              memcmp(fd->v.s, KZ_FEED_SURVEY, fd->v.len) == 0;
 	if (telescope || survey) {
+		const char *feed = telescope ? KZ_FEED_TELESCOPE : KZ_FEED_SURVEY;
 		static const char *const common[] = {
 			"time.observation", "classification.identifier", "tlp",
 			"extra.tlp",        "extra.finding_id",          "extra.observation_id",
 		};
 		for (size_t i = 0; i < COUNT(common); i++)
-			if ((rc = require(rec, common[i], feed, why, whylen)))
+			if ((rc = require(fields, n, common[i], feed, why, whylen)))
 				return rc;
-		if (telescope && (rc = require(rec, "extra.sensor", feed, why, whylen)))
+		if (telescope && (rc = require(fields, n, "extra.sensor", feed, why, whylen)))
 			return rc;
-		if (survey && ((rc = require(rec, "extra.run_id", feed, why, whylen)) ||
-		               (rc = require(rec, "extra.scanner_ip", feed, why, whylen))))
+		if (survey && ((rc = require(fields, n, "extra.run_id", feed, why, whylen)) ||
+		               (rc = require(fields, n, "extra.scanner_ip", feed, why, whylen))))
 			return rc;
 	}
 	return 0;
+}
+
+int kz_record_rval(const json_t *v, struct kz_rval *out)
+{
+	memset(out, 0, sizeof *out);
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		out->type = KZ_RVAL_OBJECT;
+		break;
+	case JSON_ARRAY: {
+		size_t i;
+		const json_t *e;
+		out->type = KZ_RVAL_ARRAY;
+		json_array_foreach(v, i, e)
+		{
+			if (json_is_object(e) || json_is_array(e))
+				out->nested = true;
+		}
+		break;
+	}
+	case JSON_STRING:
+		out->type = KZ_RVAL_STRING;
+		out->s = json_string_value(v);
+		out->len = json_string_length(v);
+		break;
+	case JSON_INTEGER:
+		out->type = KZ_RVAL_INT;
+		out->i = (int64_t)json_integer_value(v);
+		break;
+	case JSON_REAL:
+		out->type = KZ_RVAL_REAL;
+		out->d = json_real_value(v);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		out->type = KZ_RVAL_BOOL;
+		out->b = json_is_true(v);
+		break;
+	case JSON_NULL:
+		out->type = KZ_RVAL_NULL;
+		break;
+	}
+	return 0;
+}
+
+int kz_record_validate(const json_t *rec, char *why, size_t whylen)
+{
+	if (!json_is_object(rec))
+		return failf(why, whylen, "not a JSON object");
+	size_t n = json_object_size(rec), i = 0;
+	struct kz_rfield stack[64] = { 0 };
+	struct kz_rfield *fields = n <= 64 ? stack : calloc(n, sizeof *fields);
+	if (!fields)
+		return failf(why, whylen, "out of memory");
+	const char *key;
+	size_t key_len;
+	json_t *v;
+	/* jansson iterates in insertion order: the line's own order. */
+	json_object_keylen_foreach((json_t *)rec, key, key_len, v)
+	{
+		if (i == n)
+			break;
+		fields[i].key = key;
+		fields[i].key_len = key_len;
+		kz_record_rval(v, &fields[i].v);
+		i++;
+	}
+	int rc = kz_record_validate_fields(fields, i, why, whylen);
+	if (fields != stack)
+		free(fields);
+	return rc;
+}
+
+static const json_t *get(const json_t *rec, const char *key)
+{
+	return json_object_get(rec, key);
 }
 
 enum kz_tlp kz_record_tlp(const json_t *rec)

@@ -182,6 +182,43 @@ int kz_record_ensure_ids(json_t *rec, char *why, size_t whylen) __attribute__((w
 int kz_record_validate(const json_t *rec, char *why, size_t whylen)
         __attribute__((warn_unused_result));
 
+/* A record's field as the validator sees it, however it was parsed (jansson
+ * or the hub's flat reader, src/lib/flatrec.h). Strings are NUL-terminated
+ * with their length in len (they may hold U+0000). */
+enum kz_rval_type {
+	KZ_RVAL_STRING,
+	KZ_RVAL_INT,
+	KZ_RVAL_REAL,
+	KZ_RVAL_BOOL,
+	KZ_RVAL_NULL,
+	KZ_RVAL_ARRAY,
+	KZ_RVAL_OBJECT,
+};
+
+struct kz_rval {
+	enum kz_rval_type type;
+	const char *s; /* KZ_RVAL_STRING */
+	size_t len;
+	int64_t i;   /* KZ_RVAL_INT */
+	double d;    /* KZ_RVAL_REAL */
+	bool b;      /* KZ_RVAL_BOOL */
+	bool nested; /* KZ_RVAL_ARRAY: holds an array or an object */
+};
+
+struct kz_rfield {
+	const char *key; /* NUL-terminated */
+	size_t key_len;  /* its length as parsed (a NUL inside shows as strlen < key_len) */
+	struct kz_rval v;
+};
+
+/* kz_record_validate on fields in the line's order: the same checks, the
+ * same first error. Borrowed for the call. */
+int kz_record_validate_fields(const struct kz_rfield *fields, size_t n, char *why, size_t whylen)
+        __attribute__((warn_unused_result));
+
+/* Describes a jansson value as a kz_rval (borrowing its string). */
+int kz_record_rval(const json_t *v, struct kz_rval *out);
+
 /* The record's label: extra.tlp, unless tlp is stricter than extra.tlp's
  * IntelMQ mapping (someone raised it downstream: then tlp's level); tlp
  * alone when there is no extra.tlp (WHITE reads as CLEAR); KZ_TLP_UNSET

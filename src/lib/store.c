@@ -78,6 +78,152 @@ static int meta_init(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* Version 2: the hub's tables (docs/store.md describes every column).
+ * Times are INTEGER seconds since the epoch (UTC); ids are the records'
+ * 32-hex-digit text, so that rows join with the JSON Lines by eye and in
+ * SQL. hub_findings is what the API, the reports and the dashboard read;
+ * hub_observations keeps every record as received with the attribution it
+ * got at that moment; the rest feed coverage, port statistics and audit. */
+#define KZ_HUB_SCHEMA_V2                                                                           \
+	"CREATE TABLE hub_pfx_versions ("                                                          \
+	" id INTEGER PRIMARY KEY,"                                                                 \
+	" version TEXT NOT NULL UNIQUE,"                                                           \
+	" first_used INTEGER NOT NULL"                                                             \
+	") STRICT;"                                                                                \
+	"CREATE TABLE hub_findings ("                                                              \
+	" id INTEGER PRIMARY KEY,"                                                                 \
+	" finding_id TEXT NOT NULL UNIQUE,"                                                        \
+	" kind TEXT NOT NULL,"                                                                     \
+	" feed TEXT NOT NULL,"                                                                     \
+	" taxonomy TEXT NOT NULL,"                                                                 \
+	" type TEXT NOT NULL,"                                                                     \
+	" identifier TEXT NOT NULL,"                                                               \
+	" ip TEXT,"                                                                                \
+	" port INTEGER,"                                                                           \
+	" transport TEXT,"                                                                         \
+	" application TEXT,"                                                                       \
+	" status TEXT,"                                                                            \
+	" asns TEXT NOT NULL DEFAULT '',"                                                          \
+	" network TEXT,"                                                                           \
+	" as_name TEXT,"                                                                           \
+	" cc TEXT,"                                                                                \
+	" region TEXT,"                                                                            \
+	" city TEXT,"                                                                              \
+	" first_seen INTEGER NOT NULL,"                                                            \
+	" last_seen INTEGER NOT NULL,"                                                             \
+	" count INTEGER NOT NULL,"                                                                 \
+	" state TEXT NOT NULL,"                                                                    \
+	" state_since INTEGER NOT NULL,"                                                           \
+	" base_state TEXT NOT NULL,"                                                               \
+	" weak INTEGER NOT NULL DEFAULT 0,"                                                        \
+	" unreachable_runs INTEGER NOT NULL DEFAULT 0,"                                            \
+	" ticket TEXT NOT NULL UNIQUE,"                                                            \
+	" tlp INTEGER NOT NULL,"                                                                   \
+	" last_notified INTEGER,"                                                                  \
+	" notified_channel TEXT,"                                                                  \
+	" feedback TEXT,"                                                                          \
+	" feedback_at INTEGER,"                                                                    \
+	" last_observation INTEGER,"                                                               \
+	" updated INTEGER NOT NULL,"                                                               \
+	" sightings BLOB"                                                                          \
+	") STRICT;"                                                                                \
+	"CREATE INDEX hub_findings_state ON hub_findings(state);"                                  \
+	"CREATE TABLE hub_finding_asns ("                                                          \
+	" asn INTEGER NOT NULL,"                                                                   \
+	" finding INTEGER NOT NULL,"                                                               \
+	" PRIMARY KEY (asn, finding)"                                                              \
+	") STRICT, WITHOUT ROWID;"                                                                 \
+	"CREATE TABLE hub_observations ("                                                          \
+	" id INTEGER PRIMARY KEY,"                                                                 \
+	" observation_id TEXT NOT NULL UNIQUE,"                                                    \
+	" finding INTEGER NOT NULL,"                                                               \
+	" time_source INTEGER NOT NULL,"                                                           \
+	" received INTEGER NOT NULL,"                                                              \
+	" port INTEGER,"                                                                           \
+	" origin TEXT,"                                                                            \
+	" status TEXT,"                                                                            \
+	" asns TEXT NOT NULL DEFAULT '',"                                                          \
+	" network TEXT,"                                                                           \
+	" pfx_version INTEGER,"                                                                    \
+	" cc TEXT,"                                                                                \
+	" tlp INTEGER NOT NULL,"                                                                   \
+	" submitter TEXT NOT NULL,"                                                                \
+	" anonymous INTEGER NOT NULL DEFAULT 0,"                                                   \
+	" record TEXT NOT NULL"                                                                    \
+	") STRICT;"                                                                                \
+	"CREATE TABLE hub_runs ("                                                                  \
+	" run_id TEXT PRIMARY KEY,"                                                                \
+	" scanner_ip TEXT,"                                                                        \
+	" scope_digest TEXT,"                                                                      \
+	" scope TEXT,"                                                                             \
+	" ports TEXT,"                                                                             \
+	" addresses INTEGER,"                                                                      \
+	" seed TEXT,"                                                                              \
+	" shard_index INTEGER NOT NULL DEFAULT 0,"                                                 \
+	" shard_count INTEGER NOT NULL DEFAULT 1,"                                                 \
+	" started INTEGER,"                                                                        \
+	" ended INTEGER,"                                                                          \
+	" finished INTEGER NOT NULL DEFAULT 0,"                                                    \
+	" covered INTEGER NOT NULL DEFAULT 0,"                                                     \
+	" header_observation TEXT UNIQUE,"                                                         \
+	" trailer_observation TEXT UNIQUE,"                                                        \
+	" header TEXT,"                                                                            \
+	" trailer TEXT,"                                                                           \
+	" submitter TEXT,"                                                                         \
+	" received INTEGER NOT NULL"                                                               \
+	") STRICT;"                                                                                \
+	"CREATE TABLE hub_transitions ("                                                           \
+	" id INTEGER PRIMARY KEY,"                                                                 \
+	" finding INTEGER NOT NULL,"                                                               \
+	" at INTEGER NOT NULL,"                                                                    \
+	" from_state TEXT NOT NULL,"                                                               \
+	" to_state TEXT NOT NULL,"                                                                 \
+	" cause TEXT NOT NULL"                                                                     \
+	") STRICT;"                                                                                \
+	"CREATE INDEX hub_transitions_finding ON hub_transitions(finding, at);"                    \
+	"CREATE TABLE hub_feedback ("                                                              \
+	" id INTEGER PRIMARY KEY,"                                                                 \
+	" finding INTEGER NOT NULL,"                                                               \
+	" at INTEGER NOT NULL,"                                                                    \
+	" token_name TEXT NOT NULL,"                                                               \
+	" role TEXT NOT NULL,"                                                                     \
+	" feedback TEXT NOT NULL,"                                                                 \
+	" comment TEXT"                                                                            \
+	") STRICT;"                                                                                \
+	"CREATE INDEX hub_feedback_finding ON hub_feedback(finding, at);"                          \
+	"CREATE TABLE hub_operators ("                                                             \
+	" asn INTEGER PRIMARY KEY,"                                                                \
+	" name TEXT NOT NULL,"                                                                     \
+	" abuse_contact TEXT NOT NULL,"                                                            \
+	" renotify_sec INTEGER"                                                                    \
+	") STRICT;"                                                                                \
+	"CREATE TABLE hub_stats_intervals ("                                                       \
+	" sensor TEXT NOT NULL,"                                                                   \
+	" interval_start INTEGER NOT NULL,"                                                        \
+	" interval_len INTEGER NOT NULL,"                                                          \
+	" proto TEXT NOT NULL,"                                                                    \
+	" port INTEGER NOT NULL,"                                                                  \
+	" packets INTEGER NOT NULL,"                                                               \
+	" unique_sources INTEGER NOT NULL,"                                                        \
+	" darknet_size INTEGER,"                                                                   \
+	" received INTEGER NOT NULL,"                                                              \
+	" PRIMARY KEY (sensor, interval_start, proto, port)"                                       \
+	") STRICT, WITHOUT ROWID;"                                                                 \
+	"CREATE TABLE hub_stats_rollups ("                                                         \
+	" bin INTEGER NOT NULL,"                                                                   \
+	" start INTEGER NOT NULL,"                                                                 \
+	" sensor TEXT NOT NULL,"                                                                   \
+	" proto TEXT NOT NULL,"                                                                    \
+	" port INTEGER NOT NULL,"                                                                  \
+	" packets INTEGER NOT NULL,"                                                               \
+	" unique_sources INTEGER NOT NULL,"                                                        \
+	" sketchless_max INTEGER NOT NULL DEFAULT 0,"                                              \
+	" sources_hll BLOB,"                                                                       \
+	" darknet_size INTEGER,"                                                                   \
+	" intervals INTEGER NOT NULL,"                                                             \
+	" PRIMARY KEY (bin, start, sensor, proto, port)"                                           \
+	") STRICT, WITHOUT ROWID;"
+
 /* kizuki's migrations. Append new versions at the end; never edit one that
  * has been released, since files in the field have already applied it.
  * Version 1 is the migrations log (kz_migrations, created by the engine in
@@ -93,39 +239,20 @@ static const struct kz_migration kz_store_migrations[] = {
 	        .apply = meta_init,
 	},
 	{
-	        /* kizuki telescope --db (src/lib/tsink.c): its event records
-	         * as written, and its interval stats. */
 	        .version = 2,
-	        .description = "telescope events, interval stats and interval counters",
-	        .sql = "CREATE TABLE telescope_events ("
-	               " observation_id TEXT PRIMARY KEY,"
-	               " finding_id TEXT NOT NULL,"
-	               " kind TEXT NOT NULL,"
-	               " identifier TEXT NOT NULL,"
+	        .description = "hub: findings, observations, survey runs, stats rollups, "
+	                       "feedback, operators",
+	        .sql = KZ_HUB_SCHEMA_V2,
+	},
+	{
+	        /* kizuki telescope --db (src/lib/tsink.c): what the sensor saw
+	         * and had to drop, per interval. Its records and stats go
+	         * through the hub's ingest into the version 2 tables. */
+	        .version = 3,
+	        .description = "telescope: interval counters",
+	        .sql = "CREATE TABLE telescope_intervals ("
 	               " sensor TEXT NOT NULL,"
-	               " interval_start TEXT NOT NULL,"
-	               " time_source TEXT NOT NULL,"
-	               " first INTEGER NOT NULL,"
-	               " record TEXT NOT NULL"
-	               ") STRICT;"
-	               "CREATE INDEX telescope_events_finding ON telescope_events (finding_id);"
-	               "CREATE INDEX telescope_events_interval ON telescope_events "
-	               "(interval_start);"
-	               "CREATE TABLE telescope_stats ("
-	               " sensor TEXT NOT NULL,"
-	               " interval_start TEXT NOT NULL,"
-	               " interval_len INTEGER NOT NULL,"
-	               " proto TEXT NOT NULL,"
-	               " port INTEGER NOT NULL,"
-	               " darknet_size INTEGER NOT NULL,"
-	               " packets INTEGER NOT NULL,"
-	               " unique_sources INTEGER NOT NULL,"
-	               " sources_hll TEXT,"
-	               " PRIMARY KEY (sensor, interval_start, proto, port)"
-	               ") STRICT, WITHOUT ROWID;"
-	               "CREATE TABLE telescope_intervals ("
-	               " sensor TEXT NOT NULL,"
-	               " interval_start TEXT NOT NULL,"
+	               " interval_start INTEGER NOT NULL,"
 	               " interval_len INTEGER NOT NULL,"
 	               " analysed INTEGER NOT NULL,"
 	               " sources_active INTEGER NOT NULL,"
@@ -495,7 +622,8 @@ int kz_store_open_with(const char *path, unsigned flags, const struct kz_migrati
 		free(s);
 		return store_fail(path, -ENOMEM, err, errlen, "out of memory");
 	}
-	int oflags = SQLITE_OPEN_READWRITE | ((flags & KZ_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	int oflags = SQLITE_OPEN_READWRITE | ((flags & KZ_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0) |
+	             ((flags & KZ_STORE_NOMUTEX) ? SQLITE_OPEN_NOMUTEX : 0);
 	rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
 	if (rc != SQLITE_OK) {
 		int e = s->db ? sqlite3_system_errno(s->db) : 0;

@@ -30,6 +30,9 @@ struct kz_migration {
 
 #define KZ_STORE_CREATE  0x1 /* create the file if it does not exist */
 #define KZ_STORE_DURABLE 0x2 /* synchronous=FULL: also survive power loss */
+#define KZ_STORE_NOMUTEX                                                                           \
+	0x4 /* one thread at a time uses the handle: skip SQLite's                                 \
+	       per-call connection mutex (the hub's writer) */
 
 #define KZ_STORE_BUSY_MS 5000 /* how long a statement waits for another writer */
 

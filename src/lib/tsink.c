@@ -1,24 +1,28 @@
 /*
  * The telescope's output sinks (see tsink.h).
  *
- * Store layout (migration 2 in store.c, docs/store.md): telescope_events
- * keeps each event record exactly as the JSON line --events would hold,
- * keyed by its observation id, with the finding id, kind, identifier,
- * sensor and times beside it for queries; telescope_stats keeps one row
- * per (sensor, interval, protocol, port). Writes are idempotent (an event
- * already stored is left alone, a stats row is replaced), so reading the
- * same capture twice into one store changes nothing. The hub's ingest can
- * take the records from telescope_events as they are.
+ * The store sink hands each interval's event and stats lines to the hub's
+ * ingest (ingest.h, statsroll.h), the same code a POST to a hub runs, so a
+ * telescope's store holds findings, observations, sightings and rollups
+ * exactly as a hub's would, and one file can serve both. It adds the
+ * per-interval counters (telescope_intervals, migration 3 in store.c) in
+ * the same transaction. The ingest is idempotent: reading the same capture
+ * twice into one store changes nothing.
  */
 #include "tsink.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ingest.h"
+#include "log.h"
+#include "statsroll.h"
 #include "timefmt.h"
 
 /* ------------------------------------------------------------ JSON Lines */
@@ -211,27 +215,29 @@ const struct kz_tsink kz_tsink_stats = {
 
 /* ----------------------------------------------------------------- store */
 
-struct kz_tstore {
-	struct kz_store *store;
-	char *sensor;
-	sqlite3_stmt *ins_event, *ins_stats, *ins_interval;
-	bool in_txn;
-	char why[320];
+/* An interval's lines are gathered here and handed to the ingest at its
+ * end; a body this big is stored early, in a transaction of its own, so
+ * that no interval can grow the buffer without bound. */
+#define STORE_BODY_MAX ((size_t)16 << 20)
+
+struct body {
+	char *p;
+	size_t len, cap;
 };
 
-static const char sql_event[] =
-        "INSERT OR IGNORE INTO telescope_events (observation_id, finding_id, kind, identifier,"
-        " sensor, interval_start, time_source, first, record)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+struct kz_tstore {
+	struct kz_store *store;
+	struct kz_ingest *ing;
+	char *sensor;
+	struct body events, stats;
+	sqlite3_stmt *ins_interval;
+	uint64_t accepted, duplicates, rejected;
+	char why[320];
+};
 
 static const char sql_interval[] =
         "INSERT OR REPLACE INTO telescope_intervals (sensor, interval_start, interval_len,"
         " analysed, sources_active, sources_held, sources_evicted, vectors_evicted, reordered)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-
-static const char sql_stats[] =
-        "INSERT OR REPLACE INTO telescope_stats (sensor, interval_start, interval_len, proto,"
-        " port, darknet_size, packets, unique_sources, sources_hll)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 int kz_tstore_open(struct kz_store *store, const char *sensor, struct kz_tstore **out, char *err,
@@ -246,9 +252,7 @@ int kz_tstore_open(struct kz_store *store, const char *sensor, struct kz_tstore 
 		free(ts);
 		return -ENOMEM;
 	}
-	int rc = kz_store_prepare(store, sql_event, &ts->ins_event, err, errlen);
-	if (!rc)
-		rc = kz_store_prepare(store, sql_stats, &ts->ins_stats, err, errlen);
+	int rc = kz_ingest_open(store, NULL, &ts->ing, err, errlen);
 	if (!rc)
 		rc = kz_store_prepare(store, sql_interval, &ts->ins_interval, err, errlen);
 	if (rc) {
@@ -263,13 +267,20 @@ void kz_tstore_close(struct kz_tstore *ts)
 {
 	if (!ts)
 		return;
-	if (ts->in_txn)
-		kz_store_rollback(ts->store);
-	sqlite3_finalize(ts->ins_event);
-	sqlite3_finalize(ts->ins_stats);
 	sqlite3_finalize(ts->ins_interval);
+	kz_ingest_close(ts->ing);
+	free(ts->events.p);
+	free(ts->stats.p);
 	free(ts->sensor);
 	free(ts);
+}
+
+void kz_tstore_counts(const struct kz_tstore *ts, uint64_t *accepted, uint64_t *duplicates,
+                      uint64_t *rejected)
+{
+	*accepted = ts->accepted;
+	*duplicates = ts->duplicates;
+	*rejected = ts->rejected;
 }
 
 static const char *store_error(void *state)
@@ -277,110 +288,49 @@ static const char *store_error(void *state)
 	return ((struct kz_tstore *)state)->why;
 }
 
-/* One transaction per interval, opened by its first write and committed
- * at its end: a crash loses at most the interval being written, and the
- * store never holds half of one. */
-static int store_begin(struct kz_tstore *ts)
+static int body_add(struct body *b, const char *line, size_t len)
 {
-	if (ts->in_txn)
-		return 0;
-	int rc = kz_store_begin(ts->store, ts->why, sizeof ts->why);
-	if (!rc)
-		ts->in_txn = true;
-	return rc;
-}
-
-/* Runs a bound insert and readies the statement for the next one; a
- * failure names the store and SQLite's reason. */
-static int store_step(struct kz_tstore *ts, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	int e = rc == SQLITE_DONE ? 0 : kz_store_errno(rc);
-	if (e)
-		snprintf(ts->why, sizeof ts->why, "%s: %s", kz_store_path(ts->store),
-		         sqlite3_errmsg(kz_store_db(ts->store)));
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return e ? e : rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-static int store_event(void *state, const char *line, size_t len, const struct kz_tevent *ev)
-{
-	struct kz_tstore *ts = state;
-	char is[KZ_TIME_STRLEN], tsrc[KZ_TIME_STRLEN];
-	int rc = store_begin(ts);
-	if (rc)
-		return rc;
-	if (kz_time_format(ev->interval_start, is) || kz_time_format(ev->time_source, tsrc)) {
-		snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
-		return -ERANGE;
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap < b->len + len)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
 	}
-	/* The line without its "\n": the record exactly as --events has it. */
-	if (len && line[len - 1] == '\n')
-		len--;
-	sqlite3_stmt *st = ts->ins_event;
-	sqlite3_bind_text(st, 1, ev->observation_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ev->finding_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, kz_tevent_kind_name(ev->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, ev->identifier, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ts->sensor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, is, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 7, tsrc, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 8, ev->first);
-	sqlite3_bind_text(st, 9, line, (int)len, SQLITE_STATIC);
-	return store_step(ts, st);
+	memcpy(b->p + b->len, line, len);
+	b->len += len;
+	return 0;
 }
 
-static int store_stats(void *state, const struct kz_tstats_row *row)
+/* Stores the gathered lines, and the interval's counters when iv is not
+ * NULL, in one transaction: the same path as a POST to a hub (findings,
+ * observations, sightings, stats rollups). A line the ingest refuses is a
+ * bug on one side or the other: it is counted, and the first reason logged. */
+static int store_flush(struct kz_tstore *ts, const struct kz_tinterval *iv)
 {
-	struct kz_tstore *ts = state;
-	char is[KZ_TIME_STRLEN];
-	int rc = store_begin(ts);
-	if (rc)
-		return rc;
-	if (kz_time_format(row->interval_start, is)) {
-		snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
-		return -ERANGE;
-	}
-	char *b64 = NULL;
-	size_t len = 0;
-	if (row->hll && (rc = kz_hll_to_base64(row->hll, &b64, &len))) {
-		snprintf(ts->why, sizeof ts->why, "sketch: %s", strerror(-rc));
-		return rc;
-	}
-	sqlite3_stmt *st = ts->ins_stats;
-	sqlite3_bind_text(st, 1, row->sensor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, is, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, row->interval_len);
-	sqlite3_bind_text(st, 4, row->proto, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, row->port);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)row->darknet_size);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)row->packets);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)row->unique_sources);
-	if (b64)
-		sqlite3_bind_text(st, 9, b64, (int)len, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 9);
-	rc = store_step(ts, st);
-	free(b64);
-	return rc;
-}
-
-static int store_interval_done(void *state, const struct kz_tinterval *iv)
-{
-	struct kz_tstore *ts = state;
-	if (!iv->final) {
-		char is[KZ_TIME_STRLEN];
-		int rc = store_begin(ts);
-		if (rc)
-			return rc;
-		if (kz_time_format(iv->start, is)) {
-			snprintf(ts->why, sizeof ts->why, "a time outside the years 0000-9999");
-			return -ERANGE;
-		}
+	int64_t now = (int64_t)time(NULL);
+	struct kz_submitter who = { ts->sensor, false };
+	struct kz_ingest_batch *eb = NULL;
+	struct kz_stats_batch *sb = NULL;
+	int rc = 0;
+	if (ts->events.len &&
+	    (rc = kz_ingest_prepare(ts->events.p, ts->events.len, NULL, &who, now, NULL, &eb)))
+		goto fail;
+	if (ts->stats.len && (rc = kz_stats_prepare(ts->stats.p, ts->stats.len, &sb)))
+		goto fail;
+	if ((rc = kz_store_begin(ts->store, ts->why, sizeof ts->why)))
+		goto fail;
+	if (eb && (rc = kz_ingest_store(ts->ing, eb, now, ts->why, sizeof ts->why)))
+		goto rollback;
+	if (sb && (rc = kz_stats_store(kz_store_db(ts->store), sb, now, ts->why, sizeof ts->why)))
+		goto rollback;
+	if (iv && !iv->final) {
 		sqlite3_stmt *st = ts->ins_interval;
 		sqlite3_bind_text(st, 1, iv->sensor, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, is, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, iv->start);
 		sqlite3_bind_int64(st, 3, iv->len);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)iv->analysed);
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)iv->sources_active);
@@ -388,16 +338,81 @@ static int store_interval_done(void *state, const struct kz_tinterval *iv)
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)iv->sources_evicted);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)iv->vectors_evicted);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)iv->reordered);
-		if ((rc = store_step(ts, st)))
+		int step = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE) {
+			rc = kz_store_errno(step);
+			rc = rc ? rc : -EIO;
+			snprintf(ts->why, sizeof ts->why, "%s: %s", kz_store_path(ts->store),
+			         sqlite3_errmsg(kz_store_db(ts->store)));
+			goto rollback;
+		}
+	}
+	if ((rc = kz_store_commit(ts->store, ts->why, sizeof ts->why)))
+		goto rollback;
+	const struct kz_ingest_result *res[2] = { eb ? kz_ingest_batch_result(eb) : NULL,
+		                                  sb ? kz_stats_batch_result(sb) : NULL };
+	for (int i = 0; i < 2; i++) {
+		if (!res[i])
+			continue;
+		ts->accepted += res[i]->accepted;
+		ts->duplicates += res[i]->duplicates;
+		ts->rejected += res[i]->rejected;
+		if (res[i]->nerrors)
+			kz_warn("%s: the store refused %" PRIu64 " %s lines; line %lu: %s",
+			        kz_store_path(ts->store), res[i]->rejected, i ? "stats" : "event",
+			        res[i]->errors[0].line, res[i]->errors[0].reason);
+	}
+	goto done;
+rollback:
+	kz_store_rollback(ts->store);
+fail:
+	if (rc == -ENOMEM && !ts->why[0])
+		snprintf(ts->why, sizeof ts->why, "%s", strerror(ENOMEM));
+done:
+	kz_ingest_batch_free(eb);
+	kz_stats_batch_free(sb);
+	ts->events.len = 0;
+	ts->stats.len = 0;
+	return rc;
+}
+
+static int store_event(void *state, const char *line, size_t len, const struct kz_tevent *ev)
+{
+	(void)ev;
+	struct kz_tstore *ts = state;
+	if (ts->events.len + len > STORE_BODY_MAX) {
+		int rc = store_flush(ts, NULL);
+		if (rc)
 			return rc;
 	}
-	if (!ts->in_txn)
-		return 0;
-	ts->in_txn = false;
-	int rc = kz_store_commit(ts->store, ts->why, sizeof ts->why);
+	int rc = body_add(&ts->events, line, len);
 	if (rc)
-		kz_store_rollback(ts->store);
+		snprintf(ts->why, sizeof ts->why, "%s", strerror(-rc));
 	return rc;
+}
+
+static int store_stats(void *state, const struct kz_tstats_row *row)
+{
+	struct kz_tstore *ts = state;
+	json_t *o = kz_tstats_json(row);
+	char *line = NULL;
+	size_t len = 0;
+	int rc = o ? kz_jsonl_format(o, &line, &len) : -ENOMEM;
+	json_decref(o);
+	if (!rc && ts->stats.len + len > STORE_BODY_MAX)
+		rc = store_flush(ts, NULL);
+	if (!rc)
+		rc = body_add(&ts->stats, line, len);
+	free(line);
+	if (rc && !ts->why[0])
+		snprintf(ts->why, sizeof ts->why, "%s", strerror(-rc));
+	return rc;
+}
+
+static int store_interval_done(void *state, const struct kz_tinterval *iv)
+{
+	return store_flush(state, iv);
 }
 
 const struct kz_tsink kz_tsink_store = {

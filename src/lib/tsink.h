@@ -6,9 +6,10 @@
  *    the engine formatted them, through a 1 MiB stdio buffer;
  *  - kz_tsink_stats: interval stats records as JSON Lines (--stats), the
  *    form of CONTRACT.md "Interval stats" that POST /api/v1/stats takes;
- *  - kz_tsink_store: both into the shared store (--db), tables
- *    telescope_events and telescope_stats (docs/store.md), one transaction
- *    per interval.
+ *  - kz_tsink_store: both into the shared store (--db) through the hub's
+ *    ingest (findings, observations, sightings, stats rollups), plus the
+ *    interval counters (telescope_intervals), one transaction per interval
+ *    (docs/store.md).
  *
  * The JSON Lines sinks flush at the end of every interval, so a reader
  * following the file sees whole intervals, and what was written before a
@@ -62,9 +63,13 @@ struct kz_tstore;
 int kz_tstore_open(struct kz_store *store, const char *sensor, struct kz_tstore **out, char *err,
                    size_t errlen) __attribute__((warn_unused_result));
 
-/* Rolls back an interval left open (the engine failed mid-way; committed
- * intervals stay) and frees the sink. */
+/* Frees the sink. Lines of an interval that was never closed (the engine
+ * failed mid-way) are dropped; committed intervals stay. */
 void kz_tstore_close(struct kz_tstore *ts);
+
+/* Lines the store took as new, recognised as already stored, and refused. */
+void kz_tstore_counts(const struct kz_tstore *ts, uint64_t *accepted, uint64_t *duplicates,
+                      uint64_t *rejected);
 
 /* Builds the JSON object of one stats row (a new reference), as written to
  * --stats. Returns NULL on ENOMEM. */

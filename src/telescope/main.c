@@ -567,6 +567,14 @@ int kz_cmd_telescope(int argc, char **argv)
 	struct kz_capture_stats cs;
 	kz_capture_stats(r.cap, &cs);
 	print_summary(r.t, &cs, secs);
+	if (r.tstore) {
+		uint64_t acc, dup, rej;
+		kz_tstore_counts(r.tstore, &acc, &dup, &rej);
+		fprintf(stderr,
+		        "%s: store: %" PRIu64 " lines new, %" PRIu64 " already stored, %" PRIu64
+		        " refused\n",
+		        kz_cli_name(), acc, dup, rej);
+	}
 done:
 	g_cap = NULL;
 	kz_capture_close(r.cap);

@@ -79,7 +79,7 @@ grep -q "dropped 0," "$tmp/live.err" || { cat "$tmp/live.err"; fail "kernel drop
 echo "sent $sent frames"
 
 # The store was written after the drop to nobody: all records are there.
-python3 -c 'import sqlite3,sys; n=sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM telescope_events").fetchone()[0]; m=sum(1 for _ in open(sys.argv[2])); print(f"store: {n} records, events file: {m}"); sys.exit(n != m or n == 0)' \
+python3 -c 'import sqlite3,sys; n=sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM hub_observations").fetchone()[0]; m=sum(1 for _ in open(sys.argv[2])); print(f"store: {n} records, events file: {m}"); sys.exit(n != m or n == 0)' \
 	"$tmp/live.db" "$tmp/live.events" || fail "the store written as nobody lacks records"
 
 python3 - "$tmp/live.events" "$tmp/file.events" "$tmp/live.err" "$tmp/file.err" <<'EOF'

@@ -1,11 +1,13 @@
 #!/bin/bash
-# kizuki telescope --db: the shared store holds exactly the records --events
-# writes (each line in telescope_events.record, keyed by its observation id,
-# with the finding id, kind, identifier, sensor and times beside it) and the
-# rows --stats writes (telescope_stats, sketches as base64); reading the
-# same capture again into the same store changes nothing; the file is a
-# kizuki store (application id, schema version) that the migration log
-# describes. Needs python3 (its sqlite3 module); no root, no network.
+# kizuki telescope --db: the store receives the telescope's records and
+# stats through the hub's ingest, as a POST to a hub would: every --events
+# line becomes one observation (hub_observations, the record as written)
+# of its finding (hub_findings: kind, identifier, address, first and last
+# seen, count = its observations), every --stats line one row of
+# hub_stats_intervals, and telescope_intervals holds the per-interval
+# counters. Reading the same capture again changes nothing (every line a
+# duplicate). A hub opens the file afterwards and serves the findings.
+# Needs python3 (its sqlite3 module); no root, no network.
 set -euo pipefail
 
 kz=${KZ_BIN:?}
@@ -24,52 +26,64 @@ run() {
 		2>>summary.txt || { cat summary.txt; fail "kizuki telescope $* failed"; }
 }
 run --events ev1.jsonl --stats st1.jsonl
+grep -q "store: [0-9]* lines new, 0 already stored, 0 refused" summary.txt ||
+	{ cat summary.txt; fail "no store line in the summary, or refused lines"; }
 python3 - store.db ev1.jsonl st1.jsonl <<'EOF'
-import json, sqlite3, sys
+import json, sqlite3, sys, datetime
 db = sqlite3.connect(sys.argv[1])
 app = db.execute("PRAGMA application_id").fetchone()[0]
 assert app == 0x4b5a4b49, hex(app)
-steps = db.execute("SELECT version, description FROM kz_migrations ORDER BY version").fetchall()
-assert any("telescope" in d for _, d in steps), steps
-rows = {r[0]: r for r in db.execute(
-    "SELECT observation_id, finding_id, kind, identifier, sensor, interval_start, time_source, "
-    "first, record FROM telescope_events")}
+steps = [d for _, d in db.execute("SELECT version, description FROM kz_migrations")]
+assert any("telescope" in d for d in steps), steps
+
+def epoch(t):
+    return int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ")
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
+
+obs = {r[0]: r[1:] for r in db.execute(
+    "SELECT o.observation_id, o.record, f.finding_id, f.kind, f.identifier, f.ip "
+    "FROM hub_observations o JOIN hub_findings f ON f.id = o.finding")}
 lines = [l.rstrip("\n") for l in open(sys.argv[2])]
-assert len(rows) == len(lines), (len(rows), len(lines))
-kinds = {"infected-system": "infected", "scanner": "scanner", "ddos": "dos", "other": "surge"}
+assert len(obs) == len(lines), (len(obs), len(lines))
+kinds = {"infected-system": "infected", "scanner": "scanner", "ddos": "dos-victim",
+         "other": "port-surge"}
+per_finding = {}
 for line in lines:
     r = json.loads(line)
-    row = rows[r["extra.observation_id"]]
-    assert row[8] == line, "the stored record differs from the --events line"
-    assert row[1] == r["extra.finding_id"]
-    assert row[2] == kinds[r["classification.type"]], (row[2], r["classification.type"])
-    assert row[3] == r["classification.identifier"]
-    assert row[4] == "store-test" and row[5] == r["extra.interval_start"]
-    assert row[6] == r["time.source"]
-firsts = db.execute("SELECT COUNT(DISTINCT finding_id), SUM(first) FROM telescope_events").fetchone()
-assert firsts[0] == firsts[1], f"{firsts[0]} findings but {firsts[1]} first records"
-stats = db.execute("SELECT sensor, interval_start, interval_len, proto, port, darknet_size, "
-                   "packets, unique_sources, sources_hll FROM telescope_stats").fetchall()
+    rec, fid, kind, ident, ip = obs[r["extra.observation_id"]]
+    assert json.loads(rec) == r, "the stored record differs from the --events line"
+    assert fid == r["extra.finding_id"] and ident == r["classification.identifier"]
+    assert kind == kinds[r["classification.type"]], (kind, r["classification.type"])
+    want_ip = r.get("source.ip") or r.get("destination.ip")
+    assert ip == want_ip, (ip, want_ip)
+    per_finding[fid] = per_finding.get(fid, 0) + 1
+for fid, count in db.execute("SELECT finding_id, count FROM hub_findings"):
+    assert per_finding.get(fid) == count, (fid, count, per_finding.get(fid))
+stats = {(r[0], r[1], r[2]): r[3:] for r in db.execute(
+    "SELECT interval_start, proto, port, packets, unique_sources, darknet_size, sensor "
+    "FROM hub_stats_intervals")}
 want = [json.loads(l) for l in open(sys.argv[3])]
 assert len(stats) == len(want), (len(stats), len(want))
-got = {(s[1], s[3], s[4]): s for s in stats}
 for w in want:
-    s = got[(w["interval_start"], w["proto"], w["port"])]
-    assert s[0] == w["sensor"] and s[2] == w["interval_len"] and s[5] == w["darknet_size"]
-    assert s[6] == w["packets"] and s[7] == w["unique_sources"]
-    assert s[8] == w.get("sources_hll"), "the stored sketch differs"
-ivs = db.execute("SELECT interval_start, analysed, sources_active, sources_evicted "
-                 "FROM telescope_intervals ORDER BY interval_start").fetchall()
-starts = sorted({w["interval_start"] for w in want})
-assert [i[0] for i in ivs][:1] == starts[:1] and len(ivs) >= len(starts), (ivs[:3], starts[:3])
-assert all(i[3] == 0 for i in ivs), "evictions with a budget far above the sources"
-print(f"store: {len(rows)} events ({firsts[0]} findings), {len(stats)} stats rows, "
-      f"{len(ivs)} intervals ({sum(i[1] for i in ivs)} packets analysed), as written")
+    s = stats[(epoch(w["interval_start"]), w["proto"], w["port"])]
+    assert s == (w["packets"], w["unique_sources"], w["darknet_size"], "store-test"), (s, w)
+ivs = db.execute("SELECT interval_start, analysed, sources_evicted FROM telescope_intervals "
+                 "ORDER BY interval_start").fetchall()
+starts = sorted({epoch(w["interval_start"]) for w in want})
+assert ivs[0][0] == starts[0] and len(ivs) >= len(starts), (ivs[:3], starts[:3])
+assert all(i[2] == 0 for i in ivs), "evictions with a budget far above the sources"
+print(f"store: {len(obs)} observations of {len(per_finding)} findings, {len(stats)} stats "
+      f"rows, {len(ivs)} intervals ({sum(i[1] for i in ivs)} packets analysed), as written")
 EOF
-count() { python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("SELECT (SELECT COUNT(*) FROM telescope_events), (SELECT COUNT(*) FROM telescope_stats), (SELECT group_concat(record) FROM (SELECT record FROM telescope_events ORDER BY observation_id))").fetchone())' store.db | md5sum; }
+count() {
+	python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("SELECT (SELECT COUNT(*) FROM hub_observations), (SELECT COUNT(*) FROM hub_findings), (SELECT SUM(count) FROM hub_findings), (SELECT COUNT(*) FROM hub_stats_intervals), (SELECT COUNT(*) FROM telescope_intervals)").fetchone())' store.db
+}
 before=$(count)
-sleep 1 # a later time.observation: the stored records must still not change
+sleep 1 # a later time.observation: still the same observations
+: >summary.txt
 run
-[ "$(count)" = "$before" ] || fail "reading the same capture again changed the store"
-echo "the same capture read twice: the store unchanged"
+[ "$(count)" = "$before" ] || fail "reading the same capture again changed the store: $before -> $(count)"
+grep -q "store: 0 lines new, [0-9]* already stored, 0 refused" summary.txt ||
+	{ cat summary.txt; fail "the second run did not find every line already stored"; }
+echo "the same capture read twice: the store unchanged ($before)"
 echo PASS
