@@ -213,6 +213,59 @@ const struct kz_tsink kz_tsink_stats = {
 	.error = jsonl_error,
 };
 
+/* ----------------------------------------------------------------- spool */
+
+static int spool_fail(struct kz_tsink_spool *s, int rc, const char *what)
+{
+	snprintf(s->why, sizeof s->why, "spool: %s: %s", what, strerror(-rc));
+	return rc;
+}
+
+static int spool_event(void *state, const char *line, size_t len, const struct kz_tevent *ev)
+{
+	(void)ev;
+	struct kz_tsink_spool *s = state;
+	int rc = kz_spool_append(s->sp, KZ_SPOOL_EVENTS, line, len);
+	return rc ? spool_fail(s, rc, "appending a record") : 0;
+}
+
+static int spool_stats(void *state, const struct kz_tstats_row *row)
+{
+	struct kz_tsink_spool *s = state;
+	json_t *o = kz_tstats_json(row);
+	char *line = NULL;
+	size_t len = 0;
+	int rc = o ? kz_jsonl_format(o, &line, &len) : -ENOMEM;
+	json_decref(o);
+	if (!rc)
+		rc = kz_spool_append(s->sp, KZ_SPOOL_STATS, line, len);
+	free(line);
+	return rc ? spool_fail(s, rc, "appending a stats line") : 0;
+}
+
+/* An interval's lines become sendable at its end, not a second later when
+ * the spool would close its segments anyway. */
+static int spool_interval_done(void *state, const struct kz_tinterval *iv)
+{
+	(void)iv;
+	struct kz_tsink_spool *s = state;
+	int rc = kz_spool_flush(s->sp);
+	return rc ? spool_fail(s, rc, "closing a segment") : 0;
+}
+
+static const char *spool_error(void *state)
+{
+	return ((struct kz_tsink_spool *)state)->why;
+}
+
+const struct kz_tsink kz_tsink_spool = {
+	.name = "hub",
+	.event = spool_event,
+	.stats = spool_stats,
+	.interval_done = spool_interval_done,
+	.error = spool_error,
+};
+
 /* ----------------------------------------------------------------- store */
 
 /* An interval's lines are gathered here and handed to the ingest at its

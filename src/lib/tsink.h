@@ -6,6 +6,9 @@
  *    the engine formatted them, through a 1 MiB stdio buffer;
  *  - kz_tsink_stats: interval stats records as JSON Lines (--stats), the
  *    form of CONTRACT.md "Interval stats" that POST /api/v1/stats takes;
+ *  - kz_tsink_spool: both to a hub (--hub), through the on-disk spool of
+ *    spool.h (records to /api/v1/events, stats to /api/v1/stats), the
+ *    spool's segments closed at the end of every interval;
  *  - kz_tsink_store: both into the shared store (--db) through the hub's
  *    ingest (findings, observations, sightings, stats rollups), plus the
  *    interval counters (telescope_intervals), one transaction per interval
@@ -23,6 +26,7 @@
 #include <stdint.h>
 
 #include "jsonl.h"
+#include "spool.h"
 #include "store.h"
 #include "telescope.h"
 
@@ -36,6 +40,14 @@ struct kz_tsink_jsonl {
 extern const struct kz_tsink kz_tsink_events;
 extern const struct kz_tsink kz_tsink_stats;
 extern const struct kz_tsink kz_tsink_store;
+extern const struct kz_tsink kz_tsink_spool;
+
+/* State of the spool sink: the spool (borrowed) and room for the last
+ * error's text. */
+struct kz_tsink_spool {
+	struct kz_spool *sp;
+	char why[320];
+};
 
 /* The events sink's state: a file of JSON lines that the engine hands
  * over already formatted. */

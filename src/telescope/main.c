@@ -4,7 +4,9 @@
  * capture is open, drives the engine (src/lib/telescope.h) batch by batch,
  * and prints the run header, progress and the summary on stderr.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -42,10 +44,12 @@ static const char telescope_usage[] =
         "      --events FILE|-      JSON Lines events (default: stdout when no other output)\n"
         "      --stats FILE|-       JSON Lines interval statistics\n"
         "      --db PATH            the shared SQLite store (created if missing)\n"
-        "      --hub URL            post events and statistics to a hub\n"
-        "      --token-file F       the hub token\n"
+        "      --hub URL            post events and statistics to a hub (http://host:port)\n"
+        "      --token-file F       the hub token (a sensor token)\n"
         "      --spool DIR          spool for uploads while the hub is unreachable\n"
-        "      --spool-max BYTES    spool cap (oldest data dropped and counted past it)\n"
+        "                           (default ./kizuki-spool)\n"
+        "      --spool-max BYTES    spool cap (oldest data dropped and counted past it;\n"
+        "                           default 1073741824)\n"
         "      --threads N          1, or 2 to decode and analyse on two cores (default 2)\n"
         "      --user NAME          live capture as root: user to drop to (default nobody)\n"
         "      --progress           progress lines on stderr even when it is not a terminal\n"
@@ -85,9 +89,9 @@ static void on_signal(int sig)
 
 struct options {
 	const char *read_file, *iface, *darknet, *sensor, *events, *stats, *db, *user;
-	uint64_t interval, max_sources, threads, update;
+	const char *hub, *token_file, *spool;
+	uint64_t interval, max_sources, threads, update, spool_max;
 	bool anon_dst, progress;
-	bool hub_opts;
 };
 
 /* Parses "CIDR[,CIDR...]" into out[]; prints a usage error naming the bad
@@ -142,6 +146,36 @@ static int drop_privileges(const char *user)
 		kz_cli_error("dropping privileges to %s: root could be regained", user);
 		return -1;
 	}
+	return 0;
+}
+
+/* Gives the spool directory and its files to the user the capture will
+ * drop to (root only; anyone else already owns what it made). */
+static int chown_spool(const char *dir, const char *user)
+{
+	if (geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		kz_cli_error("--user: %s: no such user", user);
+		return -1;
+	}
+	DIR *d = opendir(dir);
+	if (!d || fchown(dirfd(d), pw->pw_uid, pw->pw_gid) != 0) {
+		kz_cli_error("--spool: %s: %s", dir, strerror(errno));
+		if (d)
+			closedir(d);
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fchownat(dirfd(d), de->d_name, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) !=
+		    0)
+			kz_cli_warn("--spool: %s/%s: %s", dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
 	return 0;
 }
 
@@ -249,8 +283,7 @@ static void print_summary(struct kz_telescope *t, const struct kz_capture_stats 
 }
 
 /* Fills *o from argv. Returns 0, KZ_EXIT_USAGE after printing why, or -1
- * for --help (printed). The hub's options are only noted: they have not
- * landed, which the caller reports. */
+ * for --help (printed). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -314,10 +347,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->db = optarg;
 			break;
 		case OPT_HUB:
+			o->hub = optarg;
+			break;
 		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
 		case OPT_SPOOL:
+			o->spool = optarg;
+			break;
 		case OPT_SPOOL_MAX:
-			o->hub_opts = true;
+			if (kz_cli_parse_u64("spool-max", optarg, 4096, UINT64_MAX >> 1,
+			                     &o->spool_max))
+				return KZ_EXIT_USAGE;
 			break;
 		case OPT_THREADS:
 			if (kz_cli_parse_u64("threads", optarg, 1, 2, &o->threads))
@@ -352,11 +393,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return kz_cli_usage_error("--darknet is required");
 	if (o->events && o->stats && strcmp(o->events, "-") == 0 && strcmp(o->stats, "-") == 0)
 		return kz_cli_usage_error("--events and --stats cannot both be stdout");
+	if (!o->hub != !o->token_file)
+		return kz_cli_usage_error("--hub and --token-file go together");
+	if ((o->spool || o->spool_max) && !o->hub)
+		return kz_cli_usage_error("--spool and --spool-max need --hub");
 	return 0;
 }
 
 /* Everything the run opens, closed in one place. */
 struct run {
+	struct kz_spool *spool;
+	struct kz_tsink_spool spool_sink;
 	struct kz_tevents *ev;
 	struct kz_jsonl_writer *st_w;
 	struct kz_tsink_jsonl st_sink;
@@ -385,6 +432,11 @@ static int open_outputs(struct run *r, const struct options *o)
 			return -1;
 		}
 	}
+	if (o->hub && kz_spool_open_cli(o->hub, o->token_file, o->spool, o->spool_max, o->sensor,
+	                                &r->spool, err, sizeof err)) {
+		kz_cli_error("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -399,14 +451,33 @@ static int add_sinks(struct run *r)
 	}
 	if (!rc && r->tstore)
 		rc = kz_telescope_add_sink(r->t, &kz_tsink_store, r->tstore);
+	if (!rc && r->spool) {
+		r->spool_sink.sp = r->spool;
+		rc = kz_telescope_add_sink(r->t, &kz_tsink_spool, &r->spool_sink);
+	}
 	return rc;
 }
+
+/* Seconds the end of a run waits for the spool's sender to hand what is
+ * left to the hub; what it cannot is kept in the spool for the next run. */
+#define SPOOL_DRAIN_S 15.0
 
 /* Closes the outputs; returns false when a writer reports a late error. */
 static bool close_outputs(struct run *r)
 {
 	bool ok = true;
 	int rc;
+	if (r->spool) {
+		struct kz_spool_stats st;
+		kz_spool_close(r->spool, SPOOL_DRAIN_S, &st);
+		fprintf(stderr,
+		        "%s: hub: %" PRIu64 " records sent, %" PRIu64
+		        " refused by the hub, %" PRIu64
+		        " bytes left in the spool for the next run, %" PRIu64
+		        " records dropped over --spool-max\n",
+		        kz_cli_name(), st.sent_records, st.rejected_records, st.pending_bytes,
+		        st.dropped_records);
+	}
 	kz_tstore_close(r->tstore);
 	kz_store_close(r->store);
 	if (r->ev && (rc = kz_tevents_close(r->ev))) {
@@ -474,9 +545,6 @@ int kz_cmd_telescope(int argc, char **argv)
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? KZ_EXIT_OK : rc;
-	if (o.hub_opts)
-		return kz_cli_not_landed("telescope --hub/--token-file/--spool/--spool-max",
-		                         "the hub issue (6)");
 	struct kz_cidr *darknet = calloc(DARKNET_MAX, sizeof *darknet);
 	if (!darknet) {
 		kz_cli_error("out of memory");
@@ -497,7 +565,7 @@ int kz_cmd_telescope(int argc, char **argv)
 	}
 	/* Without any output the analysis would be for nothing: the events go
 	 * to stdout, as a pipe to jq or IntelMQ expects. */
-	if (!o.events && !o.stats && !o.db)
+	if (!o.events && !o.stats && !o.db && !o.hub)
 		o.events = "-";
 
 	struct run r = { 0 };
@@ -539,7 +607,11 @@ int kz_cmd_telescope(int argc, char **argv)
 		kz_cli_error("%s", err);
 		goto done;
 	}
-	/* Everything that needs root is open: the capture, the outputs. */
+	/* Everything that needs root is open: the capture, the outputs. The
+	 * spool keeps creating and deleting segment files in its directory
+	 * (and must read what an earlier run left): it goes to the user too. */
+	if (live && r.spool && chown_spool(o.spool ? o.spool : "kizuki-spool", o.user))
+		goto done;
 	if (live && drop_privileges(o.user))
 		goto done;
 

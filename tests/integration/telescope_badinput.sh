@@ -51,7 +51,12 @@ expect 2 "^kizuki telescope: --max-sources 0: out of range" -- \
 	"$kz" telescope -r good.pcap --darknet "$dn" --max-sources 0
 expect 2 "^kizuki telescope: exactly one of -r FILE and -i IFACE" -- \
 	"$kz" telescope -r good.pcap -i lo --darknet "$dn"
-expect 1 "has not landed" -- "$kz" telescope -r good.pcap --darknet "$dn" --hub http://127.0.0.1:1
+expect 2 "^kizuki telescope: --hub and --token-file go together" -- \
+	"$kz" telescope -r good.pcap --darknet "$dn" --hub http://127.0.0.1:1
+expect 2 "^kizuki telescope: --spool and --spool-max need --hub" -- \
+	"$kz" telescope -r good.pcap --darknet "$dn" --spool sp
+expect 1 "^kizuki telescope: --token-file " -- \
+	"$kz" telescope -r good.pcap --darknet "$dn" --hub http://127.0.0.1:1 --token-file nosuch
 expect 1 "^kizuki telescope: --events: /nonexistent/dir/e.jsonl: No such file or directory" -- \
 	"$kz" telescope -r good.pcap --darknet "$dn" --events /nonexistent/dir/e.jsonl
 expect 1 "^kizuki telescope: --db: /nonexistent/dir/x.db: " -- \
