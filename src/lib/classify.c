@@ -94,7 +94,7 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
 	t->victim.v = 0; /* and the unicornscan values that share its bytes */
 	t->ts_ns = ts_ns;
 	t->h = 0;
-	t->dst32 = dst;
+	t->dst_hash = kz_dset_hash(dst);
 	t->port = 0;
 	t->sport = 0;
 	t->len = p->ip_len > 65535 ? 65535 : (uint16_t)p->ip_len;

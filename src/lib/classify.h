@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "dset.h"
 #include "pkt.h"
 
 enum kz_tclass { KZ_TCLASS_OTHER = 0, KZ_TCLASS_PROBE, KZ_TCLASS_BACKSCATTER, KZ_TCLASS_COUNT };
@@ -84,17 +85,18 @@ struct kz_tpkt {
 			uint32_t unicorn_bs; /* the same with dst byte-swapped */
 		};
 	};
-	uint64_t ts_ns;  /* packet time, ns since the epoch */
-	uint64_t h;      /* the source's keyed hash: left 0 here, the engine sets it */
-	uint32_t dst32;  /* the dark address: IPv4 as is, IPv6 folded to 32 bits */
-	uint16_t port;   /* the port axis value (see enum kz_tproto) */
-	uint16_t sport;  /* source port (TCP/UDP/SCTP), else 0 */
-	uint16_t len;    /* IP length, capped at 65535 */
-	uint16_t dark16; /* the dark address's /16 (IPv6: its /64 folded) */
-	uint8_t proto;   /* enum kz_tproto */
-	uint8_t cls;     /* enum kz_tclass */
-	uint8_t fp;      /* KZ_FP_* rules this packet meets */
-	uint8_t flags;   /* KZ_TPKT_* */
+	uint64_t ts_ns;    /* packet time, ns since the epoch */
+	uint64_t h;        /* the source's keyed hash: left 0 here, the engine sets it */
+	uint32_t dst_hash; /* kz_dset_hash of the dark address (IPv6 folded to 32 bits):
+	                      hashed here, on the thread with less to do */
+	uint16_t port;     /* the port axis value (see enum kz_tproto) */
+	uint16_t sport;    /* source port (TCP/UDP/SCTP), else 0 */
+	uint16_t len;      /* IP length, capped at 65535 */
+	uint16_t dark16;   /* the dark address's /16 (IPv6: its /64 folded) */
+	uint8_t proto;     /* enum kz_tproto */
+	uint8_t cls;       /* enum kz_tclass */
+	uint8_t fp;        /* KZ_FP_* rules this packet meets */
+	uint8_t flags;     /* KZ_TPKT_* */
 };
 
 /* The initial TTL a sender most likely used: 64, 128 or 255, the smallest

@@ -470,7 +470,7 @@ unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_
 			e->unb_weight >>= 1;
 		}
 	}
-	uint32_t dh = kz_dset_hash(p->dst32);
+	uint32_t dh = p->dst_hash;
 	kz_dset32_add(&e->dsts, &e->flags, KZ_SRC_DSTS_BIG, &e->dsts_base, dh);
 	if (p->flags & KZ_TPKT_HASPORT)
 		e->last_sport = p->sport;

@@ -132,7 +132,7 @@ static void test_tcp_classes(void **state)
 	assert_true(t.flags & KZ_TPKT_HASPORT);
 	assert_int_equal(t.port, 80);
 	assert_int_equal(t.sport, 40000);
-	assert_int_equal(t.dst32, DST);
+	assert_int_equal(t.dst_hash, kz_dset_hash(DST));
 	assert_int_equal(t.dark16, DST >> 16);
 	assert_int_equal(t.len, 40);
 	assert_int_equal(t.h, 0);

@@ -137,7 +137,7 @@ static struct kz_tpkt bs(uint32_t victim, uint8_t proto, uint64_t t, uint32_t da
 	p.ts_ns = t;
 	p.proto = proto;
 	p.cls = KZ_TCLASS_BACKSCATTER;
-	p.dst32 = dark;
+	p.dst_hash = kz_dset_hash(dark);
 	p.dark16 = (uint16_t)(dark >> 16);
 	p.len = 40;
 	return p;

@@ -271,7 +271,7 @@ static struct kz_tpkt probe(uint8_t proto, uint16_t port, uint32_t dst, uint8_t 
 	struct kz_tpkt p;
 	memset(&p, 0, sizeof p);
 	p.src = a4(0xc0000207);
-	p.dst32 = dst;
+	p.dst_hash = kz_dset_hash(dst);
 	p.port = port;
 	p.sport = 40000;
 	p.proto = proto;
