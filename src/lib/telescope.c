@@ -5,12 +5,13 @@
  * Two halves:
  *  - the front (kz_telescope_frame, on the caller's thread): decode, count
  *    the decode result, filter on the darknet, classify into a struct
- *    kz_tpkt in the batch being filled;
+ *    kz_tpkt in the batch being filled, and hash its source and dark
+ *    address (work moved here because the back has more to do);
  *  - the back (analyse, on the same thread or on the analysis thread):
- *    per batch, hash every source and prefetch its index slot, resolve
- *    every entry and prefetch it, then update sources, port counters and
- *    attack vectors in packet order, closing intervals as packet time
- *    crosses their ends.
+ *    per batch, a software pipeline that prefetches each packet's index
+ *    slot, resolves and prefetches its entry, and updates the source, the
+ *    port counters and the attack vectors in packet order, closing
+ *    intervals as packet time crosses their ends.
  * The front owns the frame and decode counters, the back everything else;
  * with two threads they share only the ring (below) and a few atomics for
  * progress and the first error.
