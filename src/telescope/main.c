@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,6 +178,27 @@ static int chown_spool(const char *dir, const char *user)
 	}
 	closedir(d);
 	return 0;
+}
+
+/* The size of a plain classic pcap file, for the progress line's estimate;
+ * 0 for stdin, gzip, pcapng or anything else. */
+static uint64_t classic_pcap_size(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	uint8_t m[4] = { 0 };
+	struct stat sb;
+	bool ok = fread(m, 1, 4, f) == 4 && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
+	fclose(f);
+	uint32_t le =
+	        (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+	uint32_t be = __builtin_bswap32(le);
+	bool classic =
+	        le == 0xa1b2c3d4u || le == 0xa1b23c4du || be == 0xa1b2c3d4u || be == 0xa1b23c4du;
+	return ok && classic ? (uint64_t)sb.st_size : 0;
 }
 
 static double mono_now(void)
@@ -493,7 +515,29 @@ static bool close_outputs(struct run *r)
 
 /* Reads the capture until its end, a signal or an error. Returns the exit
  * status. */
-static int capture_loop(struct run *r, bool live, bool progress)
+/* One progress line: packets, rate, sources, events; for an uncompressed
+ * file of known size also how far it is and the time left, from the bytes
+ * read (classic pcap: 24 bytes of header, 16 per record). */
+static void progress_line(struct run *r, double elapsed, uint64_t file_size)
+{
+	uint64_t frames, sources, events;
+	kz_telescope_progress(r->t, &frames, &sources, &events);
+	char eta[64] = "";
+	if (file_size) {
+		struct kz_capture_stats cs;
+		kz_capture_stats(r->cap, &cs);
+		double done = (24.0 + (double)cs.file.bytes + 16.0 * (double)cs.file.records) /
+		              (double)file_size;
+		if (done > 0.001 && done <= 1.0)
+			snprintf(eta, sizeof eta, ", %.0f %% done, %.0f s left", 100 * done,
+			         elapsed * (1 - done) / done);
+	}
+	fprintf(stderr,
+	        "%s: %" PRIu64 " packets, %.2f Mpps, %" PRIu64 " sources, %" PRIu64 " events%s\n",
+	        kz_cli_name(), frames, (double)frames / elapsed / 1e6, sources, events, eta);
+}
+
+static int capture_loop(struct run *r, bool live, bool progress, uint64_t file_size)
 {
 	double t0 = mono_now(), next = t0 + 1.0;
 	int status = KZ_EXIT_OK;
@@ -510,13 +554,7 @@ static int capture_loop(struct run *r, bool live, bool progress)
 		if (progress) {
 			double now = mono_now();
 			if (now >= next) {
-				uint64_t frames, sources, events;
-				kz_telescope_progress(r->t, &frames, &sources, &events);
-				fprintf(stderr,
-				        "%s: %" PRIu64 " packets, %.2f Mpps, %" PRIu64
-				        " sources, %" PRIu64 " events\n",
-				        kz_cli_name(), frames, (double)frames / (now - t0) / 1e6,
-				        sources, events);
+				progress_line(r, now - t0, file_size);
 				next = now + 1.0;
 			}
 		}
@@ -627,7 +665,8 @@ int kz_cmd_telescope(int argc, char **argv)
 
 	print_header(r.t, &o, o.darknet);
 	double t0 = mono_now();
-	status = capture_loop(&r, live, kz_cli_want_progress(o.progress));
+	uint64_t file_size = live ? 0 : classic_pcap_size(o.read_file);
+	status = capture_loop(&r, live, kz_cli_want_progress(o.progress), file_size);
 	/* The open interval is closed and written even after a capture error
 	 * or a signal: what was read is reported. */
 	if (kz_telescope_finish(r.t) && status == KZ_EXIT_OK) {
