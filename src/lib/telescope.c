@@ -67,12 +67,16 @@
 
 enum { MARK_NONE = 0, MARK_TICK, MARK_STOP };
 
+/* A batch: a header line, then one line per packet (a packet summary that
+ * straddled two lines would cost two misses to write and two to read). */
 struct batch {
 	uint32_t n;
 	uint32_t mark;
 	uint64_t tick_ns;
-	struct kz_tpkt p[KZ_TELESCOPE_BATCH];
+	_Alignas(64) struct kz_tpkt p[KZ_TELESCOPE_BATCH];
 };
+
+_Static_assert(sizeof(struct batch) % 64 == 0, "batches are whole cache lines");
 
 struct range {
 	kz_u128 lo, hi;
@@ -101,8 +105,10 @@ struct kz_telescope {
 	struct kz_srcrec_enc *enc;
 	char line[KZ_SRCREC_LINE_MAX];
 
-	/* ----- the front */
-	struct kz_pkt pkt;
+	/* ----- the front. Each half has cache lines of its own: both write
+	 * counters at every packet, and a shared line would travel between
+	 * the two cores each time. */
+	_Alignas(64) struct kz_pkt pkt;
 	const struct kz_siphash_key *key; /* the source table's */
 	struct batch *fill;               /* the batch being filled */
 	struct batch single;              /* the only batch with one thread */
@@ -111,7 +117,7 @@ struct kz_telescope {
 	_Atomic uint64_t frames_seen; /* progress copy */
 
 	/* ----- the back */
-	struct kz_srctable *src;
+	_Alignas(64) struct kz_srctable *src;
 	struct kz_rsdos *dos;
 	struct kz_portstats ps;
 	struct kz_surge *surge;
@@ -136,13 +142,16 @@ struct kz_telescope {
 	int64_t obs_time; /* time.observation of the interval being closed */
 
 	/* ----- the first error, from either half */
-	_Atomic int error;
+	_Alignas(64) _Atomic int error;
 	char error_text[256];
 
-	/* ----- two threads */
-	struct batch *ring;
-	_Atomic uint32_t head, tail;
-	_Atomic uint32_t back_sleeping, front_sleeping;
+	/* ----- two threads: what the front writes, then what the back
+	 * writes, on separate lines */
+	_Alignas(64) _Atomic uint32_t head;
+	_Atomic uint32_t front_sleeping;
+	_Alignas(64) _Atomic uint32_t tail;
+	_Atomic uint32_t back_sleeping;
+	_Alignas(64) struct batch *ring;
 	pthread_t thread;
 	bool thread_running;
 	bool finished;
@@ -1021,9 +1030,12 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 		snprintf(err, errlen, "--max-sources: must be at least 1");
 		return -EINVAL;
 	}
-	struct kz_telescope *t = calloc(1, sizeof *t);
+	/* Aligned: the two threads' halves of the struct start on lines of
+	 * their own. */
+	struct kz_telescope *t = aligned_alloc(64, (sizeof *t + 63) & ~(size_t)63);
 	if (!t)
 		return -ENOMEM;
+	memset(t, 0, sizeof *t);
 	int rc = -ENOMEM;
 	t->sensor = strdup(cfg->sensor);
 	if (!t->sensor)
