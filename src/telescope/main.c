@@ -481,8 +481,11 @@ static int add_sinks(struct run *r)
 }
 
 /* Seconds the end of a run waits for the spool's sender to hand what is
- * left to the hub; what it cannot is kept in the spool for the next run. */
-#define SPOOL_DRAIN_S 15.0
+ * left to the hub: long when the hub has been taking posts (a busy hub may
+ * be slow), short when it never answered (it is down; waiting would only
+ * delay the exit). What is not sent stays in the spool for the next run. */
+#define SPOOL_DRAIN_UP_S   120.0
+#define SPOOL_DRAIN_DOWN_S 5.0
 
 /* Closes the outputs; returns false when a writer reports a late error. */
 static bool close_outputs(struct run *r)
@@ -491,7 +494,9 @@ static bool close_outputs(struct run *r)
 	int rc;
 	if (r->spool) {
 		struct kz_spool_stats st;
-		kz_spool_close(r->spool, SPOOL_DRAIN_S, &st);
+		kz_spool_get_stats(r->spool, &st);
+		bool up = st.sent_segments > 0 || st.failed_posts == 0;
+		kz_spool_close(r->spool, up ? SPOOL_DRAIN_UP_S : SPOOL_DRAIN_DOWN_S, &st);
 		fprintf(stderr,
 		        "%s: hub: %" PRIu64 " records sent, %" PRIu64
 		        " refused by the hub, %" PRIu64

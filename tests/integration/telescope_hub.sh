@@ -57,7 +57,7 @@ for _ in $(seq 100); do
 done
 tele up
 grep -q "hub: [1-9][0-9]* records sent, 0 refused by the hub, 0 bytes left in the spool" up.err ||
-	{ cat hub.err; fail "with the hub up, the spool should be sent in full"; }
+	{ cat up.err hub.err; fail "with the hub up, the spool should be sent in full"; }
 
 # 3. What the hub holds.
 findings=$(python3 - "$port" <<'EOF'
