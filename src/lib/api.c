@@ -110,11 +110,14 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* A query-string argument, or NULL. */
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Methods that change something: the ones a session must back with its
+ * CSRF token. */
 static bool is_write(const char *method)
 {
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
@@ -157,6 +160,8 @@ static void identify(struct kz_hub *h, struct MHD_Connection *c, const char *met
 	explicit_bzero(hash, sizeof hash);
 }
 
+/* True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104: the only places
+ * /metrics answers without a token. */
 static bool from_loopback(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -217,6 +222,7 @@ static bool parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
+/* A time parameter: epoch seconds or ISO 8601 (UTC, or with an offset). */
 static bool parse_when(const char *s, int64_t *out)
 {
 	const char *why;
@@ -310,6 +316,7 @@ static enum MHD_Result get_findings(struct kz_hub *h, struct MHD_Connection *c, 
 	return reply_json(h, c, MHD_HTTP_OK, page);
 }
 
+/* GET /api/v1/stats/ports: no tenant data, so every role may read it. */
 static enum MHD_Result get_stats_ports(struct kz_hub *h, struct MHD_Connection *c)
 {
 	int64_t now = (int64_t)time(NULL), from = now - 86400, to = now + 1, bin = 3600;
@@ -340,6 +347,7 @@ static enum MHD_Result get_stats_ports(struct kz_hub *h, struct MHD_Connection *
 	return reply_json(h, c, MHD_HTTP_OK, out);
 }
 
+/* The store's size on disk: the database and its WAL. */
 static uint64_t db_bytes(struct kz_hub *h)
 {
 	struct stat sb;
@@ -353,6 +361,7 @@ static uint64_t db_bytes(struct kz_hub *h)
 	return n;
 }
 
+/* GET /metrics: counters plus what only the store knows. */
 static enum MHD_Result get_metrics(struct kz_hub *h, struct MHD_Connection *c)
 {
 	uint64_t states[KZ_FSTATE_COUNT];
@@ -392,6 +401,8 @@ static void note_spool(struct kz_hub *h, struct MHD_Connection *c, const struct 
 
 static enum MHD_Result finish_job(struct kz_hub *h, struct MHD_Connection *c, struct req *r);
 
+/* POST /api/v1/events and /api/v1/stats: parse here, in this HTTP thread,
+ * then suspend the connection until the writer has committed. */
 static enum MHD_Result post_events(struct kz_hub *h, struct MHD_Connection *c, struct req *r,
                                    bool stats)
 {
@@ -430,6 +441,7 @@ static enum MHD_Result post_events(struct kz_hub *h, struct MHD_Connection *c, s
 	return MHD_YES;
 }
 
+/* The reply body of CONTRACT.md: accepted, duplicates, rejected, errors. */
 static json_t *result_json(const struct kz_ingest_result *res)
 {
 	json_t *errors = json_array();
@@ -475,6 +487,9 @@ static enum MHD_Result finish_job(struct kz_hub *h, struct MHD_Connection *c, st
 	return reply_json(h, c, MHD_HTTP_OK, result_json(res));
 }
 
+/* POST /api/v1/findings/<id>/feedback: a JSON body, or the bare word. The
+ * ownership check happens in the writer, inside the transaction, so it
+ * sees the finding as it is when the feedback is recorded. */
 static enum MHD_Result post_feedback(struct kz_hub *h, struct MHD_Connection *c, struct req *r,
                                      const char *id, size_t idlen)
 {
@@ -539,6 +554,8 @@ static enum MHD_Result post_feedback(struct kz_hub *h, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
+/* POST /api/v1/session: a token (in the body or the Authorization header)
+ * for a session cookie and its CSRF token. A cookie cannot renew itself. */
 static enum MHD_Result post_session(struct kz_hub *h, struct MHD_Connection *c, struct req *r)
 {
 	const struct kz_token *tok = r->by_cookie ? NULL : r->tok;
@@ -583,6 +600,7 @@ static enum MHD_Result post_session(struct kz_hub *h, struct MHD_Connection *c, 
 	return res;
 }
 
+/* GET /api/v1/session: who the caller is (for the dashboard). */
 static enum MHD_Result get_session(struct kz_hub *h, struct MHD_Connection *c, struct req *r)
 {
 	json_t *asns = json_array();
@@ -594,6 +612,7 @@ static enum MHD_Result get_session(struct kz_hub *h, struct MHD_Connection *c, s
 	                            kz_tlp_name(r->tok->tlp)));
 }
 
+/* DELETE /api/v1/session: sign out. */
 static enum MHD_Result delete_session(struct kz_hub *h, struct MHD_Connection *c)
 {
 	kz_sessions_delete(h->sessions,
@@ -601,6 +620,7 @@ static enum MHD_Result delete_session(struct kz_hub *h, struct MHD_Connection *c
 	return reply_json(h, c, MHD_HTTP_OK, json_pack("{s:b}", "ended", 1));
 }
 
+/* POST /api/v1/reload: SIGHUP for those who cannot send signals. */
 static enum MHD_Result post_reload(struct kz_hub *h, struct MHD_Connection *c)
 {
 	unsigned failed = kz_hub_reload(h);
@@ -645,6 +665,8 @@ static const char login_page[] =
         "  else document.getElementById('m').textContent = j.error;\n"
         "};\n</script>\n</body></html>\n";
 
+/* Content types of the files a dashboard is made of; anything else is
+ * served as bytes, and nosniff keeps browsers from guessing. */
 static const char *mime_type(const char *path)
 {
 	const char *dot = strrchr(path, '.');
@@ -666,6 +688,8 @@ static const char *mime_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* GET / and the dashboard's files: anonymous callers get the sign-in page
+ * only. */
 static enum MHD_Result get_asset(struct kz_hub *h, struct MHD_Connection *c, struct req *r,
                                  const char *url)
 {
@@ -817,6 +841,8 @@ enum MHD_Result hub_api_handler(void *cls, struct MHD_Connection *c, const char 
 	struct kz_hub *h = cls;
 	struct req *r = *con_cls;
 	(void)version;
+	/* First call for a request: headers only. Identify now, so that the
+	 * snapshot (tokens, tables) is fixed for the request's whole life. */
 	if (!r) {
 		r = calloc(1, sizeof *r);
 		if (!r)
@@ -832,6 +858,8 @@ enum MHD_Result hub_api_handler(void *cls, struct MHD_Connection *c, const char 
 			r->too_large = true;
 		return MHD_YES;
 	}
+	/* Body chunks: collected up to --max-body; past it the rest is read
+	 * and dropped so that the 413 can still be sent. */
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
@@ -855,6 +883,7 @@ enum MHD_Result hub_api_handler(void *cls, struct MHD_Connection *c, const char 
 		r->len += n;
 		return MHD_YES;
 	}
+	/* Back from suspension: the writer finished the job. */
 	if (r->job) {
 		if (!atomic_load(&r->job->done))
 			return MHD_YES; /* woken early: the writer resumes us */

@@ -234,35 +234,23 @@ static void lookup_geo(MMDB_s *m, struct kz_addr a, struct kz_enrich_result *r)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
-	if (kz_addr_is_v4(a) && m->metadata.ip_version == 4) {
+	if (kz_addr_is_v4(a)) {
+		/* libmaxminddb finds an AF_INET address in an IPv6 database's
+		 * IPv4 subtree itself. */
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
 		uint32_t v = kz_addr_v4(a);
 		uint8_t *b = (uint8_t *)&s4->sin_addr;
+		s4->sin_family = AF_INET;
 		b[0] = (uint8_t)(v >> 24);
 		b[1] = (uint8_t)(v >> 16);
 		b[2] = (uint8_t)(v >> 8);
 		b[3] = (uint8_t)v;
 	} else {
-		/* An IPv6 database holds IPv4 under ::ffff:0:0/96 or ::/96;
-		 * libmaxminddb maps an AF_INET address itself, so pass IPv4 as
-		 * AF_INET and IPv6 as AF_INET6. */
-		if (kz_addr_is_v4(a)) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			s4->sin_family = AF_INET;
-			uint32_t v = kz_addr_v4(a);
-			uint8_t *b = (uint8_t *)&s4->sin_addr;
-			b[0] = (uint8_t)(v >> 24);
-			b[1] = (uint8_t)(v >> 16);
-			b[2] = (uint8_t)(v >> 8);
-			b[3] = (uint8_t)v;
-		} else {
-			if (m->metadata.ip_version == 4)
-				return;
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			kz_addr_to_bytes(a, s6->sin6_addr.s6_addr);
-		}
+		if (m->metadata.ip_version == 4)
+			return;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		kz_addr_to_bytes(a, s6->sin6_addr.s6_addr);
 	}
 	int mmerr = 0;
 	MMDB_lookup_result_s res = MMDB_lookup_sockaddr(m, (struct sockaddr *)&ss, &mmerr);

@@ -78,6 +78,8 @@ int kz_cursor_decode(const char *s, uint32_t *asn, int64_t *id)
 	" f.region, f.city, f.first_seen, f.last_seen, f.count, f.state, f.state_since, f.tlp,"    \
 	" f.last_notified, f.notified_channel, f.feedback, f.feedback_at, f.sightings"
 
+/* Column to JSON: text, a time in ISO 8601, or an integer; NULL stays null
+ * so that every finding object has the same keys. */
 static int set_text(json_t *o, const char *key, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -164,6 +166,7 @@ static void filters_sql(char *buf, size_t len, const struct kz_findings_query *q
 	         q->since != INT64_MIN ? " AND f.last_seen >= ?5" : "");
 }
 
+/* Binds what filters_sql() asked for; unused numbers stay unbound. */
 static void bind_filters(sqlite3_stmt *st, const struct kz_findings_query *q)
 {
 	if (q->kind)
@@ -222,14 +225,18 @@ int kz_findings_page(sqlite3 *db, const struct kz_findings_query *q, json_t **ou
 	sqlite3_stmt *st = NULL;
 
 	if (q->nasns == 0) {
+		/* An operator token with no AS sees nothing, not everything:
+		 * "all" must be asked for explicitly (admin). */
 		if (!q->all)
-			goto done; /* no ASes and not everything: nothing */
+			goto done;
 		snprintf(sql, sizeof sql,
 		         "SELECT " COLUMNS " FROM hub_findings f WHERE f.id < ?1 AND ?2 = ?2%s"
 		         " ORDER BY f.id DESC LIMIT %zu",
 		         f, limit + 1);
 		if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
 			goto dberr;
+		/* ?2 = ?2 keeps the parameter numbering shared with the AS query,
+		 * so that bind_filters() serves both. */
 		sqlite3_bind_int64(st, 1, cur_id);
 		sqlite3_bind_int(st, 2, 0);
 		bind_filters(st, q);
@@ -271,6 +278,8 @@ int kz_findings_page(sqlite3 *db, const struct kz_findings_query *q, json_t **ou
 		sqlite3_bind_int64(st, 2, asn == cur_asn ? cur_id : INT64_MAX);
 		bind_filters(st, q);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			/* Shared by several asked ASes: list it once, under the
+			 * highest, which came first. */
 			if (listed_higher(sqlite3_column_text(st, 13), q->asns, q->nasns, asn))
 				continue;
 			if (got == limit) {
@@ -330,6 +339,7 @@ int kz_feedback_parse(const char *s, enum kz_feedback *out)
 	return -EINVAL;
 }
 
+/* A failed statement as "what: why" and the errno to return. */
 static int exec_fail(sqlite3 *db, int rc, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
@@ -361,6 +371,7 @@ static int owned_by(sqlite3 *db, int64_t finding, const uint32_t *asns, size_t n
 	return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* The row id of a finding id; returns SQLITE_ROW, SQLITE_DONE or an error. */
 static int finding_row(sqlite3 *db, const char *finding_id, int64_t *id)
 {
 	sqlite3_stmt *st;
@@ -385,6 +396,8 @@ int kz_findings_feedback(sqlite3 *db, const char *finding_id, enum kz_feedback f
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
 		return exec_fail(db, rc, err, errlen, "hub_findings");
+	/* Checked here, in the writer's transaction, not by the HTTP thread:
+	 * the attribution may have changed since the request was parsed. */
 	if (asns) {
 		bool owned;
 		if ((rc = owned_by(db, id, asns, nasns, &owned)) != SQLITE_OK)
@@ -448,6 +461,7 @@ int kz_findings_log_transition(sqlite3 *db, int64_t finding, int64_t at, enum kz
 	return rc == SQLITE_DONE ? 0 : kz_store_errno(rc);
 }
 
+/* A stored state name (unknown names read as NONE). */
 static enum kz_fstate parse_state(const unsigned char *s)
 {
 	enum kz_fstate st = KZ_FSTATE_NONE;
@@ -460,6 +474,7 @@ static enum kz_fstate parse_state(const unsigned char *s)
  * unreachable_runs. */
 #define LC_COLUMNS "id, kind, state, base_state, weak, unreachable_runs"
 
+/* Reads LC_COLUMNS at the statement's row into a lifecycle. */
 static void read_lc(sqlite3_stmt *st, struct kz_lc *lc, bool *survey)
 {
 	const unsigned char *k = sqlite3_column_text(st, 1);
@@ -696,6 +711,7 @@ struct sweep {
 	char *ports;
 };
 
+/* Frees what collect_sweep() copied. */
 static void sweep_free(struct sweep *sw)
 {
 	for (size_t i = 0; i < sw->n; i++)
@@ -704,6 +720,7 @@ static void sweep_free(struct sweep *sw)
 	free(sw->ports);
 }
 
+/* A text column copied (NULL stays NULL). */
 static char *dup_col(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -730,6 +747,9 @@ static int collect_sweep(sqlite3 *db, const char *run_id, struct sweep *sw)
 	char *seed = dup_col(st, 0), *digest = dup_col(st, 1);
 	int64_t count = sqlite3_column_int64(st, 2);
 	sqlite3_finalize(st);
+	/* Why shards wait for each other: a shard probes only its part of the
+	 * permutation, and which part an address falls in is known only to
+	 * the scanner; the union of all shards covers the whole scope. */
 	if (count <= 1) {
 		rc = sqlite3_prepare_v2(db,
 		                        "SELECT run_id, started, scope, ports FROM hub_runs"
@@ -804,6 +824,8 @@ int kz_findings_apply_coverage(sqlite3 *db, const char *run_id, int64_t now, siz
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* The first shard's ports: shards of one sweep share --ports (as they
+	 * share the seed and the scope digest that grouped them). */
 	size_t nports = parse_ports(sw.ports, ports);
 	/* Without a scope and ports the hub cannot know what the run covered:
 	 * nothing is called unreachable. */
@@ -827,6 +849,7 @@ int kz_findings_apply_coverage(sqlite3 *db, const char *run_id, int64_t now, siz
 			const unsigned char *app = sqlite3_column_text(sel, 8);
 			struct kz_addr a;
 			const char *why;
+			/* Outside the scope, the run said nothing about it. */
 			if (!ip || kz_addr_parse((const char *)ip, &a, &why) ||
 			    !kz_ipset_contains(scope, a))
 				continue;

@@ -112,6 +112,7 @@ struct hub_snap *hub_snap_get(struct kz_hub *h)
 	return s;
 }
 
+/* Drops one reference to a tokens table. */
 static void tokens_put(struct hub_tokens *t)
 {
 	if (t && atomic_fetch_sub(&t->refs, 1) == 1) {
@@ -270,6 +271,7 @@ void hub_reader_put(struct kz_hub *h, sqlite3 *db)
 	pthread_mutex_unlock(&h->rlock);
 }
 
+/* Opens the read-only pool; WAL lets them read while the writer writes. */
 static int open_readers(struct kz_hub *h, size_t n, char *err, size_t errlen)
 {
 	h->readers = calloc(n, sizeof *h->readers);
@@ -319,11 +321,13 @@ void hub_submit(struct kz_hub *h, struct hub_job *job)
 	pthread_mutex_unlock(&h->qlock);
 }
 
+/* kz_ingest_batch_feeds() callback: per-feed counters for /metrics. */
 static void count_feed(void *arg, const char *feed, uint64_t acc, uint64_t dup)
 {
 	kz_metrics_events(arg, feed, acc, dup, 0);
 }
 
+/* One job inside the group transaction (its savepoint is the caller's). */
 static int run_job(struct kz_hub *h, struct hub_job *j, int64_t now)
 {
 	sqlite3 *db = kz_store_db(h->store);
@@ -428,6 +432,7 @@ static void retention_delete(struct kz_hub *h, const char *sql, int64_t cutoff)
 	}
 }
 
+/* The retention of docs/hub.md, table by table; 0 days keeps forever. */
 static void retention(struct kz_hub *h, int64_t now)
 {
 	const struct kz_hub_retention *r = &h->cfg.retention;
@@ -460,6 +465,8 @@ static void retention(struct kz_hub *h, int64_t now)
 	}
 }
 
+/* What the writer does when no job is waiting: telescope findings going
+ * inactive, and hourly retention. Both are writes, so they belong here. */
 static void maintain(struct kz_hub *h)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -489,6 +496,8 @@ static void maintain(struct kz_hub *h)
 	}
 }
 
+/* The single writer: wakes for jobs (or once a second for maintenance),
+ * takes every job waiting and runs them as one transaction. */
 static void *writer_main(void *arg)
 {
 	struct kz_hub *h = arg;
@@ -596,6 +605,7 @@ bad:
 	return -EINVAL;
 }
 
+/* A copy of an optional string. */
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -646,6 +656,10 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* The files first: a mistyped tokens file must not leave a new,
+	 * empty store behind. */
+	if ((rc = load_snap(h, NULL, &h->snap, &failed, err, errlen)))
+		goto fail;
 	if ((rc = kz_store_open(h->db_path, KZ_STORE_CREATE | KZ_STORE_NOMUTEX, &h->store, err,
 	                        errlen)))
 		goto fail;
@@ -654,8 +668,6 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 	if ((rc = kz_store_exec(h->store, "PRAGMA wal_autocheckpoint = 0", err, errlen)))
 		goto fail;
 	if ((rc = kz_ingest_open(h->store, &h->icfg, &h->ing, err, errlen)))
-		goto fail;
-	if ((rc = load_snap(h, NULL, &h->snap, &failed, err, errlen)))
 		goto fail;
 	{
 		const struct kz_operators *ops = kz_enrich_operators(h->snap->enrich);

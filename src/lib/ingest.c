@@ -103,12 +103,15 @@ static const char *sget(const json_t *rec, const char *key)
 	return json_string_value(json_object_get(rec, key));
 }
 
+/* An integer field of a jansson record (run records), or dflt. */
 static int64_t int_or(const json_t *rec, const char *key, int64_t dflt)
 {
 	const json_t *v = json_object_get(rec, key);
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
+/* Counts a refused line and keeps its number and reason for the reply (the
+ * first KZ_INGEST_ERRORS_MAX of them). Returns 0 or -ENOMEM. */
 static int add_error(struct kz_ingest_batch *b, unsigned long line, const char *reason)
 {
 	b->res.rejected++;
@@ -153,18 +156,23 @@ static const char *fstr(const struct flds *r, const char *key)
 	return v && v->type == KZ_RVAL_STRING ? v->s : NULL;
 }
 
+/* An integer field, or dflt when absent or of another type. */
 static int64_t fint(const struct flds *r, const char *key, int64_t dflt)
 {
 	const struct kz_rval *v = fval(r, key);
 	return v && v->type == KZ_RVAL_INT ? v->i : dflt;
 }
 
+/* Survey run headers and trailers are not findings: they take the jansson
+ * path, whose tree keeps their arrays (scope, ports) for hub_runs. */
 static bool is_run_record(const struct flds *r)
 {
 	const char *feed = fstr(r, "feed.name"), *id = fstr(r, "classification.identifier");
 	return feed && id && strcmp(feed, KZ_FEED_SURVEY) == 0 && strcmp(id, "survey-run") == 0;
 }
 
+/* The finding kind from the feed and classification (docs/store.md); *run
+ * tells a survey run record. */
 static enum kz_finding_kind classify(const struct flds *r, const char *feed, bool *run)
 {
 	const char *id = fstr(r, "classification.identifier");
@@ -321,6 +329,7 @@ static int reserialise(struct item *it)
 	return 0;
 }
 
+/* A zeroed item at the end of the batch; the array grows by doubling. */
 static int push_item(struct kz_ingest_batch *b, struct item **out)
 {
 	if (b->n == b->cap) {
@@ -657,6 +666,8 @@ struct kz_store *kz_ingest_store_handle(struct kz_ingest *ing)
 	return ing->store;
 }
 
+/* The store's message for a failed step, as "path: what: why", and the
+ * errno the caller returns. */
 static int db_fail(struct kz_ingest *ing, int rc, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: %s: %s", kz_store_path(ing->store), what,
@@ -675,6 +686,8 @@ static int step_done(struct kz_ingest *ing, sqlite3_stmt *st, char *err, size_t 
 	return 0;
 }
 
+/* Empty and absent strings are both NULL in the store: one way to ask
+ * "has no network" in SQL. */
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s && *s)
@@ -683,6 +696,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Ports are -1 in memory when unknown, NULL in the store. */
 static void bind_port(sqlite3_stmt *st, int i, int32_t port)
 {
 	if (port >= 0)
@@ -741,6 +755,8 @@ struct found {
 	enum kz_finding_kind kind;
 };
 
+/* A stored state name; an unknown one (a newer kizuki wrote it) reads as
+ * NONE, which the lifecycle treats as new. */
 static enum kz_fstate state_of(const unsigned char *s)
 {
 	enum kz_fstate st = KZ_FSTATE_NONE;
@@ -791,6 +807,7 @@ static int find(struct kz_ingest *ing, const char *fid, struct found *f, char *e
 	return rc;
 }
 
+/* Survey findings follow the status table; everything else is sighted. */
 static enum kz_lc_family family_of(enum kz_finding_kind k)
 {
 	return k == KZ_KIND_SURVEY ? KZ_LC_SURVEY : KZ_LC_SIGHTINGS;
@@ -822,6 +839,7 @@ static int relink_asns(struct kz_ingest *ing, int64_t finding, const char *old_a
 	return 0;
 }
 
+/* One row of hub_transitions, through the writer's cached statement. */
 static int log_transition(struct kz_ingest *ing, int64_t finding, int64_t now, enum kz_fstate from,
                           enum kz_fstate to, const char *oid, char *err, size_t errlen)
 {
@@ -1007,6 +1025,8 @@ static int update_finding(struct kz_ingest *ing, const struct item *it, struct f
 	return log_transition(ing, f->id, now, before, f->lc.state, it->oid, err, errlen);
 }
 
+/* The next observation row id: read once per store call, then counted up
+ * (see the design note: a stale value fails loudly on the primary key). */
 static int next_obs_id(struct kz_ingest *ing, int64_t *id, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = ing->st[ST_MAX_OBS];
@@ -1019,6 +1039,8 @@ static int next_obs_id(struct kz_ingest *ing, int64_t *id, char *err, size_t err
 	return 0;
 }
 
+/* One observation: duplicate, new observation of a known finding, or the
+ * first observation of a new one. Counts the outcome in the batch. */
 static int store_finding_item(struct kz_ingest *ing, struct kz_ingest_batch *b, struct item *it,
                               int64_t *obs_id, int64_t now, char *err, size_t errlen)
 {
@@ -1093,6 +1115,7 @@ static int64_t time_of(const json_t *rec, const char *key)
 	return sec;
 }
 
+/* INT64_MIN stands for "no such time". */
 static void bind_time(sqlite3_stmt *st, int i, int64_t t)
 {
 	if (t != INT64_MIN)

@@ -23,6 +23,7 @@ struct kz_operators {
 	size_t n, cap;
 };
 
+/* Frees a table and its strings. */
 void kz_operators_free(struct kz_operators *ops)
 {
 	if (!ops)
@@ -68,6 +69,7 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/* A name: UTF-8 without control characters, not empty, not huge. */
 static bool text_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -96,12 +98,14 @@ static bool contact_ok(const char *s)
 	       s[n - 1] != '.';
 }
 
+/* Table order: by AS number. */
 static int cmp_asn(const void *a, const void *b)
 {
 	uint32_t x = ((const struct kz_operator *)a)->asn, y = ((const struct kz_operator *)b)->asn;
 	return x < y ? -1 : x > y;
 }
 
+/* The operators file, line by line; the first bad line ends the load. */
 static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err, size_t errlen)
 {
 	const char *path = kz_lines_path(lr);

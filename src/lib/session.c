@@ -103,6 +103,8 @@ int kz_sessions_create(struct kz_sessions *s, const uint8_t token_hash[32], int6
 	return 0;
 }
 
+/* Compares a stored id with a presented one in constant time (the
+ * presented one is copied into a fixed-size buffer first). */
 static bool same_id(const char *a, const char *b)
 {
 	char x[KZ_SESSION_STRLEN] = { 0 };

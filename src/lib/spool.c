@@ -66,6 +66,7 @@ struct kz_spool {
 	pthread_t th;
 };
 
+/* Monotonic seconds: segment ages and back-off never jump with the clock. */
 static double now_s(void)
 {
 	struct timespec ts;
@@ -73,6 +74,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The file name of a segment: sequence first, so a directory listing is
+ * in arrival order. */
 static void seg_path(const struct kz_spool *sp, uint64_t seq, int stream, bool open, char *buf,
                      size_t len)
 {
@@ -80,6 +83,7 @@ static void seg_path(const struct kz_spool *sp, uint64_t seq, int stream, bool o
 	         stream_names[stream], open ? "open" : "jsonl");
 }
 
+/* Makes a rename durable: the directory entry is data too. */
 static int fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -90,6 +94,7 @@ static int fsync_dir(const char *dir)
 	return rc;
 }
 
+/* Queues a closed segment for the sender. Lock held. */
 static int queue_push(struct kz_spool *sp, uint64_t seq, int stream, uint64_t bytes)
 {
 	if (sp->nq == sp->capq) {
@@ -113,6 +118,7 @@ static int queue_push(struct kz_spool *sp, uint64_t seq, int stream, uint64_t by
 	return 0;
 }
 
+/* Removes the i-th queued segment. Lock held. */
 static void queue_remove(struct kz_spool *sp, size_t i)
 {
 	memmove(&sp->q[i], &sp->q[i + 1], (sp->nq - i - 1) * sizeof *sp->q);
@@ -149,6 +155,7 @@ static int roll(struct kz_spool *sp, int s)
 	return rc ? rc : qrc;
 }
 
+/* Records in a segment (its lines), for the counters. */
 static uint64_t count_lines_file(const char *path)
 {
 	uint64_t n = 0;
@@ -301,6 +308,7 @@ struct buf {
 	size_t len, cap;
 };
 
+/* libcurl write callback: keeps the start of the hub's reply. */
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
 	struct buf *b = arg;

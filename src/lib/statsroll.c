@@ -53,6 +53,7 @@ static int add_error(struct kz_stats_batch *b, unsigned long line, const char *f
 	return 0;
 }
 
+/* An integer member within [min, max]. */
 static bool get_int(const json_t *o, const char *key, int64_t min, int64_t max, int64_t *out)
 {
 	const json_t *v = json_object_get(o, key);
@@ -77,6 +78,7 @@ static bool get_time(const json_t *o, const char *key, int64_t *out)
 	return s && kz_time_parse_mem(s, json_string_length(v), out, &ns, &why) == 0;
 }
 
+/* A name that goes into keys and labels: printable ASCII without blanks. */
 static bool token(const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -140,6 +142,7 @@ static const char *parse_line(const json_t *o, struct stat_line *l, const char *
 	return NULL;
 }
 
+/* Frees a batch and the sketches it decoded. */
 void kz_stats_batch_free(struct kz_stats_batch *b)
 {
 	if (!b)
@@ -212,6 +215,7 @@ size_t kz_stats_batch_items(const struct kz_stats_batch *b)
 	return b->n;
 }
 
+/* A failed statement as "what: why" and the errno to return. */
 static int fail(sqlite3 *db, int rc, char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "%s: %s", what, sqlite3_errmsg(db));
@@ -371,6 +375,7 @@ struct agg {
 	struct kz_hll *h;
 };
 
+/* Appends the aggregated row across sensors and resets the aggregate. */
 static int flush_row(json_t *series, struct agg *a)
 {
 	if (a->sensors == 0)

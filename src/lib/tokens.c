@@ -65,6 +65,7 @@ size_t kz_tokens_count(const struct kz_tokens *t)
 	return t ? t->n : 0;
 }
 
+/* qsort/bsearch order of AS numbers. */
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -129,6 +130,7 @@ bool kz_token_has_asn(const struct kz_token *tok, uint32_t asn)
 	return bsearch(&asn, tok->asns, tok->nasns, sizeof asn, cmp_u32) != NULL;
 }
 
+/* SHA-256 with libcrypto. */
 static void sha256(const void *p, size_t len, uint8_t out[32])
 {
 	unsigned olen = 32;
@@ -223,6 +225,8 @@ linefail(char *err, size_t errlen, const char *path, unsigned long line, const c
 	return -EINVAL;
 }
 
+/* A token's name: UTF-8 without control characters (it goes into logs and
+ * the audit table), at most KZ_TOKEN_NAME_MAX bytes. */
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -234,6 +238,8 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* The tokens file, line by line; the first bad line ends the load with
+ * "path:line: why" and nothing of the file is used. */
 static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, size_t errlen)
 {
 	const char *path = kz_lines_path(lr);
