@@ -6,9 +6,9 @@
  * same statement. There is no query per row: a report for an operator with
  * N findings is one index range and N steps, whatever the store holds.
  *
- * The latest record is read with the hub's flat reader (flatrec.h), which
- * allocates nothing; a record it declines is parsed with jansson instead.
- * Everything a row points to is borrowed until the next kz_frows_next.
+ * Only the few fields reports use are taken from the latest record, by a
+ * scanner that skips the rest (recfields.h); a record it declines is
+ * parsed with jansson instead.
  *
  * Also here, because every output needs them: the severity and open/due
  * rules of docs/reports.md, and the names of anonymous submitters, which no
