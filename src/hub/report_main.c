@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "afile.h"
@@ -34,6 +35,7 @@ static const char report_usage[] =
         "\n"
         "  --db PATH                 the hub's store (required)\n"
         "  --asn N                   the operator's own view: every finding of AS N\n"
+        "  --asn all                 every operator's report, one file per AS in --out DIR\n"
         "  --partner NAME            that partner's feed: cut to its TLP ceiling (from\n"
         "                            --tokens) and pseudonymised with its key (from\n"
         "                            --partner-keys, when it has one there)\n"
@@ -67,7 +69,7 @@ enum {
 struct args {
 	const char *db, *partner, *format, *since_s, *out, *tokens, *keys, *reporter;
 	uint64_t asn, period;
-	bool redact;
+	bool redact, all;
 };
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -99,6 +101,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_ASN: {
 			const char *p = optarg;
+			if (strcmp(p, "all") == 0) {
+				a->all = true;
+				break;
+			}
 			if (strncasecmp(p, "AS", 2) == 0)
 				p += 2;
 			if (kz_cli_parse_u64("asn", p, 1, UINT32_MAX, &a->asn))
@@ -240,6 +246,169 @@ static int do_stix(void *arg, FILE *out, char *err, size_t errlen)
 	return kz_stix_write(j->db, &j->fo, out, &j->count, err, errlen);
 }
 
+/* --asn all: every AS's report into DIR in one pass over the findings per
+ * group of ASes (a group is as large as the open-file limit allows). */
+struct all {
+	const char *dir;
+	enum kz_report_format fmt;
+	uint32_t lo, hi; /* this pass's ASes */
+	struct kz_afile *files;
+	const uint32_t *asns;
+	size_t nasns;
+	struct kz_report_operator *ops; /* sorted by AS, for the JSON headers */
+	size_t nops;
+	int failed;
+	char err[1024];
+};
+
+static struct kz_afile *all_file(struct all *x, uint32_t asn)
+{
+	size_t lo = 0, hi = x->nasns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->asns[mid] < asn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nasns && x->asns[lo] == asn ? &x->files[lo] : NULL;
+}
+
+static FILE *all_open(void *arg, uint32_t asn, const struct kz_report_operator **op,
+                      int64_t *renotify_before)
+{
+	struct all *x = arg;
+	char path[KZ_AFILE_PATH_MAX];
+	(void)renotify_before;
+	for (size_t lo = 0, hi = x->nops; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->ops[mid].asn == asn) {
+			*op = &x->ops[mid];
+			break;
+		}
+		if (x->ops[mid].asn < asn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct kz_afile *af = all_file(x, asn);
+	if (!af || asn < x->lo || asn > x->hi || x->failed)
+		return NULL;
+	snprintf(path, sizeof path, "%s/AS%u%s", x->dir, asn, kz_report_format_ext(x->fmt));
+	if (kz_afile_open(af, path, x->err, sizeof x->err) != 0) {
+		x->failed = 1;
+		return NULL;
+	}
+	setvbuf(af->f, NULL, _IOFBF, 1 << 16);
+	return af->f;
+}
+
+static int all_close(void *arg, uint32_t asn, FILE *out, size_t count, bool ok)
+{
+	struct all *x = arg;
+	struct kz_afile *af = all_file(x, asn);
+	(void)out;
+	(void)count;
+	if (!ok || x->failed) {
+		kz_afile_abort(af);
+		return 0;
+	}
+	int rc = kz_afile_commit(af, x->err, sizeof x->err);
+	if (rc)
+		x->failed = 1;
+	return rc;
+}
+
+static int report_all(sqlite3 *db, const struct args *a, enum kz_report_format fmt,
+                      const struct kz_report_opts *base)
+{
+	struct all x = { .dir = a->out, .fmt = fmt };
+	sqlite3_stmt *st = NULL;
+	uint32_t *asns = NULL;
+	size_t n = 0, cap = 0, total = 0;
+	int rc = KZ_EXIT_FAILURE;
+	char err[1024];
+	if (kz_mkdir(a->out, err, sizeof err) != 0) {
+		kz_cli_error("%s", err);
+		return KZ_EXIT_FAILURE;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT asn FROM hub_finding_asns ORDER BY asn", -1,
+	                       &st, NULL) != SQLITE_OK) {
+		kz_cli_error("%s: %s", a->db, sqlite3_errmsg(db));
+		return KZ_EXIT_FAILURE;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			uint32_t *na = reallocarray(asns, cap, sizeof *na);
+			if (!na)
+				goto done;
+			asns = na;
+		}
+		asns[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	x.asns = asns;
+	x.nasns = n;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT asn, name, abuse_contact, renotify_sec FROM hub_operators"
+	                       " ORDER BY asn",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		size_t ocap = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (x.nops == ocap) {
+				ocap = ocap ? ocap * 2 : 256;
+				struct kz_report_operator *no =
+				        reallocarray(x.ops, ocap, sizeof *no);
+				if (!no)
+					goto done;
+				x.ops = no;
+			}
+			struct kz_report_operator *o = &x.ops[x.nops++];
+			memset(o, 0, sizeof *o);
+			o->asn = (uint32_t)sqlite3_column_int64(st, 0);
+			snprintf(o->name, sizeof o->name, "%s",
+			         (const char *)sqlite3_column_text(st, 1));
+			snprintf(o->contact, sizeof o->contact, "%s",
+			         (const char *)sqlite3_column_text(st, 2));
+			o->renotify_sec = -1;
+		}
+	}
+	x.files = calloc(n ? n : 1, sizeof *x.files);
+	if (!x.files)
+		goto done;
+	/* One open file per AS of a pass: as many as the limit allows. */
+	struct rlimit rl;
+	size_t group = 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 320)
+			group = (size_t)rl.rlim_cur - 64;
+	}
+	struct kz_report_sink sink = { .open = all_open, .close = all_close, .arg = &x };
+	for (size_t i = 0; i < n; i += group) {
+		size_t last = i + group < n ? i + group - 1 : n - 1;
+		size_t k = 0;
+		x.lo = asns[i];
+		x.hi = asns[last];
+		if (kz_report_write_all(db, base, &sink, &k, err, sizeof err) != 0 || x.failed) {
+			kz_cli_error("%s", x.failed ? x.err : err);
+			goto done;
+		}
+		total += k;
+	}
+	kz_cli_info("%zu operators, %zu findings, in %s", n, total, a->out);
+	rc = KZ_EXIT_OK;
+done:
+	sqlite3_finalize(st);
+	free(x.files);
+	free(x.ops);
+	free(asns);
+	return rc;
+}
+
 int kz_cmd_report(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -249,12 +418,15 @@ int kz_cmd_report(int argc, char **argv)
 		return rc < 0 ? KZ_EXIT_OK : rc;
 	if (!a.db)
 		return kz_cli_usage_error("--db is required");
-	if (!a.asn == !a.partner)
+	bool by_asn = a.asn || a.all;
+	if (by_asn == !!a.partner)
 		return kz_cli_usage_error("give one of --asn N and --partner NAME");
-	const char *format = a.format ? a.format : a.asn ? "csv" : "stix";
+	if (a.all && !a.out)
+		return kz_cli_usage_error("--asn all writes a directory: give --out DIR");
+	const char *format = a.format ? a.format : by_asn ? "csv" : "stix";
 	enum kz_report_format rf = KZ_REPORT_CSV;
 	bool stix = strcmp(format, "stix") == 0, misp = strcmp(format, "misp") == 0;
-	if (a.asn && kz_report_format_parse(format, &rf) != 0)
+	if (by_asn && kz_report_format_parse(format, &rf) != 0)
 		return kz_cli_usage_error("--format %s: with --asn, csv, json or xarf%s", format,
 		                          stix || misp ? " (stix and misp are partner feeds: "
 		                                         "--partner)"
@@ -283,13 +455,30 @@ int kz_cmd_report(int argc, char **argv)
 	char err[1024];
 	struct kz_store *store = NULL;
 	struct kz_anon_names *anon = NULL;
-	if (kz_store_open(a.db, 0, &store, err, sizeof err) != 0) {
+	if (kz_store_open(a.db, KZ_STORE_NOMUTEX, &store, err, sizeof err) != 0) {
 		kz_cli_error("%s", err);
 		kz_partner_keys_free(keys);
 		return KZ_EXIT_FAILURE;
 	}
 	struct job j = { .db = kz_store_db(store) };
 	int64_t now = (int64_t)time(NULL);
+	if (a.all) {
+		if (kz_anon_names_load(j.db, &anon, err, sizeof err) != 0) {
+			kz_cli_error("%s", err);
+			rc = KZ_EXIT_FAILURE;
+			goto done;
+		}
+		struct kz_report_opts base = {
+			.format = rf,
+			.since = since,
+			.now = now,
+			.redact_passwords = a.redact,
+			.org = &org,
+			.anon = anon,
+		};
+		rc = report_all(j.db, &a, rf, &base);
+		goto done;
+	}
 	if (a.asn) {
 		struct kz_report_operator op;
 		if (kz_anon_names_load(j.db, &anon, err, sizeof err) != 0) {

@@ -285,7 +285,7 @@ static int put_file(const char *path, const char *p, size_t n, char *err, size_t
 		return rc;
 	if (fwrite(p, 1, n, af.f) != n) {
 		kz_afile_abort(&af);
-		snprintf(err, errlen, "%s: write failed", path);
+		snprintf(err, errlen, "%.300s: write failed", path);
 		return -EIO;
 	}
 	return kz_afile_commit(&af, err, errlen);

@@ -859,6 +859,67 @@ static json_t *xarf_report(const struct kz_frow *r, const struct kz_report_opts 
 
 /* -------------------------------------------------------------- driver */
 
+static int begin(FILE *out, const struct kz_report_opts *o, const struct kz_org *org)
+{
+	switch (o->format) {
+	case KZ_REPORT_CSV:
+		csv_header(out);
+		return 0;
+	case KZ_REPORT_JSON:
+		json_header(out, o, org);
+		return 0;
+	case KZ_REPORT_XARF:
+		puts_(out, "[\n");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Writes one finding; n is how many the report holds already. */
+static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *o,
+               const struct kz_org *org, size_t n, char *err, size_t errlen)
+{
+	if (o->format == KZ_REPORT_CSV) {
+		csv_row(out, r, o->asn);
+		return 0;
+	}
+	if (o->format == KZ_REPORT_JSON) {
+		json_row(out, r, o, n == 0);
+		return 0;
+	}
+	json_t *x = xarf_report(r, o, org);
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (n)
+		puts_(out, ",\n");
+	int rc = json_dumpf(x, out, JSON_COMPACT);
+	json_decref(x);
+	if (rc) {
+		snprintf(err, errlen, "write failed");
+		return -EIO;
+	}
+	return 0;
+}
+
+static void end(FILE *out, const struct kz_report_opts *o, size_t n)
+{
+	if (o->format == KZ_REPORT_JSON)
+		fprintf(out, "%s],\"count\":%zu}\n", n ? "\n" : "", n);
+	else if (o->format == KZ_REPORT_XARF)
+		puts_(out, n ? "\n]\n" : "]\n");
+}
+
+bool kz_frow_due(const struct kz_frow *f, int64_t renotify_before)
+{
+	if (!kz_frow_notifiable(f))
+		return false;
+	return strcmp(f->state, "new") == 0 || strcmp(f->state, "reopened") == 0 ||
+	       f->last_notified == INT64_MIN || f->last_notified <= renotify_before;
+}
+
 int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, struct kz_idlist *ids,
                     size_t *count, char *err, size_t errlen)
 {
@@ -887,47 +948,18 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 		snprintf(err, errlen, "a report is for one AS (1-4294967295)");
 		return -EINVAL;
 	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
-		return rc;
-	switch (o->format) {
-	case KZ_REPORT_CSV:
-		csv_header(out);
-		break;
-	case KZ_REPORT_JSON:
-		json_header(out, o, org);
-		break;
-	case KZ_REPORT_XARF:
-		puts_(out, "[\n");
-		break;
-	default:
-		kz_frows_close(rows);
+	if ((unsigned)o->format >= KZ_REPORT_FORMAT_COUNT) {
 		snprintf(err, errlen, "unknown report format");
 		return -EINVAL;
 	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+		return rc;
+	(void)begin(out, o, org);
 	while ((rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		if (o->due_only && !kz_frow_notifiable(&r))
 			continue;
-		if (o->format == KZ_REPORT_CSV) {
-			csv_row(out, &r, o->asn);
-		} else if (o->format == KZ_REPORT_JSON) {
-			json_row(out, &r, o, n == 0);
-		} else {
-			json_t *x = xarf_report(&r, o, org);
-			if (!x) {
-				rc = -ENOMEM;
-				snprintf(err, errlen, "out of memory");
-				break;
-			}
-			if (n)
-				puts_(out, ",\n");
-			rc = json_dumpf(x, out, JSON_COMPACT);
-			json_decref(x);
-			if (rc) {
-				rc = -EIO;
-				snprintf(err, errlen, "write failed");
-				break;
-			}
-		}
+		if ((rc = row(out, &r, o, org, n, err, errlen)))
+			break;
 		if (ids && (rc = kz_idlist_add(ids, r.finding_id))) {
 			snprintf(err, errlen, "too many findings in one report");
 			break;
@@ -937,15 +969,150 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 	kz_frows_close(rows);
 	if (rc < 0)
 		return rc;
-	if (o->format == KZ_REPORT_JSON)
-		fprintf(out, "%s],\"count\":%zu}\n", n ? "\n" : "", n);
-	else if (o->format == KZ_REPORT_XARF)
-		puts_(out, n ? "\n]\n" : "]\n");
+	end(out, o, n);
 	if (ferror(out)) {
 		snprintf(err, errlen, "write failed: %s", strerror(errno));
 		return -EIO;
 	}
 	if (count)
 		*count = n;
+	return 0;
+}
+
+/* ------------------------------------------------------ every operator */
+
+/* One AS's report in a pass over every finding. */
+struct slot {
+	uint32_t asn; /* 0: empty */
+	bool skip;    /* the sink left it out */
+	FILE *out;
+	size_t n;
+	int64_t renotify_before;
+	const struct kz_report_operator *op;
+};
+
+struct slots {
+	struct slot *v;
+	size_t cap, used;
+};
+
+static struct slot *slot_get(struct slots *m, uint32_t asn, bool *fresh)
+{
+	*fresh = false;
+	if ((m->used + 1) * 4 > m->cap * 3) {
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct slot *nv = calloc(nc, sizeof *nv);
+		if (!nv)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->v[i].asn)
+				continue;
+			size_t j = (m->v[i].asn * 2654435761u) & (nc - 1);
+			while (nv[j].asn)
+				j = (j + 1) & (nc - 1);
+			nv[j] = m->v[i];
+		}
+		free(m->v);
+		m->v = nv;
+		m->cap = nc;
+	}
+	size_t j = (asn * 2654435761u) & (m->cap - 1);
+	while (m->v[j].asn && m->v[j].asn != asn)
+		j = (j + 1) & (m->cap - 1);
+	if (!m->v[j].asn) {
+		m->v[j].asn = asn;
+		m->used++;
+		*fresh = true;
+	}
+	return &m->v[j];
+}
+
+int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
+                        const struct kz_report_sink *sink, size_t *findings, char *err,
+                        size_t errlen)
+{
+	struct kz_org dflt;
+	const struct kz_org *org = o->org;
+	if (!org) {
+		kz_org_default(&dflt);
+		org = &dflt;
+	}
+	struct kz_frows_query q = {
+		.since = o->since,
+		.first_from = INT64_MIN,
+		.first_until = INT64_MAX,
+		.with_record = true,
+	};
+	struct kz_frows *rows = NULL;
+	struct kz_frow r;
+	struct slots m = { 0 };
+	size_t total = 0;
+	int rc;
+	if (findings)
+		*findings = 0;
+	if ((unsigned)o->format >= KZ_REPORT_FORMAT_COUNT) {
+		snprintf(err, errlen, "unknown report format");
+		return -EINVAL;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+		return rc;
+	while (rc == 0 && (rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
+		rc = 0;
+		for (const char *p = r.asns; *p && rc == 0;) {
+			unsigned long long v = strtoull(p, NULL, 10);
+			p = strchr(p, ',');
+			p = p ? p + 1 : "";
+			if (v == 0 || v > UINT32_MAX)
+				continue;
+			bool fresh;
+			struct slot *sl = slot_get(&m, (uint32_t)v, &fresh);
+			if (!sl) {
+				snprintf(err, errlen, "out of memory");
+				rc = -ENOMEM;
+				break;
+			}
+			struct kz_report_opts ao = *o;
+			ao.asn = sl->asn;
+			if (fresh) {
+				sl->renotify_before = o->renotify_before;
+				sl->out = sink->open(sink->arg, sl->asn, &sl->op,
+				                     &sl->renotify_before);
+				sl->skip = !sl->out;
+				ao.operator_info = sl->op;
+				if (sl->out)
+					(void)begin(sl->out, &ao, org);
+			}
+			if (sl->skip || (o->due_only && !kz_frow_due(&r, sl->renotify_before)))
+				continue;
+			ao.operator_info = sl->op;
+			if ((rc = row(sl->out, &r, &ao, org, sl->n, err, errlen)) == 0) {
+				if (sink->row)
+					rc = sink->row(sink->arg, sl->asn, r.finding_id);
+				sl->n++;
+				total++;
+			}
+		}
+	}
+	kz_frows_close(rows);
+	/* Every opened report is finished and handed back, also after an
+	 * error, so that the sink can drop what it made. */
+	for (size_t i = 0; i < m.cap; i++) {
+		struct slot *sl = &m.v[i];
+		if (!sl->asn || sl->skip)
+			continue;
+		struct kz_report_opts ao = *o;
+		ao.asn = sl->asn;
+		end(sl->out, &ao, sl->n);
+		int rc2 = sink->close(sink->arg, sl->asn, sl->out, sl->n, rc == 0);
+		if (rc2 && rc == 0) {
+			snprintf(err, errlen, "AS%u: the report could not be written", sl->asn);
+			rc = rc2;
+		}
+	}
+	free(m.v);
+	if (rc < 0)
+		return rc;
+	if (findings)
+		*findings = total;
 	return 0;
 }

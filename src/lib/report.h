@@ -107,6 +107,40 @@ struct kz_report_opts {
 int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, struct kz_idlist *ids,
                     size_t *count, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Where kz_report_write_all puts each operator's report. */
+struct kz_report_sink {
+	/* The stream for asn's report, or NULL to leave the AS out. Called
+	 * once per AS, at its first finding. It may point *op at the
+	 * operator (for the JSON header) and, for due_only, set the AS's own
+	 * *renotify_before (preset to the options' one). */
+	FILE *(*open)(void *arg, uint32_t asn, const struct kz_report_operator **op,
+	              int64_t *renotify_before);
+	/* Once per finding written (may be NULL): for marking it notified.
+	 * Returns 0 or a negative errno, which stops the pass. */
+	int (*row)(void *arg, uint32_t asn, const char *finding_id);
+	/* Once per stream opened, after the pass, with the report complete
+	 * (ok) or not (the pass failed: drop it). Returns 0 or a negative
+	 * errno. */
+	int (*close)(void *arg, uint32_t asn, FILE *out, size_t count, bool ok);
+	void *arg;
+};
+
+/* Every operator's report in one pass over every finding, in the order
+ * the store holds them: for writing all reports at once (the benchmark,
+ * `kizuki report --asn all`), where reading the findings in order is much
+ * faster than an index range per operator. o->asn is ignored. With
+ * due_only, each AS's rule uses the renotify_before its sink gives.
+ * *findings counts findings written (a multi-AS finding once per AS).
+ * Returns 0 or a negative errno with err set. */
+int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
+                        const struct kz_report_sink *sink, size_t *findings, char *err,
+                        size_t errlen) __attribute__((warn_unused_result));
+
+/* True when a finding is due for notification: notifiable (frow.h), and
+ * new, reopened, never reported, or last reported at or before
+ * renotify_before. */
+bool kz_frow_due(const struct kz_frow *f, int64_t renotify_before);
+
 /* The CSV columns, in order (CONTRACT.md). */
 extern const char *const kz_report_csv_columns[20];
 

@@ -701,6 +701,29 @@ def scenario_cli(tmp):
           "--out FILE writes the report")
     r = run(["report", "--db", db, "--asn", "AS64500", "--format", "json"], text=True)
     check(r.returncode == 0 and json.loads(r.stdout)["asn"] == 64500, "--asn AS64500 works")
+    # --asn all: every AS's report in one pass, the same as one by one.
+    for fmt, ext in (("csv", "csv"), ("json", "json"), ("xarf", "xarf.json")):
+        d = os.path.join(tmp, "all-" + fmt)
+        r = run(["report", "--db", db, "--asn", "all", "--format", fmt, "--out", d], text=True)
+        check(r.returncode == 0, "--asn all --format %s: %s" % (fmt, r.stderr.strip()))
+        names = sorted(os.listdir(d))
+        check(names == ["AS64500.%s" % ext, "AS64501.%s" % ext, "AS64502.%s" % ext],
+              "one file per AS with findings: %s" % names)
+        for name in names:
+            asn = name[2:].split(".")[0]
+            one = run(["report", "--db", db, "--asn", asn, "--format", fmt]).stdout
+            with open(os.path.join(d, name), "rb") as f:
+                got = f.read()
+            if fmt == "json":
+                a, b = json.loads(got), json.loads(one)
+                a.pop("generated")
+                b.pop("generated")
+                same = a == b
+            else:
+                same = got == one
+            check(same, "--asn all's %s equals --asn %s's report" % (name, asn))
+    r = run(["report", "--db", db, "--asn", "all"], text=True)
+    check(r.returncode == 2, "--asn all without --out: usage error")
 
 
 def main():
