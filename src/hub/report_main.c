@@ -72,6 +72,7 @@ struct args {
 	bool redact, all;
 };
 
+/* Reads the options into a; returns 0, KZ_EXIT_USAGE, or -1 after --help. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -234,6 +235,7 @@ struct job {
 	size_t count;
 };
 
+/* write_out's workers: an operator report, a STIX bundle. */
 static int do_report(void *arg, FILE *out, char *err, size_t errlen)
 {
 	struct job *j = arg;
@@ -261,6 +263,7 @@ struct all {
 	char err[1024];
 };
 
+/* The AS's file slot (x->asns is sorted), or NULL for an AS not listed. */
 static struct kz_afile *all_file(struct all *x, uint32_t asn)
 {
 	size_t lo = 0, hi = x->nasns;
@@ -303,6 +306,7 @@ static FILE *all_open(void *arg, uint32_t asn, const struct kz_report_operator *
 	return af->f;
 }
 
+/* A finished report is renamed into place; a failed pass drops it. */
 static int all_close(void *arg, uint32_t asn, FILE *out, size_t count, bool ok)
 {
 	struct all *x = arg;

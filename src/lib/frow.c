@@ -98,11 +98,13 @@ int kz_frows_open(sqlite3 *db, const struct kz_frows_query *q, struct kz_frows *
 	return 0;
 }
 
+/* Column text, borrowed until the next step (NULL for NULL). */
 static const char *col_text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
 
+/* A time column; INT64_MIN stands for NULL (never notified, no feedback). */
 static int64_t col_time(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, i);
@@ -161,6 +163,8 @@ static void take_tree(struct kz_frows *r, struct kz_frow *row, const char *text,
 	take(row, r->want);
 }
 
+/* Takes the wanted fields of the latest record (column col, with its
+ * anonymous flag in col + 1); the row keeps pointers into the arena. */
 static void read_record(struct kz_frows *r, struct kz_frow *row, int col)
 {
 	const char *text = (const char *)sqlite3_column_blob(r->st, col);
@@ -329,6 +333,7 @@ struct kz_anon_names {
 
 #define ANON_NAMES_MAX 100000
 
+/* qsort's order for the names: strcmp, which is byte order. */
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

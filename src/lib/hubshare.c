@@ -64,6 +64,7 @@ struct hub_share {
 
 /* ------------------------------------------------------------ replies */
 
+/* Answers with body (taken: MHD frees it) and counts the status code. */
 static enum MHD_Result send_body(struct kz_hub *h, struct MHD_Connection *c, unsigned code,
                                  const char *type, char *body, size_t len)
 {
@@ -82,6 +83,7 @@ static enum MHD_Result send_body(struct kz_hub *h, struct MHD_Connection *c, uns
 	return r;
 }
 
+/* {"error":"..."} with the code, as the rest of the API answers. */
 static enum MHD_Result send_error(struct kz_hub *h, struct MHD_Connection *c, unsigned code,
                                   const char *msg)
 {
@@ -93,6 +95,7 @@ static enum MHD_Result send_error(struct kz_hub *h, struct MHD_Connection *c, un
 	return send_body(h, c, code, "application/json", text, strlen(text));
 }
 
+/* ?since= as epoch seconds or ISO 8601; absent means every finding. */
 static bool arg_since(struct MHD_Connection *c, int64_t *out)
 {
 	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
@@ -112,6 +115,7 @@ static bool arg_since(struct MHD_Connection *c, int64_t *out)
 
 /* ------------------------------------------------------------- reports */
 
+/* A JOB_NOTIFY with no ids yet; the caller adds ids, body or meta. */
 static struct hub_job *notify_job(const char *channel, int64_t at)
 {
 	struct hub_job *job = calloc(1, sizeof *job);
@@ -284,6 +288,7 @@ static void feed_for(struct hub_share *s, const struct kz_token *tok, struct kz_
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Drops a reference to a cached event list; the last one frees it. */
 static void ref_put(struct hub_share *s, struct idxref *r)
 {
 	pthread_mutex_lock(&s->lock);
@@ -352,6 +357,7 @@ static struct idxref *misp_index(struct kz_hub *h, const struct kz_token *tok,
 	return r;
 }
 
+/* GET /api/v1/share/misp/<file>: manifest.json, hashes.csv or an event. */
 static enum MHD_Result share_misp(struct kz_hub *h, struct MHD_Connection *c,
                                   const struct kz_token *tok, const struct kz_feed_opts *o,
                                   const char *file)
@@ -447,6 +453,8 @@ enum MHD_Result hub_share_feed(struct kz_hub *h, struct MHD_Connection *c,
 
 /* ------------------------------------------------------------ notifier */
 
+/* kz_notify_run's mark: hands the ids to the writer and waits for the
+ * commit, so that "delivered" is recorded before the next operator. */
 static int notifier_mark(void *arg, const struct kz_idlist *ids, const char *channel, int64_t at,
                          char *err, size_t errlen)
 {
@@ -474,6 +482,7 @@ static int notifier_mark(void *arg, const struct kz_idlist *ids, const char *cha
 	return rc;
 }
 
+/* The last period notified, from kz_meta (INT64_MIN when never). */
 static int meta_last_period(struct kz_hub *h, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
@@ -488,6 +497,7 @@ static int meta_last_period(struct kz_hub *h, int64_t *out)
 	return 0;
 }
 
+/* One period's notification, then the period recorded in kz_meta. */
 static void notify_period(struct kz_hub *h, int64_t ps, int64_t now)
 {
 	struct hub_share *s = h->share;
@@ -519,6 +529,9 @@ static void notify_period(struct kz_hub *h, int64_t ps, int64_t now)
 	hub_job_free(job);
 }
 
+/* The notifier: runs a period as soon as it starts (also right after
+ * start-up when the current one was not done) and sleeps until the next
+ * boundary or until stopped. */
 static void *notifier_main(void *arg)
 {
 	struct kz_hub *h = arg;

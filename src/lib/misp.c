@@ -21,6 +21,7 @@
 
 #define INDEX_MAX (64u << 20)
 
+/* The event period: the hub's --report-period, or a day. */
 static int64_t period_of(const struct kz_feed_opts *o)
 {
 	return o->period > 0 ? o->period : KZ_MISP_PERIOD_DEFAULT;
@@ -35,6 +36,8 @@ static int64_t period_start(int64_t t, int64_t p)
 	return q * p;
 }
 
+/* An event's uuid: the AS, the period and the key id (a pseudonymised
+ * event differs from the plain one, so it must not share its uuid). */
 static void event_uuid(uint32_t asn, int64_t start, const struct kz_feed_opts *o,
                        char out[KZ_UUID_STRLEN])
 {
@@ -45,12 +48,15 @@ static void event_uuid(uint32_t asn, int64_t start, const struct kz_feed_opts *o
 	kz_uuid_kizuki(out, 4, f);
 }
 
+/* The organisation's uuid, stable for its name and domain. */
 static void org_uuid(const struct kz_org *org, char out[KZ_UUID_STRLEN])
 {
 	const char *f[] = { "organisation", org->name, org->domain };
 	kz_uuid_kizuki(out, 3, f);
 }
 
+/* MISP's TLP taxonomy tags are lowercase; an unknown label is treated as
+ * the strictest, never the loosest. */
 static const char *misp_tlp(enum kz_tlp t)
 {
 	static const char *const tags[] = { "tlp:red",   "tlp:clear",        "tlp:green",
@@ -87,6 +93,7 @@ static int each_asn(const char *asns, int (*fn)(void *, uint32_t), void *arg)
 	return 0;
 }
 
+/* The findings a feed may hold: the partner's labels, since its "since". */
 static struct kz_frows_query feed_query(const struct kz_feed_opts *o)
 {
 	struct kz_frows_query q = {
@@ -114,6 +121,7 @@ struct collect {
 	int64_t start;
 };
 
+/* Adds one (finding, AS) tuple; each_asn calls it for every AS of a row. */
 static int collect_one(void *arg, uint32_t asn)
 {
 	struct collect *c = arg;
@@ -136,6 +144,7 @@ static int collect_one(void *arg, uint32_t asn)
 	return 0;
 }
 
+/* Orders tuples by AS, then period: equal neighbours form one event. */
 static int tuple_cmp(const void *a, const void *b)
 {
 	const struct tuple *x = a, *y = b;
@@ -144,6 +153,7 @@ static int tuple_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Orders events by uuid, for kz_misp_index_find's bisection. */
 static int event_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct kz_misp_event *)a)->uuid,
@@ -238,6 +248,7 @@ const struct kz_misp_event *kz_misp_index_find(const struct kz_misp_index *idx, 
 
 /* ------------------------------------------------------------- events */
 
+/* MISP's JSON writes timestamps as strings of digits. */
 static json_t *jstr_int(int64_t v)
 {
 	char b[24];
@@ -245,6 +256,7 @@ static json_t *jstr_int(int64_t v)
 	return json_string(b);
 }
 
+/* The creating organisation ("Orgc"): name and uuid, as PyMISP wants. */
 static json_t *orgc(const struct kz_org *org)
 {
 	char u[KZ_UUID_STRLEN];
@@ -252,6 +264,7 @@ static json_t *orgc(const struct kz_org *org)
 	return json_pack("{s:s, s:s}", "name", org->name, "uuid", u);
 }
 
+/* The event's one-line title: the AS, its operator when known, the period. */
 static void event_info(sqlite3 *db, const struct kz_misp_event *ev, char *out, size_t outlen)
 {
 	struct kz_report_operator op;
@@ -268,6 +281,7 @@ static void event_info(sqlite3 *db, const struct kz_misp_event *ev, char *out, s
 		snprintf(out, outlen, "kizuki: findings without an AS first seen from %s", day);
 }
 
+/* A Tag list of one or two names; PyMISP's schema wants them unique. */
 static json_t *tag_list(const char *a, const char *b)
 {
 	json_t *t = json_array();
@@ -278,6 +292,7 @@ static json_t *tag_list(const char *a, const char *b)
 	return t;
 }
 
+/* The fields an event and its manifest entry share. */
 static json_t *event_head(sqlite3 *db, const struct kz_misp_event *ev, const struct kz_feed_opts *o,
                           const struct kz_org *org)
 {
@@ -293,6 +308,7 @@ static json_t *event_head(sqlite3 *db, const struct kz_misp_event *ev, const str
 	                 tag_list(misp_tlp(ev->tlp), NULL));
 }
 
+/* One hashes.csv line: MISP matches feeds by the MD5 of each value. */
 static int md5_line(FILE *hashes, const char *value, const char *event)
 {
 	uint8_t md[EVP_MAX_MD_SIZE];

@@ -60,6 +60,8 @@ struct buf {
 	bool oom;
 };
 
+/* Appends to the mail being built; a failed allocation is remembered and
+ * reported once, at the end. */
 static void bput(struct buf *b, const char *s, size_t n)
 {
 	if (b->oom)
@@ -218,6 +220,7 @@ struct upload {
 	size_t n, off;
 };
 
+/* libcurl reads the message from memory through this. */
 static size_t read_cb(char *dst, size_t size, size_t nitems, void *arg)
 {
 	struct upload *u = arg;
@@ -228,6 +231,8 @@ static size_t read_cb(char *dst, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/* Sends one mail; 0 means the server accepted it (250 after DATA), which
+ * is what "delivered" means for this channel. */
 static int smtp_send(const char *url, const char *from, const char *to, const char *msg, size_t len,
                      char *err, size_t errlen)
 {
@@ -266,6 +271,7 @@ static int smtp_send(const char *url, const char *from, const char *to, const ch
 
 /* -------------------------------------------------------------- outbox */
 
+/* For the manifest: a consumer checks each file against it. */
 static void sha256_hex(const char *p, size_t n, char out[65])
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
@@ -277,6 +283,7 @@ static void sha256_hex(const char *p, size_t n, char out[65])
 	kz_hex_encode(md, 32, out);
 }
 
+/* Writes bytes to path atomically (afile.h). */
 static int put_file(const char *path, const char *p, size_t n, char *err, size_t errlen)
 {
 	struct kz_afile af;
@@ -381,6 +388,7 @@ static int write_manifest(const char *dir, int64_t period_start, int64_t period,
 
 /* ---------------------------------------------------------------- run */
 
+/* Operators may give a web form instead of an address: those get no mail. */
 static bool is_email(const char *s)
 {
 	const char *at = strchr(s, '@');

@@ -15,6 +15,7 @@ struct sc {
 	char *a, *aend;
 };
 
+/* Skips JSON whitespace. */
 static void ws(struct sc *c)
 {
 	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
@@ -42,6 +43,7 @@ static int skip_string(struct sc *c)
 	}
 }
 
+/* Four hex digits of a \u escape; the caller checked there are four. */
 static int hex4(const char *p, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -61,6 +63,7 @@ static int hex4(const char *p, uint32_t *out)
 	return 0;
 }
 
+/* Appends to the arena, refusing to pass its end. */
 static int put(struct sc *c, const char *b, size_t n)
 {
 	if ((size_t)(c->aend - c->a) < n)
@@ -70,6 +73,7 @@ static int put(struct sc *c, const char *b, size_t n)
 	return 0;
 }
 
+/* A code point as UTF-8 (never longer than the escape it came from). */
 static int put_cp(struct sc *c, uint32_t cp)
 {
 	char b[4];

@@ -224,6 +224,8 @@ void kz_idlist_clear(struct kz_idlist *l)
 
 /* ------------------------------------------------------- text writers */
 
+/* The writers below run per cell of a million rows: unlocked stdio, since
+ * one thread owns each report stream. */
 static void put(FILE *f, const char *s, size_t n)
 {
 	fwrite_unlocked(s, 1, n, f);
@@ -305,6 +307,7 @@ static void json_key(FILE *f, bool *first, const char *key)
 	put(f, "\":", 2);
 }
 
+/* "key":"text" or "key":null. */
 static void jkv_str(FILE *f, bool *first, const char *key, const char *s)
 {
 	json_key(f, first, key);
@@ -314,6 +317,7 @@ static void jkv_str(FILE *f, bool *first, const char *key, const char *s)
 		puts_(f, "null");
 }
 
+/* The same for record text, which may hold U+0000 (it has a length). */
 static void jkv_text(FILE *f, bool *first, const char *key, const struct kz_ftext *t)
 {
 	json_key(f, first, key);
@@ -345,6 +349,7 @@ static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
 	put_int(f, v);
 }
 
+/* "key":"YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
 static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
 {
 	char buf[KZ_TIME_STRLEN + 2];
@@ -413,18 +418,21 @@ static void csv_cell(FILE *f, const char *s, size_t len, bool guard)
 		fputc_unlocked('"', f);
 }
 
+/* A cell from the store (NULL: empty). */
 static void csv_str(FILE *f, const char *s, bool guard)
 {
 	if (s)
 		csv_cell(f, s, strlen(s), guard);
 }
 
+/* A cell of record text: from the network, so formula-guarded. */
 static void csv_text(FILE *f, const struct kz_ftext *t)
 {
 	if (t->s)
 		csv_cell(f, t->s, t->len, true);
 }
 
+/* A time cell (empty when never set); times need no quoting. */
 static void csv_time(FILE *f, int64_t t)
 {
 	char buf[KZ_TIME_STRLEN];
@@ -443,6 +451,7 @@ static const struct kz_ftext *vendor_of(const struct kz_frow *r)
 
 /* ---------------------------------------------------------------- CSV */
 
+/* The header line: the contract's column names, CRLF-ended. */
 static void csv_header(FILE *f)
 {
 	for (size_t i = 0; i < 20; i++) {
@@ -453,6 +462,7 @@ static void csv_header(FILE *f)
 	put(f, "\r\n", 2);
 }
 
+/* One finding as a CSV line; asn is the report's own AS (docs/reports.md). */
 static void csv_row(FILE *f, const struct kz_frow *r, uint32_t asn)
 {
 	csv_time(f, r->last_seen);
@@ -498,6 +508,7 @@ static void csv_row(FILE *f, const struct kz_frow *r, uint32_t asn)
 
 /* --------------------------------------------------------------- JSON */
 
+/* The report's object up to the opening of its "findings" array. */
 static void json_header(FILE *f, const struct kz_report_opts *o, const struct kz_org *org)
 {
 	bool first = true;
@@ -521,6 +532,8 @@ static void json_header(FILE *f, const struct kz_report_opts *o, const struct kz
 	puts_(f, "[\n");
 }
 
+/* The finding's sightings, oldest first; an origin an anonymous
+ * submission was stored under is written "anonymous". */
 static void json_sightings(FILE *f, const struct kz_frow *r, const struct kz_anon_names *anon)
 {
 	struct kz_sightings_iter it;
@@ -550,6 +563,8 @@ static void json_sightings(FILE *f, const struct kz_frow *r, const struct kz_ano
 	fputc_unlocked(']', f);
 }
 
+/* One finding as a JSON object: the CSV's fields first, in the same order
+ * and with the same names, then the rest. */
 static void json_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
                      bool firstrow)
 {
@@ -632,6 +647,7 @@ static json_t *jtext(const char *s, size_t len)
 	return v;
 }
 
+/* A time as jansson text, or null. */
 static json_t *jtime(int64_t t)
 {
 	char buf[KZ_TIME_STRLEN];
@@ -684,6 +700,7 @@ static json_t *xarf_evidence(const struct kz_frow *r)
 	return item ? json_pack("[o]", item) : NULL;
 }
 
+/* The finding's transport when the X-ARF type allows it, else def. */
 static const char *proto_or(const char *transport, const char *const *allowed, const char *def)
 {
 	for (size_t i = 0; transport && allowed[i]; i++)
@@ -767,6 +784,7 @@ static int xarf_classify(json_t *o, const struct kz_frow *r)
 	return bad;
 }
 
+/* X-ARF's evidence_source: how kizuki came to know. */
 static const char *evidence_source(const struct kz_frow *r)
 {
 	if (strcmp(r->kind, "survey") == 0)
@@ -776,6 +794,7 @@ static const char *evidence_source(const struct kz_frow *r)
 	return "traffic_monitoring"; /* a darknet telescope */
 }
 
+/* One plain sentence for the X-ARF description. */
 static const char *describe_kind(const struct kz_frow *r)
 {
 	const char *id = r->identifier;
@@ -795,6 +814,7 @@ static const char *describe_kind(const struct kz_frow *r)
 	return "reported by an IntelMQ producer";
 }
 
+/* One finding as an X-ARF v4 report (NULL when out of memory). */
 static json_t *xarf_report(const struct kz_frow *r, const struct kz_report_opts *o,
                            const struct kz_org *org)
 {
@@ -879,6 +899,8 @@ static json_t *xarf_report(const struct kz_frow *r, const struct kz_report_opts 
 
 /* -------------------------------------------------------------- driver */
 
+/* What a report starts with: the CSV header, the JSON report object, or
+ * the X-ARF array's opening. */
 static int begin(FILE *out, const struct kz_report_opts *o, const struct kz_org *org)
 {
 	switch (o->format) {
@@ -924,6 +946,7 @@ static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *
 	return 0;
 }
 
+/* What closes it (JSON also says how many findings it held). */
 static void end(FILE *out, const struct kz_report_opts *o, size_t n)
 {
 	if (o->format == KZ_REPORT_JSON)
@@ -1016,6 +1039,8 @@ struct slots {
 	size_t cap, used;
 };
 
+/* The AS's slot, created (with *fresh) on its first finding; NULL when
+ * out of memory. Open addressing by a multiplicative hash of the AS. */
 static struct slot *slot_get(struct slots *m, uint32_t asn, bool *fresh)
 {
 	*fresh = false;

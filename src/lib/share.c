@@ -40,6 +40,7 @@ linefail(char *err, size_t errlen, const char *path, unsigned long no, const cha
 	return -EINVAL;
 }
 
+/* Key ids travel in every pseudonymised object: short and plain. */
 static bool key_id_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -54,6 +55,7 @@ static bool key_id_ok(const char *s)
 	return true;
 }
 
+/* A partner's name as a token's name may be: UTF-8, no controls. */
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -65,6 +67,7 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* Appends one key to the table (the name copied, the key copied). */
 static int add_key(struct kz_partner_keys *k, size_t *cap, const char *partner, const char *kid,
                    const uint8_t key[KZ_CRYPTOPAN_KEYLEN])
 {

@@ -38,6 +38,7 @@ struct kmap {
 	size_t cap, n;
 };
 
+/* FNV-1a: the map holds a few ids per finding; any spread hash will do. */
 static uint64_t fnv(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -46,6 +47,8 @@ static uint64_t fnv(const char *s)
 	return h;
 }
 
+/* Doubles the table (a power of two, so that a mask picks the slot) and
+ * moves every entry; refuses beyond MAP_MAX entries. */
 static int kmap_grow(struct kmap *m)
 {
 	size_t nc = m->cap ? m->cap * 2 : 256;
@@ -86,6 +89,7 @@ static struct kent *kmap_get(struct kmap *m, const char *key)
 	return &m->e[j];
 }
 
+/* Frees the keys, the AS names and the table. */
 static void kmap_free(struct kmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++) {
@@ -112,12 +116,15 @@ struct stix {
 	bool failed;
 };
 
+/* STIX wants milliseconds; the store keeps seconds, so the fraction is
+ * always .000 (a time out of range becomes the fixed time, never "").*/
 static void ms_time(int64_t sec, char out[KZ_TIME_MS_STRLEN])
 {
 	if (kz_time_format_ms(sec * 1000, out) != 0)
 		snprintf(out, KZ_TIME_MS_STRLEN, FIXED_TIME);
 }
 
+/* "<type>--<UUIDv5 of the |-joined fields in kizuki's namespace>". */
 static void make_id(char *out, size_t outlen, const char *type, size_t n, const char *const *fields)
 {
 	char u[KZ_UUID_STRLEN];
@@ -157,6 +164,8 @@ static json_t *sdo(struct stix *s, const char *type, const char *id, const char 
 	                 s->identity, "object_marking_refs", marking(s, tlp));
 }
 
+/* The hub as the identity that creates every object and sights every
+ * finding; its id follows its name and domain, so it is stable. */
 static void emit_identity(struct stix *s)
 {
 	const char *f[] = { "identity", s->org->name, s->org->domain };
@@ -181,6 +190,7 @@ static void addr_sco_id(const char *ip, char *out, size_t outlen)
 	snprintf(out, outlen, "%s--%s", v6 ? "ipv6-addr" : "ipv4-addr", u);
 }
 
+/* The autonomous-system SCO id, by its id-contributing property, number. */
 static void as_sco_id(uint32_t asn, char *out, size_t outlen)
 {
 	char name[48], u[KZ_UUID_STRLEN];
@@ -202,6 +212,8 @@ static struct kent *note(struct stix *s, struct kmap *m, const char *key, enum k
 	return e;
 }
 
+/* STIX's indicator-type vocabulary for a finding: a surveyed device or a
+ * DoS victim is not an attacker, so it is never "malicious-activity". */
 static const char *indicator_types(const struct kz_frow *f)
 {
 	if (strcmp(f->kind, "infected") == 0)
@@ -233,6 +245,7 @@ static void kind_key(const struct kz_frow *f, char *out, size_t outlen)
 		         f->identifier);
 }
 
+/* The id of a kind object: its type is the key's first field. */
 static void kind_id(const char *key, char *out, size_t outlen)
 {
 	char type[32];
@@ -400,6 +413,8 @@ static void emit_kind(struct stix *s, const struct kent *e)
 	emit(s, o);
 }
 
+/* Writes the objects several findings share, now that every finding that
+ * refers to them has been read and their labels are final. */
 static void emit_shared(struct stix *s)
 {
 	for (size_t i = 0; i < s->addrs.cap; i++) {
