@@ -547,9 +547,13 @@ def scenario_notify(tmp):
 
         def states():
             return dict(hub.sql("SELECT ip, state FROM hub_findings"))
+        def channels():
+            return dict(hub.sql("SELECT ip, notified_channel FROM hub_findings"))
+        # Operators are notified one after the other: wait for the last.
         wait_for(lambda: states()["192.0.2.1"] == "notified" and
-                 states()["198.51.100.10"] == "notified", "the first notification")
-        ch = dict(hub.sql("SELECT ip, notified_channel FROM hub_findings"))
+                 states()["198.51.100.10"] == "notified" and
+                 channels()["203.0.113.80"] is not None, "the first notification")
+        ch = channels()
         check(states()["198.51.100.11"] == "new",
               "a survey error (severity info) is not notified")
         check(ch["203.0.113.80"] in ("outbox", "smtp") and states()["203.0.113.80"] == "active",
