@@ -175,6 +175,14 @@ const struct kz_token *kz_tokens_find_hash(const struct kz_tokens *t, const uint
 	return hit;
 }
 
+const struct kz_token *kz_tokens_find_name(const struct kz_tokens *t, const char *name)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (strcmp(t->v[i].name, name) == 0)
+			return &t->v[i];
+	return NULL;
+}
+
 int kz_token_generate(char out[KZ_TOKEN_STRLEN])
 {
 	uint8_t raw[32];
