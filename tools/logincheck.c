@@ -27,6 +27,7 @@
 #include "jsonl.h"
 #include "log.h"
 #include "login_engine.h"
+#include "login_http.h"
 #include "login_record.h"
 #include "login_targets.h"
 #include "scope.h"
@@ -54,6 +55,9 @@ static const char usage[] =
         "  --progress             a progress line on stderr every second\n"
         "  -v, --verbose          debug messages (every failed connect, with why)\n"
         "  --print-default-creds  print the built-in credential list and exit\n"
+        "  --http-path PATH       an HTTP admin path to check (repeatable; default \"/\",\n"
+        "                         which is not taken as an admin page)\n"
+        "  --http-user-agent TEXT the User-Agent of HTTP requests\n"
         "  --submit-all           tests: hand out-of-scope targets to the engine too\n"
         "                         (which must refuse them at connect)\n"
         "  -h, --help             this text\n";
@@ -154,6 +158,8 @@ int main(int argc, char **argv)
 		O_PROGRESS,
 		O_PRINT,
 		O_SUBMIT_ALL,
+		O_HTTP_PATH,
+		O_HTTP_UA,
 	};
 	static const struct option opts[] = {
 		{ "targets-file", required_argument, NULL, O_TARGETS },
@@ -172,6 +178,8 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "print-default-creds", no_argument, NULL, O_PRINT },
 		{ "submit-all", no_argument, NULL, O_SUBMIT_ALL },
+		{ "http-path", required_argument, NULL, O_HTTP_PATH },
+		{ "http-user-agent", required_argument, NULL, O_HTTP_UA },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -182,6 +190,11 @@ int main(int argc, char **argv)
 	struct run run = { 0 };
 	struct kz_login_engine_config cfg;
 	kz_login_engine_defaults(&cfg);
+	/* Paths named by the operator are admin pages (login_http.h). */
+	struct kz_http_login_path http_paths[KZ_HTTP_LOGIN_MAX_PATHS];
+	struct kz_http_login_config http;
+	kz_http_login_defaults(&http);
+	http.paths = http_paths;
 	kz_log_set_handler(log_stderr, NULL, KZ_LOG_INFO);
 	int c;
 	unsigned long v;
@@ -251,6 +264,28 @@ int main(int argc, char **argv)
 		case O_SUBMIT_ALL:
 			submit_all = true;
 			break;
+		case O_HTTP_PATH:
+		case O_HTTP_UA: {
+			const char *why;
+			if (c == O_HTTP_UA ? kz_http_login_user_agent_check(optarg, &why)
+			                   : kz_http_login_path_check(optarg, &why)) {
+				fprintf(stderr, "kizuki-logincheck: %s: %s\n", optarg, why);
+				return 2;
+			}
+			if (c == O_HTTP_UA) {
+				http.user_agent = optarg;
+			} else if (http.npaths == KZ_HTTP_LOGIN_MAX_PATHS) {
+				fprintf(stderr, "kizuki-logincheck: more than %d --http-path\n",
+				        KZ_HTTP_LOGIN_MAX_PATHS);
+				return 2;
+			} else {
+				http_paths[http.npaths++] =
+				        (struct kz_http_login_path){ .path = optarg,
+					                             .admin = true };
+			}
+			cfg.proto_config[KZ_LOGIN_APP_HTTP] = &http;
+			break;
+		}
 		case O_PRINT: {
 			size_t n;
 			const char *const *lines = kz_creds_default_lines(&n);

@@ -491,6 +491,8 @@ static json_t *result_json(const struct kz_ingest_result *res)
 static enum MHD_Result finish_job(struct kz_hub *h, struct MHD_Connection *c, struct req *r)
 {
 	struct hub_job *job = r->job;
+	if (job->kind == JOB_NOTIFY)
+		return hub_share_finish(h, c, job);
 	if (job->kind == JOB_FEEDBACK) {
 		if (job->rc == -ENOENT && job->role == KZ_ROLE_OPERATOR)
 			job->rc = -EACCES; /* no hint that a finding exists or not */
@@ -679,9 +681,9 @@ static enum MHD_Result post_reload(struct kz_hub *h, struct MHD_Connection *c)
 	        json_pack("{s:b, s:I}", "reloaded", failed == 0, "failed", (json_int_t)failed));
 }
 
-/* Reports (per operator) and shares (per partner) are the second half of
- * issue 6: the access rules are checked here so that they are the same
- * for every format, then the format says it has not landed. */
+/* Reports (per operator) and shares (per partner): the access rules are
+ * checked here so that they are the same for every format; hubshare.c
+ * makes them. */
 static enum MHD_Result get_report(struct kz_hub *h, struct MHD_Connection *c, struct req *r,
                                   const char *rest)
 {
@@ -695,8 +697,7 @@ static enum MHD_Result get_report(struct kz_hub *h, struct MHD_Connection *c, st
 		                   "reports are /api/v1/reports/<asn>.csv, .json or .xarf.json");
 	if (r->tok->role == KZ_ROLE_OPERATOR && !kz_token_has_asn(r->tok, (uint32_t)asn))
 		return deny(h, c, r, MHD_HTTP_FORBIDDEN);
-	return reply_error(h, c, MHD_HTTP_NOT_IMPLEMENTED,
-	                   "reports have not landed yet (issue 6, notify)");
+	return hub_share_report(h, c, r->tok, (uint32_t)asn, end, &r->job);
 }
 
 /* ------------------------------------------------------- static assets */
@@ -904,8 +905,7 @@ static enum MHD_Result route(struct kz_hub *h, struct MHD_Connection *c, const c
 			return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
 		if ((code = check_roles(r, R_ADMIN | R_PARTNER)))
 			return deny(h, c, r, code);
-		return reply_error(h, c, MHD_HTTP_NOT_IMPLEMENTED,
-		                   "sharing has not landed yet (issue 6, share)");
+		return hub_share_feed(h, c, r->tok, rest);
 	}
 	if (strcmp(url, "/api/v1/reload") == 0) {
 		if (!post)

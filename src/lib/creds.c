@@ -203,6 +203,127 @@ static uint8_t parse_protocols(char *field, const char **bad)
 	return bits;
 }
 
+/* Compiled size past which a vendor regex is refused. glibc's regcomp
+ * copies a repeated subexpression once per repetition ("x+" is "xx*",
+ * "x{3}" is "xxx") and nested repetitions multiply, so a short pattern such
+ * as "a+++++++++" or "((a{9}){9}){9}" asks for gigabytes; a vendor hint
+ * never needs more than a few hundred nodes. */
+#define REGEX_NODES_MAX 4096
+/* Group nesting the estimate follows; deeper patterns are refused. */
+#define REGEX_DEPTH_MAX 32
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+/* The end of a bracket expression starting at s[0] == '[', or NULL. */
+static const char *bracket_end(const char *s)
+{
+	const char *p = s + 1;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	for (; *p; p++) {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char kind = p[1];
+			const char *q = p + 2;
+			while (*q && !(q[0] == kind && q[1] == ']'))
+				q++;
+			if (!*q)
+				return NULL;
+			p = q + 1;
+		} else if (*p == ']') {
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* An upper estimate of the nodes regcomp builds for an ERE: each atom one,
+ * a group the sum of its parts, a repetition multiplies its atom by the
+ * copies glibc makes. Syntax errors are left to regcomp (the estimate only
+ * has to be high enough for what it accepts). */
+static uint64_t regex_nodes(const char *re)
+{
+	uint64_t sum[REGEX_DEPTH_MAX + 1] = { 0 };
+	uint64_t last[REGEX_DEPTH_MAX + 1] = { 0 }; /* the atom a repetition applies to */
+	int depth = 0;
+	for (const char *p = re; *p; p++) {
+		uint64_t copies = 0;
+		switch (*p) {
+		case '(':
+			if (depth == REGEX_DEPTH_MAX)
+				return UINT64_MAX;
+			depth++;
+			sum[depth] = last[depth] = 0;
+			continue;
+		case ')':
+			if (depth == 0)
+				break; /* a literal ')' in an ERE */
+			depth--;
+			last[depth] = sat_add(sum[depth + 1], 1);
+			sum[depth] = sat_add(sum[depth], last[depth]);
+			continue;
+		case '|':
+			last[depth] = 0;
+			continue;
+		case '*':
+		case '?':
+			copies = 1;
+			break;
+		case '+':
+			copies = 2;
+			break;
+		case '{': {
+			char *end;
+			unsigned long m = strtoul(p + 1, &end, 10), n = m;
+			if (*end == ',') {
+				n = strtoul(end + 1, &end, 10);
+				if (n < m)
+					n = m;
+			}
+			if (*end != '}')
+				break; /* regcomp reports it, or it is a literal */
+			copies = sat_add(n, 1);
+			p = end;
+			break;
+		}
+		case '[': {
+			const char *end = bracket_end(p);
+			if (end)
+				p = end;
+			break;
+		}
+		case '\\':
+			if (p[1])
+				p++;
+			break;
+		default:
+			break;
+		}
+		if (copies) {
+			/* The repeated atom is replaced by its copies. */
+			uint64_t grown = sat_mul(last[depth], copies);
+			sum[depth] = sat_add(sum[depth] - last[depth], grown);
+			last[depth] = grown;
+		} else {
+			last[depth] = 1;
+			sum[depth] = sat_add(sum[depth], 1);
+		}
+	}
+	/* regcomp builds an unclosed group's tree before it reports the '('. */
+	for (; depth > 0; depth--)
+		sum[depth - 1] = sat_add(sum[depth - 1], sum[depth]);
+	return sum[0];
+}
+
 /* The index of regex text in the list, compiling it the first time.
  * Returns 0 with *re set, -EINVAL (reported) or -ENOMEM. */
 static int intern_regex(struct kz_creds *c, const char *text, struct reporter *rep,
@@ -227,6 +348,13 @@ static int intern_regex(struct kz_creds *c, const char *text, struct reporter *r
 		if (!nt)
 			return -ENOMEM;
 		c->re_text = nt;
+	}
+	if (regex_nodes(text) > REGEX_NODES_MAX) {
+		report(rep, line,
+		       "vendor regex '%s': its repetitions expand past %d nodes (nest fewer '+' "
+		       "and '{m,n}')",
+		       text, REGEX_NODES_MAX);
+		return -EINVAL;
 	}
 	int rc = regcomp(&c->re[c->nre], text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 	if (rc != 0) {

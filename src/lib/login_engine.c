@@ -49,6 +49,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "login_http.h"
+#include "login_ssh.h"
 #include "siphash.h"
 #include "timerheap.h"
 
@@ -183,6 +185,8 @@ void kz_login_engine_defaults(struct kz_login_engine_config *cfg)
 	cfg->max_conn_bytes = KZ_LOGIN_DEFAULT_CONN_BYTES;
 	cfg->max_queue = KZ_LOGIN_DEFAULT_MAX_QUEUE;
 	cfg->protos[KZ_LOGIN_APP_TELNET] = &kz_login_proto_telnet;
+	cfg->protos[KZ_LOGIN_APP_SSH] = &kz_login_proto_ssh;
+	cfg->protos[KZ_LOGIN_APP_HTTP] = &kz_login_proto_http;
 }
 
 unsigned long kz_login_raise_nofile(unsigned long want)

@@ -244,6 +244,34 @@ static const struct kz_migration kz_store_migrations[] = {
 	                       "feedback, operators",
 	        .sql = KZ_HUB_SCHEMA_V2,
 	},
+	{
+	        /* kizuki telescope --db (src/lib/tsink.c): what the sensor saw
+	         * and had to drop, per interval. Its records and stats go
+	         * through the hub's ingest into the version 2 tables. */
+	        .version = 3,
+	        .description = "telescope: interval counters",
+	        .sql = "CREATE TABLE telescope_intervals ("
+	               " sensor TEXT NOT NULL,"
+	               " interval_start INTEGER NOT NULL,"
+	               " interval_len INTEGER NOT NULL,"
+	               " analysed INTEGER NOT NULL,"
+	               " sources_active INTEGER NOT NULL,"
+	               " sources_held INTEGER NOT NULL,"
+	               " sources_evicted INTEGER NOT NULL,"
+	               " vectors_evicted INTEGER NOT NULL,"
+	               " reordered INTEGER NOT NULL,"
+	               " PRIMARY KEY (sensor, interval_start)"
+	               ") STRICT, WITHOUT ROWID;",
+	},
+	{
+	        /* Reports and feeds must not name anonymous submitters; this
+	         * partial index holds only their rows, so finding their names
+	         * costs nothing on the ingest path of everyone else. */
+	        .version = 4,
+	        .description = "hub: index of anonymous submissions' origins",
+	        .sql = "CREATE INDEX hub_observations_anonymous ON hub_observations(origin)"
+	               " WHERE anonymous = 1;",
+	},
 };
 
 #define MIGRATIONS_COUNT (sizeof kz_store_migrations / sizeof kz_store_migrations[0])

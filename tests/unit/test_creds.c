@@ -211,6 +211,21 @@ static void errors(void **state)
 	load_fails("a:b:telnet,,ssh\n", 16, -EINVAL, 1, "empty protocol name in the protocol list");
 	load_fails("a:b::(unclosed\n", 15, -EINVAL, 1,
 	           "vendor regex '(unclosed': Unmatched ( or \\(");
+	/* Repetitions that glibc would expand to gigabytes are refused before
+	 * regcomp; everyday vendor hints, nested '+' included, are not. */
+	load_fails("a:b::dvr++++++++++++++++\n", 25, -EINVAL, 1,
+	           "vendor regex 'dvr++++++++++++++++': its repetitions expand past 4096 nodes "
+	           "(nest fewer '+' and '{m,n}')");
+	/* glibc builds an unclosed group before it reports the '('. */
+	load_fails("a:b::(dvr++++++++++++++++\n", 26, -EINVAL, 1,
+	           "vendor regex '(dvr++++++++++++++++': its repetitions expand past 4096 nodes "
+	           "(nest fewer '+' and '{m,n}')");
+	load_fails("a:b::((x{20}){20}){20}\n", 23, -EINVAL, 1,
+	           "vendor regex '((x{20}){20}){20}': its repetitions expand past 4096 nodes "
+	           "(nest fewer '+' and '{m,n}')");
+	write_bytes("a:b::((hik)+vision|da(hua)+)+\nc:d::[a-z]{1,20}cam\ne:f::x{2}{3}\n", 63);
+	assert_int_equal(kz_creds_load(path, &c), 0);
+	kz_creds_free(c);
 	char longre[600] = "a:b::";
 	memset(longre + 5, 'r', 513);
 	memcpy(longre + 5 + 513, "\n", 2);
