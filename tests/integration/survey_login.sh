@@ -5,9 +5,9 @@
 #     2's settings and counts; a target outside the scope is skipped with a
 #     warning and never connected to; --redact-credentials;
 #   - a connect-mode scan feeding stage 2 in the same process: every open
-#     telnet port gets its login record, an open port with no login check
-#     for its protocol (ssh here) is written "open", and no closed port gets
-#     a record;
+#     port gets its login record (telnet and SSH alike; a fake SSH server
+#     that never completes the key exchange is an error with its reason),
+#     and no closed port gets a record;
 #   - stopping: Ctrl-C twice abandons the checks in flight, which are
 #     written as interrupted timeouts; the trailer says the run did not
 #     complete and the exit status is 1;
@@ -158,12 +158,16 @@ t = runs[-1]
 check(t['extra.open'] == 5, 'scan: %d open ports, want 5' % t['extra.open'])
 want = {('127.0.0.11', port): 'login-possible', ('127.0.0.12', port): 'login-failed',
         ('127.0.0.13', port): 'login-possible', ('127.0.0.14', port): 'timeout',
-        ('127.0.0.15', sshport): 'open'}
+        ('127.0.0.15', sshport): 'error'}
 for k, st in want.items():
     check(svc.get(k, {}).get('extra.status') == st,
           'scan: %s:%d is %r, want %s' % (k[0], k[1], svc.get(k, {}).get('extra.status'), st))
 check(len(svc) == len(want), 'scan: %d service records, want %d' % (len(svc), len(want)))
-check(t['extra.services_checked'] == 5 and t['extra.services_unchecked'] == 1,
+# The SSH plug-in checks the port too: a device that sends an SSH version
+# line and no key exchange is an error, with the reason.
+check(svc.get(('127.0.0.15', sshport), {}).get('extra.reason') == 'the SSH key exchange failed',
+      'scan: reason %r' % svc.get(('127.0.0.15', sshport), {}).get('extra.reason'))
+check(t['extra.services_checked'] == 5 and t['extra.services_unchecked'] == 0,
       'scan: trailer counts %r/%r' % (t.get('extra.services_checked'), t.get('extra.services_unchecked')))
 check(t['extra.login_possible'] == 2 and t['extra.completed'] is True, 'scan: trailer')
 
