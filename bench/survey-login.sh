@@ -3,7 +3,7 @@
 # definitions": login) and issue 5.
 #
 #   bench/survey-login.sh [--build DIR] [--cap SECONDS] [--sample N] [--seed N]
-#                         [--out DIR] [--peers "hydra medusa ncrack"]
+#                         [--out DIR] [--peers "hydra medusa ncrack"] [--creds FILE]
 #
 # A fleet-v1 fleet of 4,096 simulated devices (kizuki-devsim) per tool, all
 # from the same seed, so every tool meets identical devices without one
@@ -44,7 +44,8 @@ while [ $# -gt 0 ]; do
 	--seed) seed=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--peers) peers=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--cap S] [--sample N] [--seed N] [--out DIR] [--peers LIST]" >&2; exit 2 ;;
+	--creds) creds=$2; shift 2 ;;
+	*) echo "usage: $0 [--build DIR] [--cap S] [--sample N] [--seed N] [--out DIR] [--peers LIST] [--creds FILE]" >&2; exit 2 ;;
 	esac
 done
 KZ_TEST_NAME=survey-login
@@ -54,11 +55,33 @@ kz_ns_init
 sim_bin="$build/kizuki-devsim"
 kz_bin="$build/kizuki"
 [ -x "$sim_bin" ] || kz_die "no $sim_bin: build first (cmake --build --preset dev)"
-creds="$here/data/creds-survey-login.txt"
+creds=${creds:-$here/data/creds-survey-login.txt}
 out=${out:-$KZ_TMP/out}
 mkdir -p "$out"
 score="$here/survey_login_score.py"
-npairs=$(grep -avc '^#' "$creds")
+# Distinct telnet pairs: what a strong device is asked (repeats merge, and
+# a pair may be for other protocols only).
+npairs=$(python3 - "$creds" <<'PY'
+import sys
+seen = set()
+for raw in open(sys.argv[1], 'rb'):
+    line = raw.rstrip(b'\r\n')
+    if not line.strip() or line.lstrip().startswith(b'#'):
+        continue
+    fields, cur, i = [], b'', 0
+    while i < len(line):
+        if line[i:i + 1] == b'\\' and line[i + 1:i + 2] in (b':', b'\\'):
+            cur += line[i + 1:i + 2]; i += 2; continue
+        if line[i:i + 1] == b':':
+            fields.append(cur); cur = b''; i += 1; continue
+        cur += line[i:i + 1]; i += 1
+    fields.append(cur)
+    if len(fields) > 2 and fields[2] and b'telnet' not in fields[2].split(b','):
+        continue
+    seen.add((fields[0], fields[1] if len(fields) > 1 else b''))
+print(len(seen))
+PY
+)
 
 echo "== bench/survey-login: $(date -u +%FT%TZ), $(nproc) CPUs, $(uname -r)"
 echo "== $0 --cap $cap --sample $nsample --seed $seed; $npairs pairs ($creds)"
@@ -205,18 +228,24 @@ kizuki_memory() {
 		<(cut -d'"' -f4 "$out/truth-mem-198.18.96.0.jsonl") |
 		sed 's|$|:23/telnet|' >"$out/kizuki-mem.targets"
 	echo "198.18.64.0/18" >"$out/kizuki-mem-scope.txt"
-	ip netns exec "$cli" "${kizuki_cmd[@]}" --scope "$out/kizuki-mem-scope.txt" --allow-reserved \
+	ip netns exec "$cli" /usr/bin/time -f '%M' -o "$out/kizuki-mem.maxrss" \
+		"${kizuki_cmd[@]}" --scope "$out/kizuki-mem-scope.txt" --allow-reserved \
 		--targets-file "$out/kizuki-mem.targets" --creds "$creds" --concurrency 10000 \
 		--out "$out/kizuki-mem.jsonl" >/dev/null 2>"$out/kizuki-mem.stderr" &
 	local p=$!
 	sleep 60
 	echo "established connections at 60 s: $(ip netns exec "$cli" ss -Htn state established | wc -l)"
 	sleep 30
-	kill -INT "$p" 2>/dev/null || true
+	# The signals go to kizuki itself: /usr/bin/time, its parent, ignores
+	# SIGINT while it waits.
+	local k
+	k=$(ps --ppid "$p" -o pid= | tr -d ' ')
+	kill -INT "${k:-$p}" 2>/dev/null || true
 	sleep 1
-	kill -INT "$p" 2>/dev/null || true
+	kill -INT "${k:-$p}" 2>/dev/null || true
 	wait "$p" || true
-	grep -E 'services in|peak' "$out/kizuki-mem.stderr" || true
+	grep -E 'services|peak|at most' "$out/kizuki-mem.stderr" || true
+	echo "kizuki peak RSS with --concurrency 10000: $(tail -n 1 "$out/kizuki-mem.maxrss") KiB"
 	for p in "${simps[@]}"; do kz_ns_stop "$p"; done
 }
 
@@ -260,10 +289,10 @@ if [ $kizuki = 1 ]; then
 	kizuki_run fleet "$out/all.txt"
 	python3 -c "import json; r = json.load(open('$out/kizuki-fleet.result.json'))
 print('kizuki full fleet: %.0f s wall%s' % (r['wall'], ' (capped)' if r['capped'] else ''))"
-	echo "kizuki peak RSS: $(cat "$out/kizuki-fleet.maxrss") KiB (concurrency ${KZ_CONCURRENCY:-10000})"
+	echo "kizuki peak RSS: $(tail -n 1 "$out/kizuki-fleet.maxrss") KiB (concurrency ${KZ_CONCURRENCY:-10000})"
 	echo '{"kizuki": '"$(cat "$out/kizuki-fleet.result.json")"'}' >"$out/fleet.json"
 	python3 "$score" score "$truth" "$out/all.txt" "$out/fleet.json"
-	grep -E 'services in|peak' "$out/kizuki-fleet.stderr" || true
+	grep -E 'services|peak|at most' "$out/kizuki-fleet.stderr" || true
 else
 	echo "kizuki: neither stage 2 in $kz_bin nor $kz_check; peers only"
 fi

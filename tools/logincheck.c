@@ -70,6 +70,8 @@ struct run {
 	uint64_t records;
 };
 
+/* The engine, for the signal handler: stopping is all it may do there
+ * (kz_login_engine_stop is async-signal-safe). */
 static struct kz_login_engine *running;
 
 static void on_signal(int sig)
@@ -79,12 +81,15 @@ static void on_signal(int sig)
 		kz_login_engine_stop(running);
 }
 
+/* The library's messages, one line each on stderr. */
 static void log_stderr(enum kz_log_level level, const char *msg, void *ud)
 {
 	(void)ud;
 	fprintf(stderr, "kizuki-logincheck: %s%s\n", level == KZ_LOG_WARN ? "warning: " : "", msg);
 }
 
+/* One finished service: its record, written and flushed at once, so that
+ * a long run's results are on disk as they come. */
 static void on_result(void *ctx, const struct kz_login_report *r)
 {
 	struct run *run = ctx;
@@ -109,6 +114,7 @@ static void on_result(void *ctx, const struct kz_login_report *r)
 		run->records++;
 }
 
+/* A progress line about once a second, with --progress. */
 static void on_progress(void *ctx, const struct kz_login_engine_stats *st)
 {
 	struct run *run = ctx;
@@ -121,50 +127,7 @@ static void on_progress(void *ctx, const struct kz_login_engine_stats *st)
 	        (double)st->elapsed_ms / 1000.0);
 }
 
-/* The address the kernel would send from to reach t: a UDP socket's
- * connect() only looks the route up, it sends nothing. Records name it
- * when a service never got a connection of its own. */
-static int source_for(const struct kz_login_target *t, struct kz_addr *out)
-{
-	uint8_t b[16];
-	kz_addr_to_bytes(t->addr, b);
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
-	if (kz_addr_is_v4(t->addr)) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(t->port);
-		memcpy(&s4->sin_addr, b + 12, 4);
-		len = sizeof *s4;
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(t->port);
-		memcpy(&s6->sin6_addr, b, 16);
-		len = sizeof *s6;
-	}
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int rc = connect(fd, (struct sockaddr *)&ss, len);
-	struct sockaddr_storage local;
-	socklen_t llen = sizeof local;
-	if (rc == 0)
-		rc = getsockname(fd, (struct sockaddr *)&local, &llen);
-	close(fd);
-	if (rc != 0)
-		return -errno;
-	memset(b, 0, sizeof b);
-	if (local.ss_family == AF_INET) {
-		b[10] = b[11] = 0xff;
-		memcpy(b + 12, &((struct sockaddr_in *)&local)->sin_addr, 4);
-	} else {
-		memcpy(b, &((struct sockaddr_in6 *)&local)->sin6_addr, 16);
-	}
-	*out = kz_addr_from_bytes(b);
-	return 0;
-}
-
+/* A decimal number up to max; signs, blanks and trailing text refused. */
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -376,7 +339,7 @@ int main(int argc, char **argv)
 	run.info.creds = creds;
 	if (cfg.has_source) {
 		run.info.scanner_ip = cfg.source;
-	} else if (source_for(&targets[0], &run.info.scanner_ip) != 0) {
+	} else if (kz_login_route_source(targets[0].addr, &run.info.scanner_ip) != 0) {
 		kz_err("no route to %s: no source address", targets_path);
 		goto done;
 	}

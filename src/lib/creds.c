@@ -60,6 +60,8 @@ struct kz_creds {
 
 /* ---- errors -------------------------------------------------------------- */
 
+/* Errors of one file: the first KZ_CREDS_MAX_REPORTS are logged in full,
+ * the rest counted, so a file of garbage gives a screenful, not a flood. */
 struct reporter {
 	const char *path;
 	unsigned long count;
@@ -82,6 +84,8 @@ static void report(struct reporter *r, unsigned long line, const char *fmt, ...)
 
 /* ---- small helpers ------------------------------------------------------- */
 
+/* Frees a user or password after wiping it: freed memory is reused by
+ * other allocations and may end up in a core dump. */
 static void wipe_free(char *s)
 {
 	if (!s)
@@ -117,6 +121,7 @@ static size_t dup_slot(const struct kz_creds *c, const char *user, const char *p
 	return i;
 }
 
+/* Doubles the repeat table and re-inserts every pair (load time only). */
 static int dup_grow(struct kz_creds *c)
 {
 	size_t ncap = c->dup_cap ? c->dup_cap * 2 : 256;
@@ -367,6 +372,8 @@ static int intern_regex(struct kz_creds *c, const char *text, struct reporter *r
 	return 0;
 }
 
+/* Records that regex re names pair; a repeat of the same reference is
+ * kept once. */
 static int add_ref(struct kz_creds *c, uint32_t pair, uint32_t re)
 {
 	for (size_t i = 0; i < c->nrefs; i++)
@@ -481,6 +488,8 @@ static int add_line(struct kz_creds *c, char *line, unsigned index, unsigned lon
 	return has_re ? add_ref(c, (uint32_t)(c->n - 1), re) : 0;
 }
 
+/* Orders references by pair, so that ordering walks them beside the
+ * pairs in one pass. */
 static int cmp_ref(const void *a, const void *b)
 {
 	const struct vref *x = a, *y = b;
@@ -490,6 +499,8 @@ static int cmp_ref(const void *a, const void *b)
 }
 
 /* After the last line: refs sorted by pair, base orders per protocol. */
+/* The base orders are computed once here: most devices match no regex and
+ * use them as they are, with no per-device work. */
 static int finish(struct kz_creds *c)
 {
 	free(c->dup);
@@ -633,6 +644,8 @@ int kz_creds_load_default(struct kz_creds **out)
 
 /* ---- queries ------------------------------------------------------------- */
 
+/* The accessors below read a list that never changes once loaded, so the
+ * engine's connections share it without a lock. */
 size_t kz_creds_count(const struct kz_creds *c)
 {
 	return c->n;

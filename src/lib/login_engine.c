@@ -145,6 +145,8 @@ struct kz_login_engine {
 
 /* ---- clocks -------------------------------------------------------------- */
 
+/* Every deadline is on the monotonic clock: a wall-clock step (NTP, a
+ * suspended VM) must not fire or postpone a thousand timeouts at once. */
 static uint64_t mono_ms(void *ctx)
 {
 	(void)ctx;
@@ -153,6 +155,7 @@ static uint64_t mono_ms(void *ctx)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Records carry wall-clock times (time.source): the evidence for an ISP. */
 static int64_t wall_ms(void *ctx)
 {
 	(void)ctx;
@@ -202,6 +205,8 @@ unsigned long kz_login_raise_nofile(unsigned long want)
 	return (unsigned long)rl.rlim_cur;
 }
 
+/* A plug-in with a missing member would crash the loop at its first use,
+ * possibly hours into a survey: refuse it when the engine is made. */
 static bool proto_ok(const struct kz_login_proto *p)
 {
 	if (!p->init || !p->start || !p->connected || !p->connect_failed || !p->tick ||
@@ -214,6 +219,8 @@ static bool proto_ok(const struct kz_login_proto *p)
 
 /* ---- hosts --------------------------------------------------------------- */
 
+/* Keyed: the addresses come from the network's answers (stage 1), and a
+ * bucket everyone can predict is a chain anyone can lengthen. */
 static size_t host_bucket(const struct kz_login_engine *e, struct kz_addr a)
 {
 	return (size_t)kz_siphash24_addr(&e->hkey, a) & (e->hcap - 1);
@@ -227,6 +234,8 @@ static struct host *host_find(struct kz_login_engine *e, struct kz_addr a)
 	return NULL;
 }
 
+/* Doubles the bucket array; the hosts are relinked, never copied, so the
+ * slots' pointers to them stay valid. */
 static int host_grow(struct kz_login_engine *e)
 {
 	size_t ncap = e->hcap * 2;
@@ -249,6 +258,8 @@ static int host_grow(struct kz_login_engine *e)
 	return 0;
 }
 
+/* The host entry of an address, made on first use. NULL only when memory
+ * ran out. */
 static struct host *host_get(struct kz_login_engine *e, struct kz_addr a)
 {
 	struct host *h = host_find(e, a);
@@ -284,6 +295,7 @@ static void idle_unlink(struct kz_login_engine *e, struct host *h)
 	h->idle = false;
 }
 
+/* Forgets a host with nothing in flight, waiting, or pacing. */
 static void host_delete(struct kz_login_engine *e, struct host *h)
 {
 	idle_unlink(e, h);
@@ -317,6 +329,9 @@ static void host_settle(struct kz_login_engine *e, struct host *h, uint64_t now)
 	e->idle_tail = h;
 }
 
+/* Frees the hosts whose pace has passed. The idle list is roughly in
+ * expiry order, so stopping at the first live one may keep a few entries
+ * a little longer, never forever: each is freed once it reaches the head. */
 static void idle_sweep(struct kz_login_engine *e, uint64_t now)
 {
 	while (e->idle_head && e->idle_head->last_connect + e->cfg.pace_ms <= now)
@@ -325,11 +340,16 @@ static void idle_sweep(struct kz_login_engine *e, uint64_t now)
 
 /* ---- slots and the epoll set --------------------------------------------- */
 
+/* What epoll hands back for a socket: the slot and the generation of its
+ * connection (see the note at the top). */
 static uint64_t ev_tag(const struct slot *s)
 {
 	return (uint64_t)s->gen << 32 | s->index;
 }
 
+/* A slot for a new service: a recycled one, or a new one while fewer than
+ * `concurrency` exist. Slots are never freed before the engine, so the
+ * memory of a run is set by its peak concurrency. */
 static struct slot *slot_get(struct kz_login_engine *e)
 {
 	struct slot *s = e->free_slots;
@@ -360,6 +380,8 @@ static void slot_put(struct kz_login_engine *e, struct slot *s)
 	e->free_slots = s;
 }
 
+/* Registers or changes what epoll watches on the slot's socket, skipping
+ * the system call when nothing changes (most events change nothing). */
 static void set_interest(struct kz_login_engine *e, struct slot *s, uint32_t ev)
 {
 	if (s->fd < 0 || (s->registered && s->ev == ev))
@@ -395,6 +417,7 @@ static void drop_conn(struct kz_login_engine *e, struct slot *s)
 	s->gen++;
 }
 
+/* Sets the slot's one timer: every state of a service has a deadline. */
 static void arm(struct kz_login_engine *e, struct slot *s, uint64_t when)
 {
 	/* The heap holds one timer per slot: arming cannot run out of room. */
@@ -409,6 +432,8 @@ static void apply(struct kz_login_engine *e, struct slot *s, struct kz_login_ste
 static void start_service(struct kz_login_engine *e, struct host *h,
                           const struct kz_login_target *t, uint64_t now);
 
+/* Hands one finished service to the program (on_result) and counts it. A
+ * NULL outcome is a target no plug-in can check. */
 static void report(struct kz_login_engine *e, struct slot *s, const struct kz_login_outcome *o,
                    bool interrupted)
 {
@@ -472,6 +497,7 @@ static void end_service(struct kz_login_engine *e, struct slot *s, uint64_t now)
 	host_settle(e, h, now);
 }
 
+/* The plug-in said DONE: report its result and end the service. */
 static void finish(struct kz_login_engine *e, struct slot *s, uint64_t now)
 {
 	struct kz_login_outcome o;
@@ -547,6 +573,8 @@ static void start_service(struct kz_login_engine *e, struct host *h,
 
 /* ---- connections ---------------------------------------------------------- */
 
+/* The kernel's address form of a target (IPv4 as AF_INET, not mapped:
+ * a mapped address on an AF_INET6 socket would depend on bindv6only). */
 static socklen_t make_sockaddr(struct kz_addr a, uint16_t port, struct sockaddr_storage *ss)
 {
 	uint8_t b[16];
@@ -566,27 +594,57 @@ static socklen_t make_sockaddr(struct kz_addr a, uint16_t port, struct sockaddr_
 	return sizeof *s6;
 }
 
+/* The address (and port) of a kernel socket address; -EAFNOSUPPORT for
+ * another family. */
+static int addr_of_sockaddr(const struct sockaddr_storage *ss, struct kz_addr *a, uint16_t *port)
+{
+	uint8_t b[16] = { 0 };
+	uint16_t p;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		b[10] = b[11] = 0xff;
+		memcpy(b + 12, &s4->sin_addr, 4);
+		p = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		memcpy(b, &s6->sin6_addr, 16);
+		p = ntohs(s6->sin6_port);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	*a = kz_addr_from_bytes(b);
+	if (port)
+		*port = p;
+	return 0;
+}
+
+/* Remembers our end of the connection: the record's extra.scanner_ip is
+ * the address the device saw, which is what an ISP can match in its logs. */
 static void note_local(struct slot *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) != 0)
-		return;
-	uint8_t b[16] = { 0 };
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-		b[10] = b[11] = 0xff;
-		memcpy(b + 12, &s4->sin_addr, 4);
-		s->local_port = ntohs(s4->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-		memcpy(b, &s6->sin6_addr, 16);
-		s->local_port = ntohs(s6->sin6_port);
-	} else {
-		return;
-	}
-	s->local = kz_addr_from_bytes(b);
-	s->has_local = true;
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    addr_of_sockaddr(&ss, &s->local, &s->local_port) == 0)
+		s->has_local = true;
+}
+
+int kz_login_route_source(struct kz_addr addr, struct kz_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_sockaddr(addr, 9, &ss);
+	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = connect(fd, (struct sockaddr *)&ss, len) == 0 ? 0 : -errno;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof local;
+	if (rc == 0 && getsockname(fd, (struct sockaddr *)&local, &llen) != 0)
+		rc = -errno;
+	close(fd);
+	if (rc)
+		return rc;
+	return addr_of_sockaddr(&local, out, NULL);
 }
 
 /* The connection is up: watch it as the plug-in's kind needs, and tell it. */
@@ -691,6 +749,8 @@ static void try_write(struct kz_login_engine *e, struct slot *s)
 	/* An error shows up as EPOLLERR/EPOLLHUP and then in read(). */
 }
 
+/* A step's deadline, or one second from now for a plug-in that forgot:
+ * without a deadline a silent device would hold its slot for ever. */
 static uint64_t step_deadline(struct kz_login_engine *e, const struct slot *s, uint64_t deadline,
                               uint64_t now)
 {
@@ -763,6 +823,10 @@ static void apply(struct kz_login_engine *e, struct slot *s, struct kz_login_ste
 	}
 }
 
+/* Reads what the socket has, up to a budget per event so that one fast
+ * sender cannot starve the other connections of the loop, and up to the
+ * byte cap of the connection; each chunk goes to the plug-in at once so
+ * that its replies go out in order. */
 static void on_readable(struct kz_login_engine *e, struct slot *s, uint64_t now)
 {
 	uint32_t gen = s->gen;
@@ -795,6 +859,8 @@ static void on_readable(struct kz_login_engine *e, struct slot *s, uint64_t now)
 	}
 }
 
+/* One epoll event for a live slot: a connect that finished, readiness for
+ * a descriptor plug-in, or bytes to write and read for a byte plug-in. */
 static void on_event(struct kz_login_engine *e, struct slot *s, uint32_t events, uint64_t now)
 {
 	if (s->state == SL_CONNECTING) {
@@ -836,6 +902,8 @@ static void on_event(struct kz_login_engine *e, struct slot *s, uint32_t events,
 		on_readable(e, s, now);
 }
 
+/* A slot's deadline passed: connect now (a wait ended), give up a connect,
+ * or let the plug-in judge the silence. */
 static void on_timer(struct kz_login_engine *e, struct slot *s, uint64_t now)
 {
 	struct kz_login_step step;
@@ -872,6 +940,8 @@ static void on_timer(struct kz_login_engine *e, struct slot *s, uint64_t now)
 
 /* ---- the queue and stopping ------------------------------------------------ */
 
+/* Takes the oldest queued target, if any (the queue is shared with
+ * stage 1's thread). */
 static bool queue_pop(struct kz_login_engine *e, struct kz_login_target *t)
 {
 	pthread_mutex_lock(&e->mu);
@@ -885,6 +955,9 @@ static bool queue_pop(struct kz_login_engine *e, struct kz_login_target *t)
 	return got;
 }
 
+/* Starts queued targets while slots are free. A target whose host is at
+ * its per-host limit waits on that host (not in the queue), so that it
+ * cannot block the targets behind it. */
 static void admit(struct kz_login_engine *e, uint64_t now)
 {
 	struct kz_login_target t;
@@ -919,6 +992,7 @@ static void admit(struct kz_login_engine *e, uint64_t now)
 	}
 }
 
+/* First stop: every target not yet started is dropped and counted. */
 static void drop_waiting(struct kz_login_engine *e, uint64_t now)
 {
 	uint64_t n = 0;
@@ -943,6 +1017,8 @@ static void drop_waiting(struct kz_login_engine *e, uint64_t now)
 	e->st.not_started += n;
 }
 
+/* Second stop: every service in flight ends now, reported interrupted
+ * with status timeout (an unfinished check must not read as a result). */
 static void abandon_all(struct kz_login_engine *e, uint64_t now)
 {
 	for (size_t i = 0; i < e->nslots; i++) {
@@ -960,6 +1036,8 @@ static void abandon_all(struct kz_login_engine *e, uint64_t now)
 	}
 }
 
+/* Acts on stop requests, which a signal handler may have made: only the
+ * loop's own thread changes the engine's state. */
 static void handle_stop(struct kz_login_engine *e, uint64_t now)
 {
 	unsigned req = __atomic_load_n(&e->stop_req, __ATOMIC_ACQUIRE);
@@ -980,6 +1058,8 @@ static void handle_stop(struct kz_login_engine *e, uint64_t now)
 	}
 }
 
+/* Copies the loop's counters where other threads may read them: the
+ * loop counts without a lock and publishes once per iteration. */
 static void publish(struct kz_login_engine *e, uint64_t now)
 {
 	e->st.elapsed_ms = now - e->start_ms;
@@ -993,6 +1073,7 @@ static void publish(struct kz_login_engine *e, uint64_t now)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* The loop ends when nothing is in flight and nothing more can come. */
 static bool all_done(struct kz_login_engine *e)
 {
 	if (e->st.active)

@@ -177,6 +177,13 @@ unsigned kz_login_engine_concurrency(const struct kz_login_engine *e);
  * report. */
 void kz_login_engine_free(struct kz_login_engine *e);
 
+/* The local address the kernel would connect from to reach addr (a UDP
+ * socket's connect() only looks the route up: nothing is sent). For the
+ * records' extra.scanner_ip when a service never had a connection of its
+ * own. Returns 0 or a negative errno (-ENETUNREACH: no route). */
+int kz_login_route_source(struct kz_addr addr, struct kz_addr *out)
+        __attribute__((warn_unused_result));
+
 /* Raises the soft RLIMIT_NOFILE towards want + KZ_LOGIN_FD_RESERVE (at most
  * the hard limit) and returns the soft limit now in force. For programs:
  * a library does not change process limits on its own. */

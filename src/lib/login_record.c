@@ -14,6 +14,8 @@
 #include "login_targets.h"
 #include "utf8.h"
 
+/* CONTRACT.md's survey table: the kind carries the classification triple;
+ * accessible-<app> is completed from the application by kz_record_new. */
 enum kz_record_kind kz_login_record_kind(enum kz_login_status status)
 {
 	switch (status) {
@@ -52,6 +54,8 @@ static int set_cred(json_t *rec, const char *key, const char *hexkey, const char
 	return kz_record_set_str(rec, hexkey, hex);
 }
 
+/* The pair of a login-possible record, or only its index when the operator
+ * asked for redaction (the record may travel further than the list). */
 static int set_pair(json_t *rec, const struct kz_login_record_info *info, int pair)
 {
 	if (!info->creds || pair < 0 || (size_t)pair >= kz_creds_count(info->creds))
@@ -87,6 +91,8 @@ int kz_login_record_build(const struct kz_login_report *r, const struct kz_login
 		*why = "unknown application";
 		return -EINVAL;
 	}
+	/* The decisive observation: the event that settled the status (a
+	 * control pair refused, a prompt that never came), to the second. */
 	int64_t decided = r->decided / 1000;
 	struct kz_record_spec spec = {
 		.kind = o ? kz_login_record_kind(status) : KZ_REC_ACCESSIBLE,
@@ -130,10 +136,13 @@ int kz_login_record_build(const struct kz_login_report *r, const struct kz_login
 		    (rc = kz_record_set_bool(rec, "extra.banner_truncated", true)))
 			goto fail;
 	}
+	/* The lines judged, so that a reader can see why without a packet
+	 * capture: a shell prompt, a failure message. */
 	if (o->evidence_len &&
 	    (rc = kz_record_set_text(rec, "extra.evidence", o->evidence, o->evidence_len,
 	                             KZ_LOGIN_EVIDENCE_MAX, NULL)))
 		goto fail;
+	/* Post-login text often names the system when the banner did not. */
 	const char *device =
 	        kz_device_guess(o->banner, o->banner_len, o->evidence, o->evidence_len);
 	if (device && (rc = kz_record_set_str(rec, "extra.device", device)))

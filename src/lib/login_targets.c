@@ -16,6 +16,7 @@
 #include "log.h"
 #include "siphash.h"
 
+/* The names CONTRACT.md uses for protocol.application and --ports. */
 static const char *const app_names[] = {
 	[KZ_LOGIN_APP_TELNET] = "telnet",
 	[KZ_LOGIN_APP_SSH] = "ssh",
@@ -38,10 +39,15 @@ int kz_login_app_parse(const char *s, enum kz_login_app *app)
 	return -EINVAL;
 }
 
+/* The port is parsed by hand rather than with strtoul: strtoul accepts a
+ * sign, blanks and a leading zero, each of which hides a typing mistake
+ * in a file of thousands of lines. */
 int kz_login_target_parse(const char *s, struct kz_login_target *t, const char **why)
 {
 	char host[KZ_ADDR_STRLEN + 1];
 	const char *rest;
+	/* IPv6 needs brackets because its colons would be read as the
+	 * port's; an IPv4 address in brackets is refused as a likely typo. */
 	bool bracketed = s[0] == '[';
 	if (bracketed) {
 		const char *close = strchr(s, ']');
@@ -137,6 +143,8 @@ char *kz_login_target_format(const struct kz_login_target *t, char *buf, size_t 
 
 /* ---- loading ------------------------------------------------------------- */
 
+/* Load-time table of the targets seen, to report repeats with both line
+ * numbers: open addressing, at most half full. */
 struct seen {
 	uint64_t *slot; /* (line number << 1 | 1) of the first occurrence, by hash */
 	struct kz_login_target *key;
@@ -152,6 +160,7 @@ static uint64_t target_hash(const struct kz_login_target *t)
 	       ((uint64_t)t->port << 8 | t->app) * 0x9e3779b97f4a7c15u;
 }
 
+/* Doubles the table and re-inserts what it holds. */
 static int seen_grow(struct seen *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 1024;
@@ -215,6 +224,8 @@ int kz_login_targets_load(const char *path, struct kz_login_target **out, size_t
 	unsigned long errors = 0;
 	char *line;
 	size_t len;
+	/* A faulty line does not stop the load: every fault of the file is
+	 * reported in one run, and the load fails at the end. */
 	while ((rc = kz_lines_next(lr, &line, &len)) != 0) {
 		unsigned long ln = kz_lines_number(lr);
 		const char *why = NULL;
@@ -241,6 +252,8 @@ int kz_login_targets_load(const char *path, struct kz_login_target **out, size_t
 				kz_err("%s:%lu: %s", name, ln, why);
 			continue;
 		}
+		/* A repeat would check the device twice, in parallel if the
+		 * per-host limit allowed it: loaded once, with a warning. */
 		long long first = seen_check(&seen, cnt, &t, ln);
 		if (first < 0) {
 			rc = -ENOMEM;

@@ -8,12 +8,16 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* Puts t at index i and tells it so: every move goes through here, which
+ * keeps each timer's position exact. */
 static void place(struct kz_timerheap *h, size_t i, struct kz_timer *t)
 {
 	h->v[i] = t;
 	t->pos = i + 1;
 }
 
+/* Moves the timer at i towards the root while it is earlier than its
+ * parent; the timer is held aside and written once, at its place. */
 static void sift_up(struct kz_timerheap *h, size_t i)
 {
 	struct kz_timer *t = h->v[i];
@@ -27,6 +31,7 @@ static void sift_up(struct kz_timerheap *h, size_t i)
 	place(h, i, t);
 }
 
+/* Moves the timer at i towards the leaves while a child is earlier. */
 static void sift_down(struct kz_timerheap *h, size_t i)
 {
 	struct kz_timer *t = h->v[i];
@@ -59,6 +64,8 @@ void kz_timerheap_fini(struct kz_timerheap *h)
 	h->n = h->cap = 0;
 }
 
+/* Moving an armed timer sifts it one way only: a later deadline can only
+ * go down, an earlier one only up. */
 int kz_timerheap_set(struct kz_timerheap *h, struct kz_timer *t, uint64_t when)
 {
 	if (t->pos) {

@@ -1,16 +1,20 @@
 /*
  * kizuki survey: the command line of the NOTICE-style survey (CONTRACT.md).
  *
- * Stage 1 (the port scan) is here; stage 2 (the login checks) has not
- * landed, so a run needs --no-login and says so otherwise. The order of a
- * run matters for safety and is kept in this one function: options, scope
- * (default-deny), the plan printed before anything is sent, the output
- * opened and the sockets opened while privileged, privileges dropped, then
- * the header record, the scan, the trailer record and the summary.
+ * Stage 1 (the port scan, scan.h) feeds stage 2 (the login checks,
+ * login_engine.h) in the same process: each open port goes to stage 2's
+ * queue as it is found, and stage 2's loop runs on a thread of its own
+ * while the scan runs on this one. With --no-login only stage 1 runs; with
+ * --targets-file only stage 2. The order of a run matters for safety and
+ * is kept in kz_cmd_survey: options, scope (default-deny), the plan printed
+ * before anything is sent, files read and the output and sockets opened
+ * while privileged, privileges dropped, then the header record, the stages,
+ * the trailer record and the summary.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +25,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "creds.h"
 #include "jsonl.h"
+#include "login_engine.h"
+#include "login_targets.h"
 #include "netif.h"
 #include "portspec.h"
 #include "privdrop.h"
@@ -35,8 +42,7 @@ static const char survey_usage[] =
         "\n"
         "An authorised, default-deny survey: a stateless SYN (or connect) scan of the\n"
         "scope, then telnet/SSH/HTTP login checks with default ID/password pairs. It\n"
-        "records whether login is possible and never runs a command. (The login\n"
-        "stage has not landed in this version: run the scan alone with --no-login.)\n"
+        "records whether login is possible and never runs a command.\n"
         "\n"
         "  --scope FILE           addresses and CIDRs to survey (required)\n"
         "  --exclude FILE         addresses never to touch\n"
@@ -44,6 +50,7 @@ static const char survey_usage[] =
         "  --ports SPEC           e.g. 23/telnet,2323/telnet,22/ssh,80/http,8080/http (the\n"
         "                         default); a bare number takes its well-known protocol\n"
         "  --creds FILE           user:password[:protocols[:vendor-regex]] per line\n"
+        "                         (default: the built-in list, docs/credentials.md)\n"
         "  --rate PPS             packets (connect mode: connections) per second\n"
         "                         (default 10000)\n"
         "  --mode syn|connect     stage 1 method (default syn: raw packets, needs root or\n"
@@ -59,8 +66,8 @@ static const char survey_usage[] =
         "  --shard I/N            this machine's shard, counting from 0 (default 0/1)\n"
         "  --no-login             stage 1 only: one record per open port\n"
         "  --targets-file FILE    stage 2 on these address:port/app lines, no scan\n"
-        "  --max-attempts N       pairs tried per service\n"
-        "  --concurrency N        simultaneous login connections\n"
+        "  --max-attempts N       pairs tried per service (default: every pair)\n"
+        "  --concurrency N        services checked at once (default 1000)\n"
         "  --http-path PATH       HTTP path to try (repeatable)\n"
         "  --redact-credentials   write the pair's index, not the pair\n"
         "  --authorization TEXT   the authority for this survey, written in the run header\n"
@@ -81,14 +88,20 @@ static const char survey_usage[] =
         "port and sequence number (tab-separated; '-' where the source is unknown).\n"
         "Exit status: 0 done, 1 failure or interrupted run, 2 usage error.\n";
 
-/* The running scan, for the signal handler. */
+/* The running stages, for the signal handler. Ctrl-C once ends the
+ * scan's sending (its cooldown still runs) and starts no new login check
+ * (those in flight finish); twice, it ends the cooldown and abandons the
+ * checks in flight. Both stop calls are async-signal-safe. */
 static struct kz_scan *running_scan;
+static struct kz_login_engine *running_engine;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	if (running_scan)
 		kz_scan_stop(running_scan);
+	if (running_engine)
+		kz_login_engine_stop(running_engine);
 }
 
 /* --cooldown: seconds with up to three decimals, 0..3600. */
@@ -398,12 +411,172 @@ static int parse_options(int argc, char **argv, struct survey_opts *o)
 	}
 	if (kz_cli_no_positional(argc, argv, optind))
 		return KZ_EXIT_USAGE;
-	if (!o->scope && !o->targets_file)
+	/* With --targets-file too: stage 2 checks every connection against
+	 * the scope, and a list of targets is no authority to touch them. */
+	if (!o->scope)
 		return kz_cli_usage_error("--scope is required: the survey is default-deny and "
-		                          "scans only an explicit scope");
+		                          "touches only an explicit scope");
+	if (o->targets_file && o->no_login)
+		return kz_cli_usage_error("--targets-file runs the login stage only: it cannot go "
+		                          "with --no-login");
 	if (o->hub && !o->token_file)
 		return kz_cli_usage_error("--hub needs --token-file");
 	return -1;
+}
+
+/* Stage 2's engine: the credential list (--creds, or the built-in one),
+ * the limits, the callbacks. Reads the list while still privileged. Returns
+ * 0, or -1 with the reason reported. */
+static int setup_login(struct survey_run *run, const struct survey_opts *o,
+                       const struct kz_scope *scope, struct kz_creds **creds)
+{
+	int rc = o->creds ? kz_creds_load(o->creds, creds) : kz_creds_load_default(creds);
+	if (rc < 0)
+		return -1; /* each reason was logged, with file:line */
+	struct kz_login_engine_config cfg;
+	kz_login_engine_defaults(&cfg);
+	cfg.scope = scope;
+	cfg.creds = *creds;
+	cfg.max_attempts = (unsigned)o->max_attempts;
+	if (o->concurrency)
+		cfg.concurrency = (unsigned)o->concurrency;
+	if (o->source_ip) {
+		const char *w;
+		if (kz_addr_parse(o->source_ip, &cfg.source, &w) == 0)
+			cfg.has_source = true;
+	}
+	cfg.on_result = survey_on_login_result;
+	cfg.on_progress = survey_on_login_progress;
+	cfg.ctx = run;
+	kz_login_raise_nofile(cfg.concurrency);
+	if (kz_login_engine_new(&cfg, &run->engine) < 0)
+		return -1;
+	run->login = true;
+	run->creds = *creds;
+	run->creds_name = o->creds ? o->creds : "default";
+	run->redact = o->redact;
+	run->max_attempts = cfg.max_attempts;
+	run->concurrency = kz_login_engine_concurrency(run->engine);
+	return 0;
+}
+
+/* Stage 2's loop, on its own thread while the scan runs on the main one. */
+static void *login_thread(void *arg)
+{
+	struct survey_run *run = arg;
+	intptr_t rc = kz_login_engine_run(run->engine);
+	return (void *)rc;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* --targets-file: stage 2 alone on the listed services the scope allows.
+ * Returns the exit status. */
+static int run_targets(const struct survey_opts *o, struct survey_run *run, struct kz_scope *scope)
+{
+	struct kz_login_target *targets = NULL;
+	struct kz_creds *creds = NULL;
+	size_t n = 0;
+	int status = KZ_EXIT_FAILURE;
+	if (kz_login_targets_load(o->targets_file, &targets, &n) < 0)
+		goto out; /* file:line and why were logged */
+	/* Targets outside the scope are skipped here and counted; the engine
+	 * would refuse them anyway, at its connect. */
+	size_t keep = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kz_scope_allows(scope, targets[i].addr)) {
+			targets[keep++] = targets[i];
+		} else if (run->targets_outside++ < 10) {
+			char b[80];
+			kz_cli_warn("%s: %s is outside the scope: skipped", o->targets_file,
+			            kz_login_target_format(&targets[i], b, sizeof b));
+		}
+	}
+	if (keep == 0) {
+		kz_cli_error("%s: no target inside the scope", o->targets_file);
+		goto out;
+	}
+	run->targets = keep;
+	run->targets_mode = true;
+	run->mode = "targets-file";
+	run->scope = scope;
+	if (o->source_ip) {
+		const char *w;
+		run->has_scanner_ip = kz_addr_parse(o->source_ip, &run->scanner_ip, &w) == 0;
+	} else {
+		run->has_scanner_ip = kz_login_route_source(targets[0].addr, &run->scanner_ip) == 0;
+	}
+	if (!run->has_scanner_ip) {
+		kz_cli_error("cannot tell the scanner's own address (no route to %s?): give "
+		             "--source-ip",
+		             o->targets_file);
+		goto out;
+	}
+	if (make_run_id(run->run_id) < 0) {
+		kz_cli_error("cannot draw a run id: %s", strerror(errno));
+		goto out;
+	}
+	if (setup_login(run, o, scope, &creds) < 0)
+		goto out;
+	int rc = kz_jsonl_writer_open(o->out, 0, &run->out);
+	if (rc < 0) {
+		kz_cli_error("%s: %s", o->out, strerror(-rc));
+		goto out;
+	}
+	/* Nothing here needs privileges: the files are read and open. */
+	struct kz_privdrop_result pd;
+	if (kz_privdrop(o->user, &pd) < 0)
+		goto out;
+	kz_cli_info("run %s: %zu services from %s, %zu pairs (%s), at most %u at once", run->run_id,
+	            keep, o->targets_file, kz_creds_count(creds), run->creds_name,
+	            run->concurrency);
+	run->progress = kz_cli_want_progress(o->progress);
+	run->progress_tty = isatty(STDERR_FILENO) && !o->progress;
+	run->start = (int64_t)time(NULL);
+	if (survey_write_run_record(run, false, NULL, NULL) < 0 || kz_jsonl_flush(run->out) < 0)
+		goto out;
+	for (size_t i = 0; i < keep; i++) {
+		if ((rc = kz_login_engine_submit(run->engine, &targets[i])) < 0) {
+			kz_cli_error("stage 2's queue refused a target: %s", strerror(-rc));
+			goto out;
+		}
+	}
+	kz_login_engine_close_input(run->engine);
+	signal(SIGPIPE, SIG_IGN);
+	running_engine = run->engine;
+	catch_signals();
+	int run_rc = kz_login_engine_run(run->engine);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	running_engine = NULL;
+	run->end = (int64_t)time(NULL);
+	struct kz_login_engine_stats lst;
+	kz_login_engine_stats(run->engine, &lst);
+	int trailer_rc = survey_write_run_record(run, true, NULL, &lst);
+	survey_print_login_summary(run, &lst);
+	int close_rc = kz_jsonl_writer_close(run->out);
+	run->out = NULL;
+	if (close_rc < 0 && !run->out_error)
+		kz_cli_error("%s: %s", o->out, strerror(-close_rc));
+	if (run_rc == 0 && trailer_rc == 0 && close_rc == 0 && !run->out_error && !lst.stopping)
+		status = KZ_EXIT_OK;
+out:
+	if (run->out)
+		kz_jsonl_writer_close(run->out);
+	run->out = NULL;
+	kz_login_engine_free(run->engine);
+	run->engine = NULL;
+	kz_creds_free(creds);
+	free(targets);
+	return status;
 }
 
 int kz_cmd_survey(int argc, char **argv)
@@ -425,6 +598,7 @@ int kz_cmd_survey(int argc, char **argv)
 
 	struct survey_run run;
 	memset(&run, 0, sizeof run);
+	pthread_mutex_init(&run.out_mu, NULL);
 	char why[KZ_PORTSPEC_WHY];
 	if (kz_portspec_parse(o.ports, run.ports, KZ_PORTSPEC_MAX, &run.nports, why, sizeof why) <
 	    0)
@@ -458,13 +632,6 @@ int kz_cmd_survey(int argc, char **argv)
 		                          "timeout and must be above 0");
 
 	/* What has not landed says so, before any work. */
-	if (o.targets_file)
-		return kz_cli_not_landed("login stage (--targets-file)", "issue 5");
-	if (!o.no_login && !o.dry_run) {
-		kz_cli_error("not available yet: the login stage (stage 2) has not landed in this "
-		             "version (issue 5); run the port scan alone with --no-login");
-		return KZ_EXIT_FAILURE;
-	}
 	if (o.hub)
 		return kz_cli_not_landed("upload of survey results to a hub (--hub)", "a later "
 		                                                                      "issue");
@@ -478,12 +645,17 @@ int kz_cmd_survey(int argc, char **argv)
 	};
 	struct kz_scope *scope = NULL;
 	struct kz_scan *scan = NULL;
+	struct kz_creds *creds = NULL;
 	int status = KZ_EXIT_FAILURE;
 	rc = kz_scope_load(&scfg, &scope);
 	if (rc < 0)
 		goto out; /* each reason was logged with file:line */
 	char line[512];
 	kz_cli_info("%s", kz_scope_summary_format(kz_scope_summary(scope), line, sizeof line));
+	if (o.targets_file) {
+		status = run_targets(&o, &run, scope);
+		goto out;
+	}
 
 	if (!o.seed_given && getrandom(&o.seed, sizeof o.seed, 0) != (ssize_t)sizeof o.seed) {
 		kz_cli_error("cannot draw a seed: %s", strerror(errno));
@@ -547,7 +719,8 @@ int kz_cmd_survey(int argc, char **argv)
 
 	if (o.dry_run) {
 		if (!o.no_login)
-			kz_cli_info("dry run of stage 1 only: the login stage has not landed");
+			kz_cli_info("dry run of stage 1 only: a dry run finds no open port to log "
+			            "in to");
 		rc = kz_scan_dry_run(scan, survey_on_probe, NULL);
 		if (fflush(stdout) != 0 || rc != 0) {
 			kz_cli_error("writing the probes: %s", strerror(errno ? errno : EIO));
@@ -563,6 +736,10 @@ int kz_cmd_survey(int argc, char **argv)
 	}
 
 	/* Opened while privileged; privileges go before any reply is read. */
+	/* Stage 2 reads its credential list while the process is privileged,
+	 * like every other file. */
+	if (!o.no_login && setup_login(&run, &o, scope, &creds) < 0)
+		goto out;
 	rc = kz_jsonl_writer_open(o.out, 0, &run.out);
 	if (rc < 0) {
 		kz_cli_error("%s: %s", o.out, strerror(-rc));
@@ -585,42 +762,64 @@ int kz_cmd_survey(int argc, char **argv)
 	run.start = (int64_t)time(NULL);
 	struct kz_scan_stats st;
 	kz_scan_stats(scan, &st);
-	if (survey_write_run_record(&run, false, &st) < 0 || kz_jsonl_flush(run.out) < 0)
+	if (survey_write_run_record(&run, false, &st, NULL) < 0 || kz_jsonl_flush(run.out) < 0)
 		goto out;
 
 	/* A closed output pipe is a write error to report, not a silent
 	 * death that leaves no trailer. */
 	signal(SIGPIPE, SIG_IGN);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
+	pthread_t login_tid;
+	if (run.login) {
+		rc = pthread_create(&login_tid, NULL, login_thread, &run);
+		if (rc != 0) {
+			kz_cli_error("cannot start the login stage: %s", strerror(rc));
+			goto out;
+		}
+		running_engine = run.engine;
+	}
 	running_scan = scan;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* Ctrl-C once ends the sending (the cooldown still runs), twice the
-	 * cooldown too: kz_scan_stop is safe in a signal handler. */
+	catch_signals();
 	int run_rc = kz_scan_run(scan);
+	running_scan = NULL;
+	/* Stage 1's figures as it ended, not after stage 2's wait. */
+	kz_scan_stats(scan, &st);
+	/* Every open port is in stage 2's queue by now: it finishes what it
+	 * has, then its loop ends. */
+	struct kz_login_engine_stats lst;
+	int login_rc = 0;
+	if (run.login) {
+		kz_login_engine_close_input(run.engine);
+		void *ret;
+		pthread_join(login_tid, &ret);
+		login_rc = (int)(intptr_t)ret;
+		kz_login_engine_stats(run.engine, &lst);
+	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	running_scan = NULL;
+	running_engine = NULL;
 
 	run.end = (int64_t)time(NULL);
-	kz_scan_stats(scan, &st);
 	if (run_rc < 0)
 		st.interrupted = true; /* the trailer must not claim a finished run */
-	int trailer_rc = survey_write_run_record(&run, true, &st);
+	int trailer_rc = survey_write_run_record(&run, true, &st, run.login ? &lst : NULL);
 	survey_print_summary(&run, &st);
+	if (run.login)
+		survey_print_login_summary(&run, &lst);
 	int close_rc = kz_jsonl_writer_close(run.out);
 	run.out = NULL;
 	if (close_rc < 0 && !run.out_error)
 		kz_cli_error("%s: %s", o.out, strerror(-close_rc));
-	if (run_rc == 0 && trailer_rc == 0 && close_rc == 0 && !run.out_error && !st.interrupted)
+	bool stopped = st.interrupted || (run.login && lst.stopping);
+	if (run_rc == 0 && login_rc == 0 && trailer_rc == 0 && close_rc == 0 && !run.out_error &&
+	    !stopped)
 		status = KZ_EXIT_OK;
 out:
 	if (run.out)
 		kz_jsonl_writer_close(run.out);
 	kz_scan_free(scan);
+	kz_login_engine_free(run.engine);
+	kz_creds_free(creds);
 	kz_scope_free(scope);
+	pthread_mutex_destroy(&run.out_mu);
 	return status;
 }

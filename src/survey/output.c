@@ -16,6 +16,8 @@
 #include "encode.h"
 #include "ipset.h"
 #include "jsonl.h"
+#include "login_record.h"
+#include "login_targets.h"
 #include "record.h"
 #include "survey.h"
 
@@ -36,14 +38,35 @@ static void end_progress_line(struct survey_run *r)
 
 static void write_record(struct survey_run *r, json_t *rec)
 {
-	if (r->out_error)
-		return;
-	int rc = kz_jsonl_write(r->out, rec);
-	if (rc < 0) {
-		r->out_error = rc;
-		end_progress_line(r);
-		kz_cli_error("%s: %s", kz_jsonl_writer_name(r->out), strerror(-rc));
+	/* Two threads may write with stage 2 (see survey.h): whole lines, in
+	 * turn. */
+	pthread_mutex_lock(&r->out_mu);
+	if (!r->out_error) {
+		int rc = kz_jsonl_write(r->out, rec);
+		/* Flushed per record: a long survey's results are on disk as they
+		 * come, and a crash loses at most the record being written. */
+		if (rc == 0 && r->login)
+			rc = kz_jsonl_flush(r->out);
+		if (rc < 0) {
+			r->out_error = rc;
+			end_progress_line(r);
+			kz_cli_error("%s: %s", kz_jsonl_writer_name(r->out), strerror(-rc));
+		}
 	}
+	pthread_mutex_unlock(&r->out_mu);
+}
+
+static enum kz_login_app login_app(enum kz_app app)
+{
+	switch (app) {
+	case KZ_APP_SSH:
+		return KZ_LOGIN_APP_SSH;
+	case KZ_APP_HTTP:
+		return KZ_LOGIN_APP_HTTP;
+	case KZ_APP_TELNET:
+		break;
+	}
+	return KZ_LOGIN_APP_TELNET;
 }
 
 /* Runs on the scan's delivery thread, one call at a time; the first
@@ -52,6 +75,19 @@ static void write_record(struct survey_run *r, json_t *rec)
 void survey_on_hit(void *ctx, const struct kz_scan_hit *hit)
 {
 	struct survey_run *r = ctx;
+	if (r->login) {
+		struct kz_login_target t = {
+			.addr = hit->addr,
+			.port = hit->port,
+			.app = (uint8_t)login_app(r->ports[hit->port_index].app),
+			.found_at = hit->time,
+		};
+		if (kz_login_engine_submit(r->engine, &t) == 0)
+			return;
+		/* Stage 2's queue is full (or the run is stopping): the port is
+		 * still written, as stage 1 saw it, and counted. */
+		r->unchecked++;
+	}
 	const char *app = kz_app_name(r->ports[hit->port_index].app);
 	struct kz_record_spec spec = {
 		.kind = KZ_REC_ACCESSIBLE,
@@ -91,7 +127,55 @@ static json_t *ports_array(const struct survey_run *r)
 /* The header goes out before the first probe and the trailer after the
  * last reply: a consumer that sees a header without a trailer knows the run
  * did not finish (nor does a trailer with extra.completed false). */
-int survey_write_run_record(struct survey_run *r, bool trailer, const struct kz_scan_stats *st)
+/* Stage 2's part of the header (its settings) and trailer (its counts). */
+static int login_run_fields(json_t *rec, const struct survey_run *r, bool trailer,
+                            const struct kz_login_engine_stats *lst)
+{
+	int rc;
+	if ((rc = kz_record_set_bool(rec, "extra.login", r->login)) || !r->login)
+		return rc;
+	if ((rc = kz_record_set_str(rec, "extra.credential_list", r->creds_name)) ||
+	    (rc = kz_record_set_int(rec, "extra.credential_pairs",
+	                            (int64_t)kz_creds_count(r->creds))) ||
+	    (rc = kz_record_set_int(rec, "extra.max_attempts", r->max_attempts)) ||
+	    (rc = kz_record_set_int(rec, "extra.concurrency", r->concurrency)) ||
+	    (rc = kz_record_set_bool(rec, "extra.redacted", r->redact)))
+		return rc;
+	if (!trailer || !lst)
+		return 0;
+	static const struct {
+		const char *key;
+		enum kz_login_status status;
+	} by_status[] = {
+		{ "extra.login_possible", KZ_LOGIN_POSSIBLE },
+		{ "extra.no_auth", KZ_LOGIN_NO_AUTH },
+		{ "extra.login_failed", KZ_LOGIN_FAILED },
+		{ "extra.accepts_any", KZ_LOGIN_ACCEPTS_ANY },
+		{ "extra.no_login_prompt", KZ_LOGIN_NO_PROMPT },
+		{ "extra.other_protocol", KZ_LOGIN_OTHER_PROTOCOL },
+		{ "extra.login_timeouts", KZ_LOGIN_TIMEOUT },
+		{ "extra.login_errors", KZ_LOGIN_ERROR },
+	};
+	for (size_t i = 0; i < sizeof by_status / sizeof by_status[0]; i++)
+		if ((rc = kz_record_set_int(rec, by_status[i].key,
+		                            (int64_t)lst->by_status[by_status[i].status])))
+			return rc;
+	if ((rc = kz_record_set_int(rec, "extra.services_checked", (int64_t)lst->done)) ||
+	    (rc = kz_record_set_int(rec, "extra.services_unchecked",
+	                            (int64_t)(lst->unsupported + r->unchecked))) ||
+	    (rc = kz_record_set_int(rec, "extra.services_not_started",
+	                            (int64_t)lst->not_started)) ||
+	    (rc = kz_record_set_int(rec, "extra.services_interrupted",
+	                            (int64_t)lst->interrupted)) ||
+	    (rc = kz_record_set_int(rec, "extra.login_connections", (int64_t)lst->connections)) ||
+	    (rc = kz_record_set_int(rec, "extra.login_scope_refusals",
+	                            (int64_t)lst->scope_refusals)))
+		return rc;
+	return 0;
+}
+
+int survey_write_run_record(struct survey_run *r, bool trailer, const struct kz_scan_stats *st,
+                            const struct kz_login_engine_stats *lst)
 {
 	struct kz_record_spec spec = {
 		.kind = KZ_REC_SURVEY_RUN,
@@ -110,7 +194,6 @@ int survey_write_run_record(struct survey_run *r, bool trailer, const struct kz_
 		return rc;
 	}
 	const struct kz_scope_summary *sum = kz_scope_summary(r->scope);
-	const struct kz_scan_plan *plan = kz_scan_plan(r->scan);
 	char digest[2 * KZ_IPSET_DIGEST_LEN + 1];
 	kz_hex_encode(sum->digest, KZ_IPSET_DIGEST_LEN, digest);
 	char seed[24], shard[48];
@@ -119,28 +202,45 @@ int survey_write_run_record(struct survey_run *r, bool trailer, const struct kz_
 	/* Addresses times ports is at most 2^62 (scan.h), so every count
 	 * fits a JSON integer. */
 	if ((rc = kz_record_set_str(rec, "extra.scope_digest", digest)) ||
-	    (rc = kz_record_set_int(rec, "extra.addresses", (int64_t)plan->addresses)) ||
+	    (rc = login_run_fields(rec, r, trailer, lst)) ||
+	    (rc = kz_record_set_str(rec, "extra.mode", r->mode)) ||
+	    (rc = kz_record_set_time(rec, "extra.start", r->start)))
+		goto fail;
+	if (r->authorization &&
+	    (rc = kz_record_set_text(rec, "extra.authorization", r->authorization,
+	                             strlen(r->authorization), 4096, NULL)))
+		goto fail;
+	if (r->targets_mode) {
+		/* No scan: the run covered the listed targets, not the scope,
+		 * so no address or port list is given for coverage. */
+		if ((rc = kz_record_set_int(rec, "extra.targets", (int64_t)r->targets)) ||
+		    (rc = kz_record_set_int(rec, "extra.targets_outside_scope",
+		                            (int64_t)r->targets_outside)) ||
+		    (trailer &&
+		     ((rc = kz_record_set_time(rec, "extra.end", r->end)) ||
+		      (rc = kz_record_set_bool(rec, "extra.completed", lst && !lst->stopping)))))
+			goto fail;
+		write_record(r, rec);
+		json_decref(rec);
+		return r->out_error;
+	}
+	const struct kz_scan_plan *plan = kz_scan_plan(r->scan);
+	if ((rc = kz_record_set_int(rec, "extra.addresses", (int64_t)plan->addresses)) ||
 	    (rc = kz_record_set_int(rec, "extra.targets", (int64_t)plan->targets)) ||
 	    (rc = kz_record_set_int(rec, "extra.shard_targets", (int64_t)plan->shard_targets)) ||
 	    (rc = kz_record_set_str(rec, "extra.seed", seed)) ||
 	    (rc = kz_record_set_str(rec, "extra.shard", shard)) ||
 	    (rc = kz_record_set_str(rec, "extra.permutation", KZ_CYCLIC_VERSION)) ||
-	    (rc = kz_record_set_str(rec, "extra.mode", r->mode)) ||
 	    (rc = kz_record_set_int(rec, "extra.rate", (int64_t)r->rate)) ||
 	    (rc = kz_record_set_int(rec, "extra.probes", r->probes)) ||
-	    (rc = kz_record_set_int(rec, "extra.cooldown_ms", r->cooldown_ms)) ||
-	    (rc = kz_record_set_time(rec, "extra.start", r->start)))
+	    (rc = kz_record_set_int(rec, "extra.cooldown_ms", r->cooldown_ms)))
 		goto fail;
 	if (json_object_set_new(rec, "extra.ports", ports_array(r)) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if (r->authorization &&
-	    (rc = kz_record_set_text(rec, "extra.authorization", r->authorization,
-	                             strlen(r->authorization), 4096, NULL)))
-		goto fail;
 	if (trailer) {
-		bool completed = !st->interrupted;
+		bool completed = !st->interrupted && !(lst && lst->stopping);
 		if ((rc = kz_record_set_time(rec, "extra.end", r->end)) ||
 		    (rc = kz_record_set_bool(rec, "extra.completed", completed)) ||
 		    (rc = kz_record_set_int(rec, "extra.targets_done",
@@ -203,7 +303,9 @@ static void fmt_si(double v, char *buf, size_t len)
 void survey_on_progress(void *ctx, const struct kz_scan_stats *st)
 {
 	struct survey_run *r = ctx;
-	if (!r->progress)
+	/* With stage 2 its own callback prints one line for both stages, so
+	 * that two threads never share the terminal's line. */
+	if (!r->progress || r->login)
 		return;
 	double el = (double)st->elapsed_ns / 1e9;
 	/* The average over the sending, not over the cooldown as well. */
@@ -322,4 +424,113 @@ void survey_print_summary(struct survey_run *r, const struct kz_scan_stats *st)
 	if (st->scope_refusals)
 		kz_cli_warn("%" PRIu64 " targets were refused by the send-time scope check",
 		            st->scope_refusals);
+}
+
+/* ---- stage 2 ------------------------------------------------------------- */
+
+void survey_on_login_result(void *ctx, const struct kz_login_report *rep)
+{
+	struct survey_run *r = ctx;
+	struct kz_login_record_info info = {
+		.run_id = r->run_id,
+		.scanner_ip = r->scanner_ip,
+		.creds = r->creds,
+		.redact = r->redact,
+		.time_observation = now_sec(),
+	};
+	json_t *rec = NULL;
+	const char *why = "";
+	int rc = kz_login_record_build(rep, &info, &rec, &why);
+	if (rc < 0) {
+		char buf[80];
+		pthread_mutex_lock(&r->out_mu);
+		end_progress_line(r);
+		kz_cli_error("%s: cannot build a record: %s",
+		             kz_login_target_format(rep->target, buf, sizeof buf),
+		             rc == -EINVAL ? why : strerror(-rc));
+		if (!r->out_error)
+			r->out_error = rc;
+		pthread_mutex_unlock(&r->out_mu);
+		return;
+	}
+	write_record(r, rec);
+	json_decref(rec);
+}
+
+void survey_on_login_progress(void *ctx, const struct kz_login_engine_stats *st)
+{
+	struct survey_run *r = ctx;
+	if (!r->progress)
+		return;
+	char scan[96] = "";
+	if (r->scan) {
+		struct kz_scan_stats ss;
+		kz_scan_stats(r->scan, &ss);
+		double done = ss.expected ? 100.0 * (double)ss.sent / (double)ss.expected : 100;
+		if (ss.sending || ss.cooldown_left_ms)
+			snprintf(scan, sizeof scan, "scan %3.0f%%%s, %" PRIu64 " open; ",
+			         done > 100 ? 100 : done, ss.sending ? "" : " cooldown", ss.open);
+		else
+			snprintf(scan, sizeof scan, "scan done, %" PRIu64 " open; ", ss.open);
+	}
+	/* Time left: only once nothing more can come, at the rate so far. The
+	 * last services are often the slowest devices, so the estimate tends
+	 * to be short near the end. */
+	char left[48] = "";
+	uint64_t waiting = st->queued + st->active;
+	if (st->input_closed && st->done && st->elapsed_ms && waiting) {
+		char t[32];
+		double rate = (double)st->done / ((double)st->elapsed_ms / 1000);
+		fmt_duration((double)waiting / rate, t, sizeof t);
+		snprintf(left, sizeof left, ", about %s left", t);
+	}
+	char t_el[32];
+	fmt_duration((double)st->elapsed_ms / 1000, t_el, sizeof t_el);
+	char line[320];
+	snprintf(line, sizeof line,
+	         "%s %slogin: %" PRIu64 " done, %" PRIu64 " in flight, %" PRIu64
+	         " waiting; found %" PRIu64 " (%" PRIu64 " login-possible, %" PRIu64 " no-auth)%s",
+	         t_el, scan, st->done, st->active, st->queued, st->found,
+	         st->by_status[KZ_LOGIN_POSSIBLE], st->by_status[KZ_LOGIN_NO_AUTH], left);
+	pthread_mutex_lock(&r->out_mu);
+	if (r->progress_tty) {
+		fprintf(stderr, "\r\033[K%s", line);
+		r->progress_dirty = true;
+	} else {
+		fprintf(stderr, "%s: %s\n", kz_cli_name(), line);
+	}
+	fflush(stderr);
+	pthread_mutex_unlock(&r->out_mu);
+}
+
+void survey_print_login_summary(struct survey_run *r, const struct kz_login_engine_stats *st)
+{
+	end_progress_line(r);
+	kz_cli_info("login %s in %.1f s: %" PRIu64 " services checked: %" PRIu64
+	            " login-possible, %" PRIu64 " no-auth, %" PRIu64 " login-failed, %" PRIu64
+	            " accepts-any, %" PRIu64 " no-login-prompt, %" PRIu64
+	            " other protocol, %" PRIu64 " timeout, %" PRIu64 " error; %" PRIu64
+	            " connections, at most %" PRIu64 " services at once",
+	            st->stopping ? "interrupted" : "done", (double)st->elapsed_ms / 1000, st->done,
+	            st->by_status[KZ_LOGIN_POSSIBLE], st->by_status[KZ_LOGIN_NO_AUTH],
+	            st->by_status[KZ_LOGIN_FAILED], st->by_status[KZ_LOGIN_ACCEPTS_ANY],
+	            st->by_status[KZ_LOGIN_NO_PROMPT], st->by_status[KZ_LOGIN_OTHER_PROTOCOL],
+	            st->by_status[KZ_LOGIN_TIMEOUT], st->by_status[KZ_LOGIN_ERROR], st->connections,
+	            st->peak_active);
+	uint64_t unchecked = st->unsupported + r->unchecked;
+	if (unchecked)
+		kz_cli_info("%" PRIu64 " open ports were written without a login check (%" PRIu64
+		            " with no login check for their protocol in this version, %" PRIu64
+		            " refused by a full stage-2 queue)",
+		            unchecked, st->unsupported, r->unchecked);
+	if (st->not_started || st->interrupted)
+		kz_cli_warn("stopped: %" PRIu64 " services never started, %" PRIu64
+		            " abandoned (written as timeout)",
+		            st->not_started, st->interrupted);
+	if (st->scope_refusals)
+		kz_cli_warn("%" PRIu64 " connections were refused by the scope check",
+		            st->scope_refusals);
+	if (r->targets_outside)
+		kz_cli_warn("%" PRIu64 " targets of %s are outside the scope and were skipped",
+		            r->targets_outside, "the targets file");
 }

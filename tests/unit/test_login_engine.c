@@ -303,7 +303,7 @@ static int setup(void **state)
 	int fd = mkstemp(scope_path);
 	if (fd < 0)
 		return -1;
-	const char text[] = "127.0.0.0/24\n";
+	const char text[] = "127.0.0.0/24\n::1\n";
 	if (write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1))
 		return -1;
 	close(fd);
@@ -877,6 +877,49 @@ static void descriptor_plugin(void **state)
 	close(lfd);
 }
 
+/* IPv6: the same engine over an AF_INET6 socket, the local address noted. */
+static struct kz_addr v6_local;
+static bool v6_has_local;
+
+static void on_result_v6(void *ctx, const struct kz_login_report *r)
+{
+	on_result(ctx, r);
+	v6_has_local = r->has_local;
+	v6_local = r->local;
+}
+
+static void ipv6(void **state)
+{
+	(void)state;
+	reset();
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		skip();
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		skip(); /* no IPv6 on this machine */
+	}
+	assert_int_equal(listen(fd, 16), 0);
+	socklen_t len = sizeof sa;
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	struct script sc = { .hold_ms = 10 };
+	struct kz_login_engine_config cfg;
+	config(&cfg, &sc);
+	cfg.on_result = on_result_v6;
+	struct kz_login_engine *e;
+	assert_int_equal(kz_login_engine_new(&cfg, &e), 0);
+	struct kz_login_target t = target("::1", ntohs(sa.sin6_port), KZ_LOGIN_APP_TELNET);
+	assert_int_equal(kz_login_engine_submit(e, &t), 0);
+	run_engine(e);
+	assert_int_equal(nreports, 1);
+	assert_int_equal(reports[0].status, KZ_LOGIN_FAILED);
+	assert_true(v6_has_local);
+	assert_true(v6_local.v == (kz_u128)1);
+	kz_login_engine_free(e);
+	close(fd);
+}
+
 static void bad_config(void **state)
 {
 	(void)state;
@@ -913,6 +956,7 @@ int main(void)
 		cmocka_unit_test(stop_while_running),
 		cmocka_unit_test(threaded_submit),
 		cmocka_unit_test(descriptor_plugin),
+		cmocka_unit_test(ipv6),
 		cmocka_unit_test(bad_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
