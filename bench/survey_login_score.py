@@ -65,6 +65,14 @@ def sample(truth_path, n, out):
     print('sample: %d devices, %d behaviours' % (len(chosen), len({d['behaviour'] for d in chosen})))
 
 
+def kizuki_cred(r, key):
+    """A credential of a kizuki record as the truth writes it (bytes read as
+    Latin-1): the exact bytes are in key_hex when they are not UTF-8."""
+    if key + '_hex' in r:
+        return bytes.fromhex(r[key + '_hex']).decode('latin-1')
+    return r.get(key, '').encode('utf-8').decode('latin-1')
+
+
 def parse(fmt, path):
     """(address, user, password) findings of one tool's output file."""
     found = []
@@ -94,8 +102,8 @@ def parse(fmt, path):
             except ValueError:
                 continue
             if r.get('extra.status') == 'login-possible':
-                found.append((r.get('source.ip'), r.get('extra.user', ''),
-                              r.get('extra.password', '')))
+                found.append((r.get('source.ip'), kizuki_cred(r, 'extra.user'),
+                              kizuki_cred(r, 'extra.password')))
     return found
 
 

@@ -34,7 +34,8 @@ done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-tag=kzcap$$
+# Namespace names start with this tag; a caller may set it to find them.
+tag=${KZ_CAPTURE_TAG:-kzcap$$}
 S=$tag-scan R=$tag-rtr V=$tag-vic T=$tag-tel
 DARKNET=198.18.0.0/16
 ZMAP_SRC=198.19.0.11 MASSCAN_SRC=198.19.0.12 NMAP_SRC=198.19.0.13 HPING_SRC=198.19.0.14

@@ -34,9 +34,13 @@ static const char hub_usage[] =
         "  --mmdb FILE            MaxMind-format country database\n"
         "  --tokens FILE          role<TAB>name<TAB>scope<TAB>sha256-of-token\n"
         "  --partner-keys FILE    partner<TAB>key-id<TAB>hex-key (mode 0600)\n"
-        "  --outbox DIR           write each operator's report here\n"
-        "  --smtp-url URL         send reports by SMTP\n"
-        "  --report-period SEC    one report per operator per period\n"
+        "  --outbox DIR           write each operator's report here, once per period\n"
+        "  --smtp-url URL         and/or mail it to the operator's abuse contact\n"
+        "                         (smtp://host:port or smtps://...)\n"
+        "  --report-period SEC    one report per operator per period (default 86400)\n"
+        "  --reporter 'NAME <ADDR>'  who reports: mail sender, X-ARF reporter, STIX\n"
+        "                         identity, MISP organisation\n"
+        "  --redact-passwords     leave passwords out of operators' reports\n"
         "  --inactive-after SEC   telescope findings go inactive after this (default 604800)\n"
         "  --web DIR              dashboard files to serve at / (default: a sign-in page)\n"
         "  --max-body BYTES       largest POST body (default 67108864)\n"
@@ -65,6 +69,8 @@ enum {
 	OPT_THREADS,
 	OPT_RETENTION,
 	OPT_PROGRESS,
+	OPT_REPORTER,
+	OPT_REDACT,
 	OPT_ROLE,
 	OPT_NAME,
 	OPT_ASN,
@@ -200,6 +206,8 @@ int kz_cmd_hub(int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "retention", required_argument, NULL, OPT_RETENTION },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "reporter", required_argument, NULL, OPT_REPORTER },
+		{ "redact-passwords", no_argument, NULL, OPT_REDACT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -207,7 +215,6 @@ int kz_cmd_hub(int argc, char **argv)
 	kz_hub_retention_defaults(&cfg.retention);
 	uint64_t v;
 	const char *why;
-	bool notify_opts = false;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -234,14 +241,24 @@ int kz_cmd_hub(int argc, char **argv)
 			cfg.tokens = optarg;
 			break;
 		case OPT_PARTNER_KEYS:
+			cfg.partner_keys = optarg;
+			break;
 		case OPT_OUTBOX:
+			cfg.outbox = optarg;
+			break;
 		case OPT_SMTP_URL:
-			notify_opts = true;
+			cfg.smtp_url = optarg;
 			break;
 		case OPT_REPORT_PERIOD:
 			if (kz_cli_parse_u64("report-period", optarg, 1, UINT32_MAX, &v))
 				return KZ_EXIT_USAGE;
-			notify_opts = true;
+			cfg.report_period = (int64_t)v;
+			break;
+		case OPT_REPORTER:
+			cfg.reporter = optarg;
+			break;
+		case OPT_REDACT:
+			cfg.redact_passwords = true;
 			break;
 		case OPT_INACTIVE_AFTER:
 			if (kz_cli_parse_u64("inactive-after", optarg, 1, 100ull * 365 * 86400, &v))
@@ -277,9 +294,13 @@ int kz_cmd_hub(int argc, char **argv)
 		return KZ_EXIT_USAGE;
 	if (!cfg.db_path)
 		return kz_cli_usage_error("--db is required");
-	if (notify_opts)
-		kz_cli_warn("--partner-keys, --outbox, --smtp-url and --report-period are accepted "
-		            "but reports and sharing have not landed yet (issue 6)");
+	if (cfg.smtp_url && !cfg.reporter)
+		kz_cli_warn("--smtp-url without --reporter: mail goes out from the placeholder "
+		            "abuse@kizuki.invalid");
+	if (cfg.smtp_url && strncmp(cfg.smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(cfg.smtp_url, "smtps://", 8) != 0)
+		return kz_cli_usage_error("--smtp-url %s: an smtp:// or smtps:// URL",
+		                          cfg.smtp_url);
 	if (!cfg.tokens)
 		kz_cli_warn("no --tokens: every request that needs a token is refused (401)");
 

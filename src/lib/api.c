@@ -29,6 +29,7 @@
 
 #include "hubpriv.h"
 #include "log.h"
+#include "summary.h"
 #include "timefmt.h"
 
 /* Role bits for the access table. */
@@ -46,8 +47,10 @@ struct req {
 	struct hub_snap *snap;
 	const struct kz_token *tok; /* NULL: anonymous */
 	bool by_cookie;
-	bool bad_token; /* a token (or cookie) was given and is wrong */
-	bool bad_csrf;  /* cookie write without the session's CSRF token */
+	bool bad_token;               /* a token (or cookie) was given and is wrong */
+	bool bad_csrf;                /* cookie write without the session's CSRF token */
+	char csrf[KZ_SESSION_STRLEN]; /* the cookie session's, for GET /api/v1/session */
+	bool stale_cookie;            /* a session cookie that no longer signs anyone in */
 	struct hub_job *job;
 	double t0;
 };
@@ -147,11 +150,14 @@ static void identify(struct kz_hub *h, struct MHD_Connection *c, const char *met
 	char csrf[KZ_SESSION_STRLEN];
 	if (!kz_sessions_lookup(h->sessions, cookie, (int64_t)time(NULL), hash, csrf)) {
 		r->bad_token = true;
+		r->stale_cookie = true;
 		return;
 	}
 	r->tok = kz_tokens_find_hash(tokens, hash);
 	r->bad_token = r->tok == NULL;
+	r->stale_cookie = r->tok == NULL;
 	r->by_cookie = true;
+	memcpy(r->csrf, csrf, sizeof r->csrf);
 	if (r->tok && is_write(method)) {
 		const char *given = header(c, "X-CSRF-Token");
 		r->bad_csrf = !given || strlen(given) != strlen(csrf) ||
@@ -347,6 +353,33 @@ static enum MHD_Result get_stats_ports(struct kz_hub *h, struct MHD_Connection *
 	return reply_json(h, c, MHD_HTTP_OK, out);
 }
 
+/* GET /api/v1/summary, for the dashboard: findings counted as the token may
+ * see them (an operator's own ASes; none for sensors and partners, who get
+ * the stats range only). */
+static enum MHD_Result get_summary(struct kz_hub *h, struct MHD_Connection *c, struct req *r)
+{
+	struct kz_summary_query q = { 0 };
+	q.findings = r->tok->role == KZ_ROLE_ADMIN || r->tok->role == KZ_ROLE_OPERATOR;
+	if (r->tok->role == KZ_ROLE_OPERATOR) {
+		q.asns = r->tok->asns;
+		q.nasns = r->tok->nasns;
+		if (q.nasns == 0)
+			q.findings = false; /* an operator of no AS sees nothing */
+	}
+	json_t *out = NULL;
+	char err[256];
+	sqlite3 *db = hub_reader_get(h);
+	int rc = kz_summary(db, &q, &out, err, sizeof err);
+	hub_reader_put(h, db);
+	if (rc == -EINVAL)
+		return reply_error(h, c, MHD_HTTP_BAD_REQUEST, err);
+	if (rc) {
+		kz_err("summary: %s", err);
+		return reply_error(h, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the store failed");
+	}
+	return reply_json(h, c, MHD_HTTP_OK, out);
+}
+
 /* The store's size on disk: the database and its WAL. */
 static uint64_t db_bytes(struct kz_hub *h)
 {
@@ -458,6 +491,8 @@ static json_t *result_json(const struct kz_ingest_result *res)
 static enum MHD_Result finish_job(struct kz_hub *h, struct MHD_Connection *c, struct req *r)
 {
 	struct hub_job *job = r->job;
+	if (job->kind == JOB_NOTIFY)
+		return hub_share_finish(h, c, job);
 	if (job->kind == JOB_FEEDBACK) {
 		if (job->rc == -ENOENT && job->role == KZ_ROLE_OPERATOR)
 			job->rc = -EACCES; /* no hint that a finding exists or not */
@@ -604,18 +639,37 @@ static enum MHD_Result get_session(struct kz_hub *h, struct MHD_Connection *c, s
 	json_t *asns = json_array();
 	for (size_t i = 0; asns && i < r->tok->nasns; i++)
 		json_array_append_new(asns, json_integer(r->tok->asns[i]));
-	return reply_json(h, c, MHD_HTTP_OK,
-	                  json_pack("{s:s, s:s, s:o, s:s}", "role", kz_role_name(r->tok->role),
-	                            "name", r->tok->name, "asns", asns ? asns : json_array(), "tlp",
-	                            kz_tlp_name(r->tok->tlp)));
+	json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "role", kz_role_name(r->tok->role), "name",
+	                      r->tok->name, "asns", asns ? asns : json_array(), "tlp",
+	                      kz_tlp_name(r->tok->tlp));
+	/* A page opened again in a new tab has the cookie but not the CSRF
+	 * token it was given at sign-in: a same-origin read hands it back (a
+	 * cross-site page cannot read this reply). */
+	if (o && r->by_cookie)
+		json_object_set_new(o, "csrf", json_string(r->csrf));
+	return reply_json(h, c, MHD_HTTP_OK, o);
 }
 
 /* DELETE /api/v1/session: sign out. */
 static enum MHD_Result delete_session(struct kz_hub *h, struct MHD_Connection *c)
 {
+	static const char body[] = "{\"ended\":true}\n";
 	kz_sessions_delete(h->sessions,
 	                   MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kz_session"));
-	return reply_json(h, c, MHD_HTTP_OK, json_pack("{s:b}", "ended", 1));
+	struct MHD_Response *resp = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
+	                                                            MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	/* The browser drops the cookie too, so that "/" shows the sign-in
+	 * page again rather than a 401 for a session that has ended. */
+	MHD_add_response_header(resp, "Set-Cookie",
+	                        "kz_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	enum MHD_Result res = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	kz_metrics_http(h->metrics, MHD_HTTP_OK);
+	return res;
 }
 
 /* POST /api/v1/reload: SIGHUP for those who cannot send signals. */
@@ -627,9 +681,9 @@ static enum MHD_Result post_reload(struct kz_hub *h, struct MHD_Connection *c)
 	        json_pack("{s:b, s:I}", "reloaded", failed == 0, "failed", (json_int_t)failed));
 }
 
-/* Reports (per operator) and shares (per partner) are the second half of
- * issue 6: the access rules are checked here so that they are the same
- * for every format, then the format says it has not landed. */
+/* Reports (per operator) and shares (per partner): the access rules are
+ * checked here so that they are the same for every format; hubshare.c
+ * makes them. */
 static enum MHD_Result get_report(struct kz_hub *h, struct MHD_Connection *c, struct req *r,
                                   const char *rest)
 {
@@ -643,8 +697,7 @@ static enum MHD_Result get_report(struct kz_hub *h, struct MHD_Connection *c, st
 		                   "reports are /api/v1/reports/<asn>.csv, .json or .xarf.json");
 	if (r->tok->role == KZ_ROLE_OPERATOR && !kz_token_has_asn(r->tok, (uint32_t)asn))
 		return deny(h, c, r, MHD_HTTP_FORBIDDEN);
-	return reply_error(h, c, MHD_HTTP_NOT_IMPLEMENTED,
-	                   "reports have not landed yet (issue 6, notify)");
+	return hub_share_report(h, c, r->tok, (uint32_t)asn, end, &r->job);
 }
 
 /* ------------------------------------------------------- static assets */
@@ -687,18 +740,59 @@ static const char *mime_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* Opens a file under the web directory: fd >= 0 and its size, or -1. */
+static int open_asset(const struct kz_hub *h, const char *rel, uint64_t *size)
+{
+	char path[4400];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/%s", h->web_dir, rel);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	*size = (uint64_t)sb.st_size;
+	return fd;
+}
+
+static enum MHD_Result send_asset(struct kz_hub *h, struct MHD_Connection *c, int fd, uint64_t size,
+                                  const char *type)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd(size, fd);
+	if (!resp) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	enum MHD_Result res = MHD_queue_response(c, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	kz_metrics_http(h->metrics, MHD_HTTP_OK);
+	return res;
+}
+
 /* GET / and the dashboard's files: anonymous callers get the sign-in page
  * only. */
 static enum MHD_Result get_asset(struct kz_hub *h, struct MHD_Connection *c, struct req *r,
                                  const char *url)
 {
 	bool index = strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0;
-	if (r->bad_token)
+	uint64_t size;
+	int fd;
+	/* An ended or expired session opening the dashboard signs in again;
+	 * a wrong bearer token is 401 as everywhere. */
+	if (r->bad_token && !(index && r->stale_cookie))
 		return deny(h, c, r, MHD_HTTP_UNAUTHORIZED);
 	if (!r->tok || !h->web_dir) {
 		if (!index)
 			return r->tok ? reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such file")
 			              : deny(h, c, r, MHD_HTTP_UNAUTHORIZED);
+		/* Before sign-in only the sign-in page: the web directory's
+		 * own (self-contained) login.html when it has one. */
+		if (h->web_dir && (fd = open_asset(h, "login.html", &size)) >= 0)
+			return send_asset(h, c, fd, size, "text/html; charset=utf-8");
 		return respond(h, c, MHD_HTTP_OK, "text/html; charset=utf-8", login_page,
 		               sizeof login_page - 1, false);
 	}
@@ -709,26 +803,9 @@ static enum MHD_Result get_asset(struct kz_hub *h, struct MHD_Connection *c, str
 	    strspn(rel, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") !=
 	            strlen(rel))
 		return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such file");
-	char path[4400];
-	snprintf(path, sizeof path, "%s/%s", h->web_dir, rel);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		if (fd >= 0)
-			close(fd);
+	if ((fd = open_asset(h, rel, &size)) < 0)
 		return reply_error(h, c, MHD_HTTP_NOT_FOUND, "no such file");
-	}
-	struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
-	if (!resp) {
-		close(fd);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, "Content-Type", mime_type(rel));
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	enum MHD_Result res = MHD_queue_response(c, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	kz_metrics_http(h->metrics, MHD_HTTP_OK);
-	return res;
+	return send_asset(h, c, fd, size, mime_type(rel));
 }
 
 /* ----------------------------------------------------------- routing */
@@ -802,6 +879,13 @@ static enum MHD_Result route(struct kz_hub *h, struct MHD_Connection *c, const c
 			return deny(h, c, r, code);
 		return post_feedback(h, c, r, rest, (size_t)(slash - rest));
 	}
+	if (strcmp(url, "/api/v1/summary") == 0) {
+		if (!get)
+			return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
+		if ((code = check_roles(r, R_ANY)))
+			return deny(h, c, r, code);
+		return get_summary(h, c, r);
+	}
 	if (strcmp(url, "/api/v1/stats/ports") == 0) {
 		if (!get)
 			return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
@@ -821,8 +905,7 @@ static enum MHD_Result route(struct kz_hub *h, struct MHD_Connection *c, const c
 			return reply_error(h, c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
 		if ((code = check_roles(r, R_ADMIN | R_PARTNER)))
 			return deny(h, c, r, code);
-		return reply_error(h, c, MHD_HTTP_NOT_IMPLEMENTED,
-		                   "sharing has not landed yet (issue 6, share)");
+		return hub_share_feed(h, c, r->tok, rest);
 	}
 	if (strcmp(url, "/api/v1/reload") == 0) {
 		if (!post)
@@ -905,6 +988,7 @@ void hub_api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	 * stays suspended until then), so the job is the writer's no more. */
 	hub_job_free(r->job);
 	hub_snap_put(r->snap);
+	explicit_bzero(r->csrf, sizeof r->csrf);
 	free(r->body);
 	free(r);
 	*con_cls = NULL;

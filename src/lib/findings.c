@@ -76,7 +76,47 @@ int kz_cursor_decode(const char *s, uint32_t *asn, int64_t *id)
 	"f.id, f.finding_id, f.ticket, f.kind, f.feed, f.taxonomy, f.type, f.identifier, f.ip,"    \
 	" f.port, f.transport, f.application, f.status, f.asns, f.network, f.as_name, f.cc,"       \
 	" f.region, f.city, f.first_seen, f.last_seen, f.count, f.state, f.state_since, f.tlp,"    \
-	" f.last_notified, f.notified_channel, f.feedback, f.feedback_at, f.sightings"
+	" f.last_notified, f.notified_channel, f.feedback, f.feedback_at, f.sightings, o.record"
+
+/* The latest observation, for the finding's "detail": one primary-key
+ * lookup per row (last_observation is that observation's row id). */
+#define LATEST_OBS " LEFT JOIN hub_observations o ON o.id = f.last_observation"
+
+/* The measurements a dashboard shows beside a finding, copied from its
+ * latest record's extra.* fields. Credentials, banners and anything that
+ * names a submitter stay out: the API's lists are not reports. */
+static const char *const detail_keys[] = {
+	"fingerprint_basis",
+	"packets",
+	"unique_destinations",
+	"ports",
+	"sensor",
+	"start",
+	"end",
+	"max_ppm",
+	"est_rate_pps",
+	"sources",
+	"baseline",
+	"device",
+	"run_id",
+};
+
+/* {"packets":118,...} from a stored record's text, or null. */
+static json_t *detail_json(const unsigned char *record, size_t len)
+{
+	json_error_t je;
+	json_t *rec = record ? json_loadb((const char *)record, len, JSON_ALLOW_NUL, &je) : NULL;
+	json_t *d = rec ? json_object() : NULL;
+	for (size_t i = 0; d && i < sizeof detail_keys / sizeof detail_keys[0]; i++) {
+		char key[64];
+		snprintf(key, sizeof key, "extra.%s", detail_keys[i]);
+		json_t *v = json_object_get(rec, key);
+		if (v)
+			json_object_set(d, detail_keys[i], v);
+	}
+	json_decref(rec);
+	return d ? d : json_null();
+}
 
 /* Column to JSON: text, a time in ISO 8601, or an integer; NULL stays null
  * so that every finding object has the same keys. */
@@ -150,6 +190,9 @@ static json_t *row_json(sqlite3_stmt *st)
 	        o, "sightings",
 	        json_integer((json_int_t)kz_sightings_count(sqlite3_column_blob(st, 29),
 	                                                    (size_t)sqlite3_column_bytes(st, 29))));
+	bad |= json_object_set_new(
+	        o, "detail",
+	        detail_json(sqlite3_column_text(st, 30), (size_t)sqlite3_column_bytes(st, 30)));
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -230,7 +273,8 @@ int kz_findings_page(sqlite3 *db, const struct kz_findings_query *q, json_t **ou
 		if (!q->all)
 			goto done;
 		snprintf(sql, sizeof sql,
-		         "SELECT " COLUMNS " FROM hub_findings f WHERE f.id < ?1 AND ?2 = ?2%s"
+		         "SELECT " COLUMNS " FROM hub_findings f" LATEST_OBS
+		         " WHERE f.id < ?1 AND ?2 = ?2%s"
 		         " ORDER BY f.id DESC LIMIT %zu",
 		         f, limit + 1);
 		if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
@@ -262,12 +306,12 @@ int kz_findings_page(sqlite3 *db, const struct kz_findings_query *q, json_t **ou
 	}
 
 	/* With a state, the link's copy of it (kept by a trigger, store.c
-	 * version 3) makes the page one range of hub_finding_asns_state
+	 * version 5) makes the page one range of hub_finding_asns_state
 	 * instead of a walk over every finding of the AS; f.state is still
 	 * checked, so a stale copy could only hide a row, never show one. */
 	snprintf(sql, sizeof sql,
 	         "SELECT " COLUMNS
-	         " FROM hub_finding_asns a%s JOIN hub_findings f ON f.id = a.finding"
+	         " FROM hub_finding_asns a%s JOIN hub_findings f ON f.id = a.finding" LATEST_OBS
 	         " WHERE a.asn = ?1 AND a.finding < ?2%s%s ORDER BY a.finding DESC",
 	         q->state ? " INDEXED BY hub_finding_asns_state" : "",
 	         q->state ? " AND a.state = ?4" : "", f);

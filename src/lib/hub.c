@@ -251,6 +251,7 @@ unsigned kz_hub_reload(struct kz_hub *h)
 		failed++;
 	}
 	hub_snap_put(prev);
+	failed += hub_share_reload(h);
 	kz_metrics_reload(h->metrics, failed == 0);
 	if (failed == 0)
 		kz_info("reloaded the tables");
@@ -311,6 +312,7 @@ void hub_job_free(struct hub_job *job)
 	kz_stats_batch_free(job->sbatch);
 	free(job->comment);
 	free(job->asns);
+	hub_notify_free(job->notify);
 	free(job);
 }
 
@@ -346,6 +348,8 @@ static int run_job(struct kz_hub *h, struct hub_job *j, int64_t now)
 		return kz_findings_feedback(db, j->finding_id, j->feedback, j->comment,
 		                            j->token_name, kz_role_name(j->role), j->asns, j->nasns,
 		                            now, j->err, sizeof j->err);
+	case JOB_NOTIFY:
+		return hub_share_run_job(h, j->notify, now, j->err, sizeof j->err);
 	}
 	return -EINVAL;
 }
@@ -749,6 +753,8 @@ int kz_hub_start(const struct kz_hub_config *cfg, struct kz_hub **out, char *err
 	h->writer_started = true;
 	if (pthread_create(&h->checkpointer, NULL, checkpoint_main, h) == 0)
 		h->checkpointer_started = true;
+	if ((rc = hub_share_start(h, err, errlen)))
+		goto fail;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -788,6 +794,8 @@ void kz_hub_stop(struct kz_hub *h)
 		return;
 	if (h->mhd)
 		MHD_quiesce_daemon(h->mhd);
+	/* The notifier hands its marks to the writer: stop it first. */
+	hub_share_stop(h);
 	if (h->writer_started) {
 		pthread_mutex_lock(&h->qlock);
 		h->stopping = true;

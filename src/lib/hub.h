@@ -17,6 +17,7 @@
 #ifndef KZ_HUB_H
 #define KZ_HUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,13 @@ struct kz_hub_config {
 	size_t max_body;                                /* bytes of one POST body; 0: 64 MiB */
 	unsigned threads;                               /* HTTP threads; 0: 4 */
 	struct kz_hub_retention retention;
+	/* Reports and sharing (docs/reports.md). */
+	const char *partner_keys; /* partner<TAB>key-id<TAB>hex-key, mode 0600; NULL: none */
+	const char *outbox;       /* notification directory; NULL: none */
+	const char *smtp_url;     /* smtp:// or smtps:// URL; NULL: no mail */
+	const char *reporter;     /* "Name <addr@domain>"; NULL: a placeholder */
+	int64_t report_period;    /* seconds between notifications; 0: one day */
+	bool redact_passwords;    /* leave passwords out of operators' reports */
 };
 
 /* Opens the store (creating and migrating it), loads the tables, starts

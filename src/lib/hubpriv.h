@@ -15,6 +15,7 @@
 #include "enrich.h"
 #include "findings.h"
 #include "hub.h"
+#include "hubshare.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "session.h"
@@ -41,7 +42,7 @@ static inline const struct kz_tokens *hub_snap_tokens(const struct hub_snap *s)
 	return s->tokens ? s->tokens->t : NULL;
 }
 
-enum job_kind { JOB_EVENTS, JOB_STATS, JOB_FEEDBACK };
+enum job_kind { JOB_EVENTS, JOB_STATS, JOB_FEEDBACK, JOB_NOTIFY };
 
 /* One write for the writer thread. */
 struct hub_job {
@@ -56,6 +57,7 @@ struct hub_job {
 	enum kz_role role;
 	uint32_t *asns; /* operator's, or NULL for admin */
 	size_t nasns;
+	struct hub_notify *notify; /* JOB_NOTIFY (hubshare.h) */
 	/* Outcome. */
 	int rc;
 	char err[256];
@@ -99,6 +101,7 @@ struct kz_hub {
 	struct kz_sessions *sessions;
 	struct MHD_Daemon *mhd;
 	uint16_t port;
+	struct hub_share *share; /* reports, shares, notifier (hubshare.c) */
 };
 
 struct hub_snap *hub_snap_get(struct kz_hub *h);

@@ -15,7 +15,7 @@
  *
  * Duplicates are found per finding: hub_observations_key (finding, okey)
  * keeps a finding's observations on one index page, where a global index of
- * hashed ids put every insert on a random page (docs/store.md, version 3).
+ * hashed ids put every insert on a random page (docs/store.md, version 5).
  * okey is the id's first 64 bits; a match counts only when the full
  * observation_id matches too, so a key collision stores the record.
  *
@@ -690,7 +690,7 @@ static const char *const sql[ST_COUNT] = {
 	                 " AND okey = ?2",
 	[ST_MAX_OBS] = "SELECT coalesce(max(id), 0) FROM hub_observations",
 	/* The link carries its finding's state as the row has it (store.c,
-	 * version 3; a trigger follows later changes). */
+	 * version 5; a trigger follows later changes). */
 	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding, state)"
 	               " VALUES (?1, ?2, ?3)",
 	[ST_DEL_ASN] = "DELETE FROM hub_finding_asns WHERE asn = ?1 AND finding = ?2",

@@ -98,6 +98,38 @@ void kz_lines_close(struct kz_lines *lr)
 	free(lr);
 }
 
+int kz_lines_parse_path(const char *path, kz_lines_parse_fn *parse, void *out, char *err,
+                        size_t errlen)
+{
+	struct kz_lines *lr;
+	int rc = kz_lines_open(path, &lr);
+	if (rc) {
+		if (errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = parse(lr, out, err, errlen);
+	kz_lines_close(lr);
+	return rc;
+}
+
+int kz_lines_parse_mem(const char *name, const void *data, size_t len, kz_lines_parse_fn *parse,
+                       void *out, char *err, size_t errlen)
+{
+	/* fmemopen refuses a zero-length buffer; /dev/null reads as empty. */
+	FILE *f = len ? fmemopen((void *)data, len, "r") : fopen("/dev/null", "re");
+	if (!f)
+		return -errno;
+	struct kz_lines *lr;
+	int rc = kz_lines_from_stream(f, name, &lr);
+	if (rc == 0) {
+		rc = parse(lr, out, err, errlen);
+		kz_lines_close(lr);
+	}
+	fclose(f);
+	return rc;
+}
+
 char *kz_line_strip(char *line)
 {
 	char *hash = strchr(line, '#');

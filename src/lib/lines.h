@@ -38,6 +38,21 @@ const char *kz_lines_path(const struct kz_lines *lr);
 
 void kz_lines_close(struct kz_lines *lr);
 
+/* Parses one open reader into *out (the caller's type); writes why into err
+ * on failure. */
+typedef int kz_lines_parse_fn(struct kz_lines *lr, void *out, char *err, size_t errlen);
+
+/* Opens path ("-" is stdin) and hands it to parse. An open failure is
+ * written as "path: why" into err. Returns what parse returns, or the
+ * negative errno of the open. */
+int kz_lines_parse_path(const char *path, kz_lines_parse_fn *parse, void *out, char *err,
+                        size_t errlen) __attribute__((warn_unused_result));
+
+/* The same over a buffer (borrowed for the call); name is used in messages.
+ * An empty buffer is an empty file. */
+int kz_lines_parse_mem(const char *name, const void *data, size_t len, kz_lines_parse_fn *parse,
+                       void *out, char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Cuts a '#' comment and leading and trailing blanks, in place. Returns the
  * start of what is left, which may be the empty string. */
 char *kz_line_strip(char *line);

@@ -62,11 +62,18 @@ enum kz_login_want {
 	KZ_LOGIN_WANT_DONE,
 };
 
+/* Readiness a machine that drives its own descriptor waits for
+ * (kz_login_step.events; login_proto.h, KZ_LOGIN_IO_FD). */
+#define KZ_LOGIN_EV_READ  0x1u
+#define KZ_LOGIN_EV_WRITE 0x2u
+
 struct kz_login_step {
 	enum kz_login_want want;
 	uint64_t at;       /* CONNECT: not before this time (ms, caller's clock) */
 	uint64_t deadline; /* CONNECT, IO: when to call tick (ms) */
 	size_t send_len;   /* IO: bytes waiting in the machine's output */
+	unsigned events;   /* IO, descriptor-driving machines only: KZ_LOGIN_EV_*
+	                      to wait for; 0 for machines that hand bytes over */
 };
 
 #endif

@@ -230,42 +230,22 @@ fail:
 	return rc;
 }
 
+static int parse_any(struct kz_lines *lr, void *out, char *err, size_t errlen)
+{
+	return parse_lines(lr, out, err, errlen);
+}
+
 int kz_operators_load(const char *path, struct kz_operators **out, char *err, size_t errlen)
 {
-	struct kz_lines *lr;
 	*out = NULL;
-	int rc = kz_lines_open(path, &lr);
-	if (rc) {
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	rc = parse_lines(lr, out, err, errlen);
-	kz_lines_close(lr);
-	return rc;
+	return kz_lines_parse_path(path, parse_any, out, err, errlen);
 }
 
 int kz_operators_load_mem(const char *name, const void *data, size_t len, struct kz_operators **out,
                           char *err, size_t errlen)
 {
 	*out = NULL;
-	if (len == 0) {
-		/* fmemopen refuses a zero-length buffer: an empty file is an
-		 * empty table. */
-		*out = calloc(1, sizeof **out);
-		return *out ? 0 : -ENOMEM;
-	}
-	FILE *f = fmemopen((void *)data, len, "r");
-	if (!f)
-		return -errno;
-	struct kz_lines *lr;
-	int rc = kz_lines_from_stream(f, name, &lr);
-	if (rc == 0) {
-		rc = parse_lines(lr, out, err, errlen);
-		kz_lines_close(lr);
-	}
-	fclose(f);
-	return rc;
+	return kz_lines_parse_mem(name, data, len, parse_any, out, err, errlen);
 }
 
 const struct kz_operator *kz_operators_find(const struct kz_operators *ops, uint32_t asn)

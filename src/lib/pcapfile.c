@@ -53,7 +53,8 @@
 #define PCAPNG_OPB       2u /* obsolete packet block */
 #define PCAPNG_SPB       3u
 #define PCAPNG_EPB       6u
-#define LINKTYPE_MASK    0x03ffffffu /* upper bits carry FCS information */
+#define LINKTYPE_MASK    0x03ffffffu        /* upper bits carry FCS information */
+#define RELEASE_STEP     ((size_t)32 << 20) /* give back read pages every 32 MiB */
 #define STREAM_BUF_FD    (1u << 20)
 #define STREAM_BUF_MEM   (64u << 10)
 #define STREAM_BUF_MAX   (KZ_PCAPNG_BLOCK_MAX + 4096u)
@@ -87,6 +88,7 @@ struct kz_pcapfile {
 	bool own_fd;
 	void *map;
 	size_t map_len;
+	size_t released; /* bytes of mem before this were given back (MADV_DONTNEED) */
 	const uint8_t *mem;
 	size_t mem_len, mem_pos;
 	size_t mem_chunk; /* stream reads from memory in pieces of this size */
@@ -874,12 +876,32 @@ int kz_pcapfile_open_mem(const void *buf, size_t len, const char *name, unsigned
 	return 0;
 }
 
+/* Gives back the mapped pages already read, so that reading a file of any
+ * size keeps a bounded resident set: mapped file pages count in the
+ * process's RSS for as long as they stay mapped. The page cache keeps
+ * them, so a second pass is still served from memory. Called when the
+ * previous record (the only one a caller may still hold) is released. */
+static void release_behind(struct kz_pcapfile *pf)
+{
+	size_t page = 4096;
+	size_t upto = pf->pos & ~(page - 1);
+	/* mem is page-aligned plus the offset the file was opened at. */
+	size_t base = (size_t)(pf->mem - (const uint8_t *)pf->map);
+	size_t from = (base + pf->released + page - 1) & ~(page - 1);
+	size_t to = (base + upto) & ~(page - 1);
+	if (to > from)
+		(void)madvise((uint8_t *)pf->map + from, to - from, MADV_DONTNEED);
+	pf->released = upto;
+}
+
 /* Per record, allocation-free: the buffer of stream mode grows only for a
  * record larger than any before it. */
 int kz_pcapfile_next(struct kz_pcapfile *pf, struct kz_frame *f)
 {
 	if (pf->done)
 		return 0;
+	if (pf->map && !pf->stream && pf->pos - pf->released >= RELEASE_STEP)
+		release_behind(pf);
 	if (pf->fmt == KZ_PCAPFILE_PCAP) {
 		/* The hot path: a classic file in place. */
 		if (!pf->stream && pf->mem_len - pf->pos >= 16 && pf->rec_hdr == 16) {

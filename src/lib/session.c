@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "encode.h"
+#include "random.h"
 
 struct slot {
 	char id[KZ_SESSION_STRLEN];
@@ -44,33 +44,6 @@ void kz_sessions_free(struct kz_sessions *s)
 	pthread_mutex_destroy(&s->lock);
 	explicit_bzero(s->v, sizeof s->v);
 	free(s);
-}
-
-int kz_random_token(char buf[KZ_SESSION_STRLEN])
-{
-	uint8_t raw[32];
-	char b64[48];
-	size_t got = 0;
-	while (got < sizeof raw) {
-		ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)r;
-	}
-	size_t n = kz_base64_encode(raw, sizeof raw, b64);
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	if (n > KZ_SESSION_STRLEN - 1)
-		n = KZ_SESSION_STRLEN - 1; /* cannot happen: 32 bytes are 43 characters */
-	for (size_t i = 0; i < n; i++)
-		buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-	buf[n] = '\0';
-	explicit_bzero(raw, sizeof raw);
-	explicit_bzero(b64, sizeof b64);
-	return 0;
 }
 
 int kz_sessions_create(struct kz_sessions *s, const uint8_t token_hash[32], int64_t now,

@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KZ_SESSION_STRLEN 44 /* 43 base64url characters of 32 random bytes + NUL */
+#include "random.h"
+
+#define KZ_SESSION_STRLEN KZ_RANDOM_TOKEN_STRLEN /* a kz_random_token */
 #define KZ_SESSION_TTL    (12 * 3600)
 #define KZ_SESSIONS_MAX   4096
 
@@ -36,8 +38,5 @@ bool kz_sessions_lookup(struct kz_sessions *s, const char *id, int64_t now, uint
 
 /* Ends a session (logout). */
 void kz_sessions_delete(struct kz_sessions *s, const char *id);
-
-/* Fills buf with a random base64url string of 32 bytes. */
-int kz_random_token(char buf[KZ_SESSION_STRLEN]) __attribute__((warn_unused_result));
 
 #endif

@@ -224,7 +224,7 @@ static int meta_init(sqlite3 *db, char *err, size_t errlen)
 	" PRIMARY KEY (bin, start, sensor, proto, port)"                                           \
 	") STRICT, WITHOUT ROWID;"
 
-/* Version 3: observations deduplicated per finding by an integer key.
+/* Version 5: observations deduplicated per finding by an integer key.
  * Version 2's UNIQUE index on the 32-digit observation_id put every insert
  * on a random page of an index as large as the table's row count (one 4 KiB
  * WAL page per stored event, most of the writer's time). The new index
@@ -237,10 +237,10 @@ static int meta_init(sqlite3 *db, char *err, size_t errlen)
  *
  * SQLite cannot drop the index a UNIQUE column made, hence the rebuild:
  * same columns and row ids plus okey, computed by a function registered for
- * the copy. Other indexes on the table (a later version's, if versions
- * were merged in another order) are read first and made again. */
-#define KZ_HUB_OBSERVATIONS_V3                                                                     \
-	"CREATE TABLE hub_observations_v3 ("                                                       \
+ * the copy. Other indexes on the table (version 4's index of anonymous
+ * origins, and any later one) are read first and made again. */
+#define KZ_HUB_OBSERVATIONS_V5                                                                     \
+	"CREATE TABLE hub_observations_v5 ("                                                       \
 	" id INTEGER PRIMARY KEY,"                                                                 \
 	" observation_id TEXT NOT NULL,"                                                           \
 	" okey INTEGER NOT NULL,"                                                                  \
@@ -260,13 +260,13 @@ static int meta_init(sqlite3 *db, char *err, size_t errlen)
 	" record TEXT NOT NULL"                                                                    \
 	") STRICT;"
 
-/* Also in version 3: an operator's page with a state filter walked all of
+/* Also in version 5: an operator's page with a state filter walked all of
  * the operator's findings to find the few in that state (p99 122 ms with
  * 62,500 per AS). hub_finding_asns now carries each finding's state, kept
  * by a trigger wherever the state changes, and an index (asn, state,
  * finding) makes that page one index range. Links are made after their
  * finding (src/lib/ingest.c relink_asns) and take its state then. */
-#define KZ_HUB_ASNS_STATE_V3                                                                       \
+#define KZ_HUB_ASNS_STATE_V5                                                                       \
 	"ALTER TABLE hub_finding_asns ADD COLUMN state TEXT;"                                      \
 	"UPDATE hub_finding_asns SET state ="                                                      \
 	" (SELECT f.state FROM hub_findings f WHERE f.id = finding);"                              \
@@ -314,7 +314,7 @@ static void okey_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, kz_store_id_key(t ? (const char *)t : "", t ? (size_t)n : 0));
 }
 
-static int observations_v3(sqlite3 *db, char *err, size_t errlen)
+static int observations_v5(sqlite3 *db, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	char **idx = NULL;
@@ -345,14 +345,14 @@ static int observations_v3(sqlite3 *db, char *err, size_t errlen)
 		                             NULL, okey_sql, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db,
-		                  KZ_HUB_OBSERVATIONS_V3
-		                  "INSERT INTO hub_observations_v3(" OBS_V2_COLUMNS ", okey)"
+		                  KZ_HUB_OBSERVATIONS_V5
+		                  "INSERT INTO hub_observations_v5(" OBS_V2_COLUMNS ", okey)"
 		                  " SELECT " OBS_V2_COLUMNS ", kz_okey(observation_id)"
 		                  " FROM hub_observations ORDER BY id;"
 		                  "DROP TABLE hub_observations;"
-		                  "ALTER TABLE hub_observations_v3 RENAME TO hub_observations;"
+		                  "ALTER TABLE hub_observations_v5 RENAME TO hub_observations;"
 		                  "CREATE INDEX hub_observations_key ON hub_observations(finding, "
-		                  "okey);" KZ_HUB_ASNS_STATE_V3,
+		                  "okey);" KZ_HUB_ASNS_STATE_V5,
 		                  NULL, NULL, NULL);
 	for (size_t i = 0; i < nidx; i++) {
 		if (rc == SQLITE_OK)
@@ -388,10 +388,38 @@ static const struct kz_migration kz_store_migrations[] = {
 	        .sql = KZ_HUB_SCHEMA_V2,
 	},
 	{
+	        /* kizuki telescope --db (src/lib/tsink.c): what the sensor saw
+	         * and had to drop, per interval. Its records and stats go
+	         * through the hub's ingest into the version 2 tables. */
 	        .version = 3,
+	        .description = "telescope: interval counters",
+	        .sql = "CREATE TABLE telescope_intervals ("
+	               " sensor TEXT NOT NULL,"
+	               " interval_start INTEGER NOT NULL,"
+	               " interval_len INTEGER NOT NULL,"
+	               " analysed INTEGER NOT NULL,"
+	               " sources_active INTEGER NOT NULL,"
+	               " sources_held INTEGER NOT NULL,"
+	               " sources_evicted INTEGER NOT NULL,"
+	               " vectors_evicted INTEGER NOT NULL,"
+	               " reordered INTEGER NOT NULL,"
+	               " PRIMARY KEY (sensor, interval_start)"
+	               ") STRICT, WITHOUT ROWID;",
+	},
+	{
+	        /* Reports and feeds must not name anonymous submitters; this
+	         * partial index holds only their rows, so finding their names
+	         * costs nothing on the ingest path of everyone else. */
+	        .version = 4,
+	        .description = "hub: index of anonymous submissions' origins",
+	        .sql = "CREATE INDEX hub_observations_anonymous ON hub_observations(origin)"
+	               " WHERE anonymous = 1;",
+	},
+	{
+	        .version = 5,
 	        .description = "hub: observations deduplicated per finding by an integer key; "
 	                       "findings by AS and state",
-	        .apply = observations_v3,
+	        .apply = observations_v5,
 	},
 };
 

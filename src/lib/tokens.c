@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "encode.h"
 #include "lines.h"
 #include "log.h"
+#include "random.h"
 #include "utf8.h"
 
 #define TOKENS_MAX 100000 /* lines in one file: bounds memory and check time */
@@ -175,33 +175,19 @@ const struct kz_token *kz_tokens_find_hash(const struct kz_tokens *t, const uint
 	return hit;
 }
 
+const struct kz_token *kz_tokens_find_name(const struct kz_tokens *t, const char *name)
+{
+	for (size_t i = 0; t && i < t->n; i++)
+		if (strcmp(t->v[i].name, name) == 0)
+			return &t->v[i];
+	return NULL;
+}
+
 int kz_token_generate(char out[KZ_TOKEN_STRLEN])
 {
-	uint8_t raw[32];
-	char b64[48];
-	size_t got = 0;
-	while (got < sizeof raw) {
-		ssize_t r = getrandom(raw + got, sizeof raw - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)r;
-	}
-	size_t n = kz_base64_encode(raw, sizeof raw, b64);
-	explicit_bzero(raw, sizeof raw);
-	/* base64url without padding: the token goes into headers and URLs. */
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	if (n > KZ_TOKEN_STRLEN - 4)
-		n = KZ_TOKEN_STRLEN - 4; /* cannot happen: 32 bytes are 43 characters */
+	/* "kz_" marks the token in logs and secret scanners. */
 	memcpy(out, "kz_", 3);
-	for (size_t i = 0; i < n; i++)
-		out[3 + i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-	out[3 + n] = '\0';
-	explicit_bzero(b64, sizeof b64);
-	return 0;
+	return kz_random_token(out + 3);
 }
 
 __attribute__((format(printf, 5, 6))) static int
@@ -362,40 +348,22 @@ fail:
 	return rc;
 }
 
+static int parse_any(struct kz_lines *lr, void *out, char *err, size_t errlen)
+{
+	return parse_lines(lr, out, err, errlen);
+}
+
 int kz_tokens_load(const char *path, struct kz_tokens **out, char *err, size_t errlen)
 {
-	struct kz_lines *lr;
 	*out = NULL;
-	int rc = kz_lines_open(path, &lr);
-	if (rc) {
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	rc = parse_lines(lr, out, err, errlen);
-	kz_lines_close(lr);
-	return rc;
+	return kz_lines_parse_path(path, parse_any, out, err, errlen);
 }
 
 int kz_tokens_load_mem(const char *name, const void *data, size_t len, struct kz_tokens **out,
                        char *err, size_t errlen)
 {
 	*out = NULL;
-	if (len == 0) {
-		*out = calloc(1, sizeof **out);
-		return *out ? 0 : -ENOMEM;
-	}
-	FILE *f = fmemopen((void *)data, len, "r");
-	if (!f)
-		return -errno;
-	struct kz_lines *lr;
-	int rc = kz_lines_from_stream(f, name, &lr);
-	if (rc == 0) {
-		rc = parse_lines(lr, out, err, errlen);
-		kz_lines_close(lr);
-	}
-	fclose(f);
-	return rc;
+	return kz_lines_parse_mem(name, data, len, parse_any, out, err, errlen);
 }
 
 int kz_token_file_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)

@@ -68,6 +68,11 @@ const struct kz_token *kz_tokens_check(const struct kz_tokens *t, const char *pr
  * NULL. Compared in constant time like kz_tokens_check. */
 const struct kz_token *kz_tokens_find_hash(const struct kz_tokens *t, const uint8_t hash[32]);
 
+/* The entry named name (names are unique), or NULL: `kizuki report
+ * --partner` finds a partner's TLP ceiling this way. Not for
+ * authentication. */
+const struct kz_token *kz_tokens_find_name(const struct kz_tokens *t, const char *name);
+
 /* True when the operator token holds asn. */
 bool kz_token_has_asn(const struct kz_token *tok, uint32_t asn);
 

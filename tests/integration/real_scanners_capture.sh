@@ -23,7 +23,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-capture_ns() { ip netns list | awk '{print $1}' | grep '^kzcap[0-9]*-' | sort || true; }
+# Our own tag, so that other tests capturing at the same time don't count.
+export KZ_CAPTURE_TAG=kzcapt$$
+capture_ns() { ip netns list | awk '{print $1}' | grep "^$KZ_CAPTURE_TAG-" | sort || true; }
 before=$(capture_ns)
 start=$(date +%s)
 bash "$src/tools/capture-real-scanners.sh" "$tmp/cap"

@@ -59,6 +59,10 @@ cat >"$tmp/inner.sh" <<'EOF'
 set -euo pipefail
 tmp=$1 bb=$2 tool=$3
 ip link set lo up
+# The shell prompt shows the working directory: run from / so that a checkout
+# path containing a word like "login" cannot make the prompt look like a
+# login message (the shell-prompt rule refuses those words).
+cd /
 mount --bind "$tmp/passwd" /etc/passwd
 mount --bind "$tmp/shadow" /etc/shadow
 "$bb" telnetd -F -b 127.0.0.1 -p 2323 -l "$tmp/bin/login" &

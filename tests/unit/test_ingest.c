@@ -535,23 +535,24 @@ static void test_state_page(void **state)
 	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_finding_asns"), 4);
 }
 
-/* A store written at schema version 2 (observation ids unique in one
- * global index, no state on AS links) upgrades in place: rows keep their
- * ids, get their keys and states, another index on the table survives, and
- * re-posting an observation stored before the upgrade is a duplicate. */
-static void test_upgrade_from_v2(void **state)
+/* A store written at schema version 4 (observation ids unique in one
+ * global index, no state on AS links) upgrades in place to version 5: rows
+ * keep their ids, get their keys and states, version 4's index on the
+ * table survives the rebuild, and re-posting an observation stored before
+ * the upgrade is a duplicate. */
+static void test_upgrade_from_v4(void **state)
 {
 	(void)state;
 	struct fx f = { 0 };
 	char err[256];
 	size_t n;
 	const struct kz_migration *list = kz_store_migration_list(&n);
-	assert_true(n >= 3);
+	assert_true(n >= 5);
 	snprintf(f.dir, sizeof f.dir, "/tmp/kz-ingest-XXXXXX");
 	assert_non_null(mkdtemp(f.dir));
 	snprintf(f.path, sizeof f.path, "%s/hub.db", f.dir);
 	assert_int_equal(
-	        kz_store_open_with(f.path, KZ_STORE_CREATE, list, 2, &f.s, err, sizeof err), 0);
+	        kz_store_open_with(f.path, KZ_STORE_CREATE, list, 4, &f.s, err, sizeof err), 0);
 	int64_t t = (int64_t)time(NULL) - 600;
 	char *line = survey_line_as("192.0.2.9", "run-1", "login-possible", t, 64496);
 	json_error_t je;
@@ -591,10 +592,7 @@ static void test_upgrade_from_v2(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	assert_int_equal(
-	        kz_store_exec(f.s,
-	                      "INSERT INTO hub_finding_asns(asn, finding) VALUES (64496, 5);"
-	                      "CREATE INDEX hub_observations_other ON"
-	                      " hub_observations(origin) WHERE anonymous = 1;",
+	        kz_store_exec(f.s, "INSERT INTO hub_finding_asns(asn, finding) VALUES (64496, 5);",
 	                      err, sizeof err),
 	        0);
 	kz_store_close(f.s);
@@ -606,7 +604,7 @@ static void test_upgrade_from_v2(void **state)
 	assert_int_equal(q_int(&f, "SELECT okey FROM hub_observations"),
 	                 kz_store_id_key(oid, strlen(oid)));
 	assert_int_equal(q_int(&f, "SELECT count(*) FROM sqlite_master WHERE name IN"
-	                           " ('hub_observations_other', 'hub_observations_key',"
+	                           " ('hub_observations_anonymous', 'hub_observations_key',"
 	                           " 'hub_finding_asns_state')"),
 	                 3);
 	char *s = q_text(&f, "SELECT state FROM hub_finding_asns");
@@ -652,7 +650,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_observation_key_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_hint_after_rollback, setup, teardown),
-		cmocka_unit_test(test_upgrade_from_v2),
+		cmocka_unit_test(test_upgrade_from_v4),
 		cmocka_unit_test(test_cursor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

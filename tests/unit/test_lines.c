@@ -104,6 +104,36 @@ static void test_line_strip(void **state)
 	assert_string_equal(kz_line_strip(d), "x");
 }
 
+static int count_lines(struct kz_lines *lr, void *out, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	char *line;
+	size_t len;
+	int rc, *n = out;
+	while ((rc = kz_lines_next(lr, &line, &len)) == 1)
+		(*n)++;
+	return rc;
+}
+
+static void test_lines_parse_helpers(void **state)
+{
+	(void)state;
+	int n = 0;
+	char err[256] = "";
+	assert_int_equal(kz_lines_parse_mem("mem", "a\nb\n", 4, count_lines, &n, err, sizeof err),
+	                 0);
+	assert_int_equal(n, 2);
+	/* An empty buffer is an empty file, not an error. */
+	n = 0;
+	assert_int_equal(kz_lines_parse_mem("empty", "", 0, count_lines, &n, err, sizeof err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(
+	        kz_lines_parse_path("/nonexistent/ops.txt", count_lines, &n, err, sizeof err),
+	        -ENOENT);
+	assert_string_equal(err, "/nonexistent/ops.txt: No such file or directory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_lines_nul_byte),
 		cmocka_unit_test(test_lines_open_missing_file),
 		cmocka_unit_test(test_line_strip),
+		cmocka_unit_test(test_lines_parse_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,6 +276,21 @@ static void hang_up(struct dsim_conn *c, uint32_t delay)
 	push(c, DSIM_OP_CLOSE, delay);
 }
 
+void dsim_queue_bytes(struct dsim_conn *c, uint32_t delay, const void *p, size_t n)
+{
+	say(c, delay, p, n);
+}
+
+void dsim_queue_copy(struct dsim_conn *c, uint32_t delay, const void *p, size_t n)
+{
+	say_copy(c, delay, p, n, 0);
+}
+
+void dsim_queue_close(struct dsim_conn *c, uint32_t delay)
+{
+	hang_up(c, delay);
+}
+
 /* --- generated streams --------------------------------------------------- */
 
 /* B06: 24 blocks of 208 three-byte negotiation commands followed by one

@@ -44,6 +44,7 @@ struct dsim_cred {
 	char *user;
 	char *pass;
 	bool telnet; /* the protocols field allows telnet (or is absent) */
+	bool http;   /* ... allows http */
 };
 
 /* The credential list given with --creds; index = 0-based pair index. */
@@ -72,6 +73,18 @@ struct dsim_dev {
 	/* counters (spec section 7) */
 	uint32_t connections, attempts, control_attempts, logins, violations, cooldowns;
 	uint64_t refuse_until; /* B27: ms before which new connections get RST */
+	/* fleet-v2's HTTP service (spec section 11); http == 0: none */
+	uint8_t http;      /* H01..H09 */
+	uint8_t wstyle;    /* W1..W6, 0 for H05 and H07 */
+	uint8_t http_slot; /* 0: port 80, 1: port 8080 (spec 11.6) */
+	bool http_weak;
+	enum dsim_accept http_accept;
+	const char *http_user, *http_pass; /* borrowed from the list, or http_own_pass */
+	int32_t http_pair;
+	char http_own_pass[17];
+	uint32_t http_nonces; /* challenges issued (the nonce counter) */
+	int32_t http_lst;     /* main.c: the HTTP listener's index, -1 if none */
+	uint32_t h_connections, h_attempts, h_control_attempts, h_logins, h_violations, h_cooldowns;
 };
 
 /* The fleet: one device per address of the prefix, ports served alike. */
@@ -83,6 +96,8 @@ struct dsim_fleet {
 	const struct dsim_creds *creds; /* borrowed */
 	uint16_t ports[8];
 	size_t nports;
+	unsigned version;       /* 1: fleet-v1, 2: fleet-v2 (HTTP devices too) */
+	uint16_t http_ports[2]; /* the spec's ports 80 and 8080 */
 };
 
 /* --- fleet.c --------------------------------------------------------- */
@@ -94,10 +109,11 @@ struct dsim_fleet {
 int dsim_creds_load(const char *path, struct dsim_creds *out, char *why, size_t whylen);
 void dsim_creds_free(struct dsim_creds *c);
 
-/* Build the fleet for ndev addresses from base with fleet-v1 and the seed.
+/* Build the fleet for ndev addresses from base with the seed: fleet-v1's
+ * telnet devices, and with version 2 fleet-v2's HTTP services too.
  * tarpits=false leaves B19/B20 devices unserved (the demo's fleet). */
 int dsim_fleet_build(struct dsim_fleet *f, uint32_t base, uint32_t ndev, uint64_t seed,
-                     const struct dsim_creds *creds, bool tarpits);
+                     const struct dsim_creds *creds, bool tarpits, unsigned version);
 void dsim_fleet_free(struct dsim_fleet *f);
 
 /* Write the ground truth, one JSON object per served device and port. */
@@ -107,6 +123,10 @@ int dsim_truth_write(const struct dsim_fleet *f, FILE *out);
 const char *dsim_expected_status(const struct dsim_dev *d);
 const char *dsim_behaviour_name(unsigned b);
 const char *dsim_style_vendor(unsigned s);
+/* The same for the HTTP service (spec section 11). */
+const char *dsim_http_expected_status(const struct dsim_dev *d);
+const char *dsim_http_behaviour_name(unsigned h);
+const char *dsim_http_style_vendor(unsigned w);
 
 /* splitmix64: the counter-based generator of the fleet and the devices. */
 uint64_t dsim_mix(uint64_t x);
@@ -157,6 +177,8 @@ enum dsim_state {
 	DSIM_ST_TLS,      /* B23b: silent until any byte */
 	DSIM_ST_SSH,      /* B21: waits, closes after 10 s */
 	DSIM_ST_SILENT,   /* B12: after a wrong password, nothing until the idle timeout */
+	DSIM_ST_WEB,      /* an HTTP service waiting for a request head */
+	DSIM_ST_WEB_DONE, /* an HTTP service that has answered */
 };
 
 /* An entry of main.c's timer heap, embedded in what it times. */
@@ -223,6 +245,12 @@ struct dsim_conn {
 	uint8_t echo_mark;
 	struct dsim_timer tm;           /* main.c */
 	const struct dsim_creds *creds; /* borrowed, for the violation checks */
+	/* an HTTP connection (spec section 11): the request head, allocated
+	 * by http.c for HTTP connections only, freed by main.c */
+	bool http;
+	bool http_refuse; /* H09: refuse connections for 1 s after this one */
+	uint16_t req_len;
+	uint8_t *req;
 };
 
 /* Start a connection's script at time now (ms). */
@@ -243,5 +271,21 @@ size_t dsim_gen_bytes(const struct dsim_conn *c, unsigned gen, uint32_t pos, uin
 void dsim_conn_note_output(struct dsim_conn *c, const uint8_t *p, size_t n);
 /* A random number from the connection's stream. */
 uint32_t dsim_conn_rand(struct dsim_conn *c, uint32_t bound);
+/* The output queue, for http.c: borrowed bytes, a copy in the
+ * connection's arena, and the close. */
+void dsim_queue_bytes(struct dsim_conn *c, uint32_t delay, const void *p, size_t n);
+void dsim_queue_copy(struct dsim_conn *c, uint32_t delay, const void *p, size_t n);
+void dsim_queue_close(struct dsim_conn *c, uint32_t delay);
+
+/* --- http.c ---------------------------------------------------------- */
+
+enum { DSIM_NHTTP = 10, DSIM_NWSTYLES = 7, DSIM_REQ_MAX = 8192 };
+
+/* An HTTP connection of a device's HTTP service: start, the bytes read,
+ * and the next time it needs attention once its queue has drained
+ * (UINT64_MAX: none; 0: act now). */
+void dsim_http_start(struct dsim_conn *c, uint64_t now);
+void dsim_http_input(struct dsim_conn *c, const uint8_t *b, size_t n, uint64_t now);
+uint64_t dsim_http_advance(struct dsim_conn *c, uint64_t now);
 
 #endif

@@ -159,6 +159,58 @@ const char *dsim_expected_status(const struct dsim_dev *d)
 	}
 }
 
+/* --- fleet-v2's HTTP services (spec section 11) ------------------------- */
+
+struct hrow {
+	uint8_t behaviour; /* 0: no HTTP service */
+	uint16_t count;
+	uint8_t weak_pct;
+	uint8_t nstyles;
+	uint8_t styles[3];
+};
+
+/* docs/devsim-spec.md section 11.6, in table order. */
+static const struct hrow fleet_v2_http[] = {
+	{ 1, 300, 60, 3, { 1, 2, 3 } }, { 2, 150, 60, 2, { 4, 5 } }, { 3, 60, 60, 1, { 6 } },
+	{ 4, 60, 0, 1, { 3 } },         { 5, 80, 0, 0, { 0 } },      { 6, 120, 0, 1, { 2 } },
+	{ 7, 100, 0, 0, { 0 } },        { 8, 60, 60, 1, { 2 } },     { 9, 94, 60, 1, { 1 } },
+	{ 0, 3072, 0, 0, { 0 } },
+};
+#define NHROWS (sizeof fleet_v2_http / sizeof fleet_v2_http[0])
+
+static const char *const http_names[DSIM_NHTTP] = {
+	"",           "basic",      "digest-md5", "digest-sha256", "accepts-any",
+	"open-admin", "login-form", "redirect",   "slow",          "close-after-failure",
+};
+
+static const char *const wvendors[DSIM_NWSTYLES] = {
+	"uhttpd", "goahead", "boa", "mini_httpd", "lighttpd", "camera-digest", "nginx",
+};
+
+const char *dsim_http_behaviour_name(unsigned h)
+{
+	return h < DSIM_NHTTP ? http_names[h] : "";
+}
+
+const char *dsim_http_style_vendor(unsigned w)
+{
+	return w < DSIM_NWSTYLES ? wvendors[w] : "";
+}
+
+const char *dsim_http_expected_status(const struct dsim_dev *d)
+{
+	switch (d->http) {
+	case 4:
+		return "accepts-any";
+	case 5:
+	case 6:
+	case 7:
+		return "no-login-prompt";
+	default:
+		return d->http_weak ? "login-possible" : "login-failed";
+	}
+}
+
 /* --- credentials ------------------------------------------------------ */
 
 /* Split one field off s at an unescaped ':' into a fresh string with the
@@ -181,15 +233,15 @@ static char *take_field(const char **s)
 	return out;
 }
 
-static bool protocols_allow_telnet(const char *f)
+static bool protocols_allow(const char *f, const char *proto)
 {
 	if (!f || !*f)
 		return true;
-	size_t n = strlen("telnet");
+	size_t n = strlen(proto);
 	for (const char *p = f; p && *p;) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && strncmp(p, "telnet", n) == 0)
+		if (len == n && strncmp(p, proto, n) == 0)
 			return true;
 		p = comma ? comma + 1 : NULL;
 	}
@@ -236,7 +288,8 @@ int dsim_creds_load(const char *path, struct dsim_creds *out, char *why, size_t 
 		c->user = take_field(&s);
 		c->pass = s ? take_field(&s) : strdup("");
 		char *protos = s ? take_field(&s) : NULL;
-		c->telnet = protocols_allow_telnet(protos);
+		c->telnet = protocols_allow(protos, "telnet");
+		c->http = protocols_allow(protos, "http");
 		free(protos);
 		out->n++;
 		if (!c->user || !c->pass) {
@@ -382,6 +435,61 @@ static void strong_password(struct dsim_dev *d, const struct dsim_creds *cr)
 	}
 }
 
+/* A pair an HTTP device can hold: allowed for http, a user and a password,
+ * and a user Basic can carry (no ':'). */
+static bool pred_http(const struct dsim_creds *cr, size_t i)
+{
+	const struct dsim_cred *c = &cr->v[i];
+	return c->http && c->user[0] && c->pass[0] && !strchr(c->user, ':');
+}
+
+static int32_t first_http(const struct dsim_creds *cr, const char *user, const char *pass)
+{
+	for (size_t i = 0; i < cr->n; i++)
+		if (cr->v[i].http && strcmp(cr->v[i].user, user) == 0 &&
+		    strcmp(cr->v[i].pass, pass) == 0)
+			return (int32_t)i;
+	return -1;
+}
+
+static void set_http_credentials(struct dsim_dev *d, const struct dsim_creds *cr)
+{
+	d->http_pair = -1;
+	d->http_accept = DSIM_ACCEPT_NONE;
+	if (d->http == 4) {
+		d->http_accept = DSIM_ACCEPT_ANY;
+		return;
+	}
+	if (d->http >= 5 && d->http <= 7)
+		return;
+	d->http_accept = DSIM_ACCEPT_USER_PASS;
+	int32_t k = d->http_weak && cr ? draw(cr, dsim_mix(d->seed ^ 0x4854ULL), pred_http) : -1;
+	if (k < 0) {
+		static const char alnum[] =
+		        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+		d->http_weak = false;
+		for (uint64_t salt = 0;; salt++) {
+			uint64_t r = d->seed ^ 0x4854705eedULL ^ salt;
+			for (int i = 0; i < 16; i++) {
+				r = dsim_mix(r);
+				d->http_own_pass[i] = alnum[r % (sizeof alnum - 1)];
+			}
+			d->http_own_pass[16] = '\0';
+			bool listed = false;
+			for (size_t i = 0; cr && i < cr->n; i++)
+				listed |= strcmp(cr->v[i].pass, d->http_own_pass) == 0;
+			if (!listed)
+				break;
+		}
+		d->http_user = "admin";
+		d->http_pass = d->http_own_pass;
+		return;
+	}
+	d->http_user = cr->v[k].user;
+	d->http_pass = cr->v[k].pass;
+	d->http_pair = first_http(cr, d->http_user, d->http_pass);
+}
+
 static void set_credentials(struct dsim_dev *d, const struct dsim_creds *cr)
 {
 	bool po = is_password_only(d->style);
@@ -424,8 +532,35 @@ static void set_credentials(struct dsim_dev *d, const struct dsim_creds *cr)
 	d->pass_len = strlen(d->pass);
 }
 
+/* fleet-v2: the device's HTTP service, from its own permutation of the
+ * HTTP table's slots (so the telnet draw above is untouched). */
+static void assign_http(struct dsim_dev *d, uint64_t seed, uint32_t i,
+                        const struct dsim_creds *creds)
+{
+	uint16_t start[NHROWS];
+	uint32_t at = 0;
+	for (size_t r = 0; r < NHROWS; r++) {
+		start[r] = (uint16_t)at;
+		at += fleet_v2_http[r].count;
+	}
+	uint32_t slot = slot_of(seed ^ 0x4854545020763200ULL, i / SLOTS, i % SLOTS);
+	size_t r = NHROWS - 1;
+	while (start[r] > slot)
+		r--;
+	const struct hrow *row = &fleet_v2_http[r];
+	uint32_t j = slot - start[r];
+	d->http_lst = -1;
+	d->http = row->behaviour;
+	if (!d->http)
+		return;
+	d->http_weak = row->weak_pct && j < ((uint32_t)row->count * row->weak_pct + 50) / 100;
+	d->wstyle = row->nstyles ? row->styles[j % row->nstyles] : 0;
+	d->http_slot = j % 4 == 3 ? 1 : 0;
+	set_http_credentials(d, creds);
+}
+
 int dsim_fleet_build(struct dsim_fleet *f, uint32_t base, uint32_t ndev, uint64_t seed,
-                     const struct dsim_creds *creds, bool tarpits)
+                     const struct dsim_creds *creds, bool tarpits, unsigned version)
 {
 	uint16_t start[NROWS];
 	uint32_t at = 0;
@@ -479,7 +614,11 @@ int dsim_fleet_build(struct dsim_fleet *f, uint32_t base, uint32_t ndev, uint64_
 			break;
 		}
 		set_credentials(d, creds);
+		d->http_lst = -1;
+		if (version >= 2)
+			assign_http(d, seed, i, creds);
 	}
+	f->version = version;
 	return 0;
 }
 
@@ -536,6 +675,51 @@ static const char *accept_name(enum dsim_accept a)
 	}
 }
 
+/* The truth line of a device's HTTP service (spec section 11.6). */
+static void http_truth(const struct dsim_fleet *f, const struct dsim_dev *d, uint32_t a, FILE *out)
+{
+	fprintf(out,
+	        "{\"address\":\"%u.%u.%u.%u\",\"port\":%u,\"device\":%" PRIu32
+	        ",\"fleet\":\"fleet-v2\",\"protocol\":\"http\",\"behaviour\":\"H%02u\","
+	        "\"behaviour_name\":\"%s\",\"style\":",
+	        a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, f->http_ports[d->http_slot],
+	        d->index, d->http, dsim_http_behaviour_name(d->http));
+	if (d->wstyle)
+		fprintf(out, "\"W%u\"", d->wstyle);
+	else
+		fputs("null", out);
+	fprintf(out,
+	        ",\"vendor\":\"%s\",\"variant\":0,\"credentials\":\"%s\","
+	        "\"expected_status\":\"%s\",\"accept\":\"%s\"",
+	        dsim_http_style_vendor(d->wstyle),
+	        d->http_accept == DSIM_ACCEPT_USER_PASS ? (d->http_weak ? "weak" : "strong")
+	                                                : "none",
+	        dsim_http_expected_status(d), accept_name(d->http_accept));
+	if (d->http_accept == DSIM_ACCEPT_USER_PASS) {
+		bool exact = true;
+		fputs(",\"user\":", out);
+		json_str(out, d->http_user, strlen(d->http_user), &exact);
+		fputs(",\"password\":", out);
+		json_str(out, d->http_pass, strlen(d->http_pass), &exact);
+		if (!exact) {
+			fputs(",\"user_hex\":", out);
+			json_hex(out, d->http_user, strlen(d->http_user));
+			fputs(",\"password_hex\":", out);
+			json_hex(out, d->http_pass, strlen(d->http_pass));
+		}
+	}
+	if (d->http_pair >= 0)
+		fprintf(out, ",\"pair\":%" PRId32, d->http_pair);
+	else
+		fputs(",\"pair\":null", out);
+	fprintf(out,
+	        ",\"connections\":%" PRIu32 ",\"attempts\":%" PRIu32
+	        ",\"control_attempts\":%" PRIu32 ",\"logins\":%" PRIu32 ",\"cooldowns\":%" PRIu32
+	        ",\"violations\":%" PRIu32 "}\n",
+	        d->h_connections, d->h_attempts, d->h_control_attempts, d->h_logins, d->h_cooldowns,
+	        d->h_violations);
+}
+
 int dsim_truth_write(const struct dsim_fleet *f, FILE *out)
 {
 	for (uint32_t i = 0; i < f->ndev; i++) {
@@ -546,11 +730,13 @@ int dsim_truth_write(const struct dsim_fleet *f, FILE *out)
 		for (size_t p = 0; p < f->nports; p++) {
 			fprintf(out,
 			        "{\"address\":\"%u.%u.%u.%u\",\"port\":%u,\"device\":%" PRIu32
-			        ",\"fleet\":\"fleet-v1\",\"behaviour\":\"B%02u\",\"behaviour_"
+			        ",\"fleet\":\"fleet-v%u\",%s\"behaviour\":\"B%02u\",\"behaviour_"
 			        "name\":"
 			        "\"%s\",\"style\":",
 			        a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, f->ports[p],
-			        d->index, d->behaviour, dsim_behaviour_name(d->behaviour));
+			        d->index, f->version >= 2 ? 2 : 1,
+			        f->version >= 2 ? "\"protocol\":\"telnet\"," : "", d->behaviour,
+			        dsim_behaviour_name(d->behaviour));
 			if (d->style)
 				fprintf(out, "\"S%02u\"", d->style);
 			else
@@ -589,6 +775,8 @@ int dsim_truth_write(const struct dsim_fleet *f, FILE *out)
 			        d->connections, d->attempts, d->control_attempts, d->logins,
 			        d->cooldowns, d->violations);
 		}
+		if (d->http)
+			http_truth(f, d, a, out);
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }

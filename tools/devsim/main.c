@@ -42,6 +42,7 @@
 
 struct lst {
 	uint8_t kind; /* DSIM_KIND_LISTENER */
+	bool http;    /* fleet-v2: the device's HTTP service */
 	int fd;
 	struct dsim_dev *dev;
 	uint32_t addr;
@@ -182,10 +183,23 @@ static void listen_close(struct sim *s, struct lst *l)
 static void conn_free(struct sim *s, struct dsim_conn *c, uint64_t now)
 {
 	struct dsim_dev *d = c->dev;
+	bool http = c->http;
+	if (http && c->http_refuse && d->http_lst >= 0) {
+		/* H09: no listener on the HTTP port for 1 s after a failure,
+		 * closed before the connection is, so that a client that sees
+		 * the close and reconnects at once is refused. */
+		struct lst *l = &s->lsts[d->http_lst];
+		d->h_cooldowns++;
+		listen_close(s, l);
+		timer_set(s, &l->tm, now + 1000);
+	}
 	timer_del(s, &c->tm);
 	close(c->fd);
+	free(c->req);
 	free(c);
 	s->nconns--;
+	if (http)
+		return;
 	if (d->behaviour == 27) {
 		/* Cool-down: no listener, so new SYNs are refused, for 1.5 s. */
 		d->refuse_until = now + 1500;
@@ -219,7 +233,8 @@ static bool conn_run(struct sim *s, struct dsim_conn *c, uint64_t now)
 	static uint8_t chunk[16384];
 	for (;;) {
 		if (c->qlen == 0) {
-			uint64_t due = dsim_conn_advance(c, now);
+			uint64_t due =
+			        c->http ? dsim_http_advance(c, now) : dsim_conn_advance(c, now);
 			if (due == 0)
 				continue;
 			timer_set(s, &c->tm, due);
@@ -229,7 +244,7 @@ static bool conn_run(struct sim *s, struct dsim_conn *c, uint64_t now)
 		if (!op->started) {
 			op->started = true;
 			op->ready = now + op->delay;
-			if (op->kind == DSIM_OP_BYTES)
+			if (op->kind == DSIM_OP_BYTES && !c->http)
 				dsim_conn_note_output(c, op->p, op->len);
 		}
 		if (now < op->ready) {
@@ -246,7 +261,7 @@ static bool conn_run(struct sim *s, struct dsim_conn *c, uint64_t now)
 				/* Character mode: one byte (CR LF together) at a time. */
 				n = op->len >= 2 && op->p[0] == '\r' && op->p[1] == '\n' ? 2 : 1;
 				split = n < op->len;
-			} else if (c->dev->behaviour == 28 && op->len > 1 &&
+			} else if (!c->http && c->dev->behaviour == 28 && op->len > 1 &&
 			           (op->cuts == 0 || (op->cuts == 1 && dsim_conn_rand(c, 2)))) {
 				/* B28: every write in segments up to 0.3 s apart. */
 				n = 1 + dsim_conn_rand(c, op->len - 1);
@@ -322,7 +337,10 @@ static void conn_readable(struct sim *s, struct dsim_conn *c, uint64_t now)
 	for (int i = 0; i < 16; i++) {
 		ssize_t r = recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
 		if (r > 0) {
-			dsim_conn_input(c, buf, (size_t)r, now);
+			if (c->http)
+				dsim_http_input(c, buf, (size_t)r, now);
+			else
+				dsim_conn_input(c, buf, (size_t)r, now);
 			continue;
 		}
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -378,8 +396,14 @@ static void accept_all(struct sim *s, struct lst *l, uint64_t now)
 		s->nconns++;
 		if (s->nconns > s->peakconns)
 			s->peakconns = s->nconns;
-		l->dev->connections++;
-		dsim_conn_start(c, now);
+		if (l->http) {
+			c->http = true;
+			l->dev->h_connections++;
+			dsim_http_start(c, now);
+		} else {
+			l->dev->connections++;
+			dsim_conn_start(c, now);
+		}
 		(void)conn_run(s, c, now);
 	}
 }
@@ -410,18 +434,22 @@ static int write_truth(struct sim *s)
 static void usage(FILE *out)
 {
 	fputs("usage: kizuki-devsim --prefix CIDR [--ports LIST] [--seed N] [--creds FILE]\n"
-	      "                     [--truth FILE] [--fleet fleet-v1] [--no-tarpits]\n"
-	      "                     [--max-conns N] [--ready FILE] [--quiet]\n"
+	      "                     [--truth FILE] [--fleet fleet-v1|fleet-v2] [--http-ports A,B]\n"
+	      "                     [--no-tarpits] [--max-conns N] [--ready FILE] [--quiet]\n"
 	      "Serve docs/devsim-spec.md's simulated telnet devices, one per address of\n"
-	      "CIDR (local addresses: an AnyIP route in a network namespace, or 127/8).\n"
+	      "CIDR (local addresses: an AnyIP route in a network namespace, or 127/8),\n"
+	      "and with fleet-v2 the HTTP services of its section 11.\n"
 	      "  --prefix CIDR     IPv4 prefix, at most 2^20 addresses\n"
 	      "  --ports LIST      comma-separated TCP ports, each served alike (default 23)\n"
+	      "  --http-ports A,B  fleet-v2: the ports the spec calls 80 and 8080\n"
+	      "                    (default 80,8080)\n"
 	      "  --seed N          fleet seed (default 1)\n"
 	      "  --creds FILE      the credential list the weak devices draw from\n"
 	      "                    (user:password[:protocols[:vendor-regex]])\n"
 	      "  --truth FILE      ground truth, JSON Lines; rewritten with counters on\n"
 	      "                    SIGTERM/SIGINT (exit) and SIGUSR1 (no exit)\n"
-	      "  --fleet NAME      fleet profile (only fleet-v1)\n"
+	      "  --fleet NAME      fleet profile: fleet-v1 (default, telnet) or fleet-v2\n"
+	      "                    (fleet-v1 plus HTTP devices)\n"
 	      "  --no-tarpits      leave B19/B20 devices out (the demo's fleet)\n"
 	      "  --max-conns N     concurrent connections, beyond that reset (default 20000)\n"
 	      "  --ready FILE      create FILE once every listener is up\n",
@@ -480,7 +508,8 @@ int main(int argc, char **argv)
 		O_NOTARPIT,
 		O_MAXC,
 		O_READY,
-		O_QUIET
+		O_QUIET,
+		O_HTTP_PORTS
 	};
 	static const struct option opts[] = {
 		{ "prefix", required_argument, NULL, O_PREFIX },
@@ -493,6 +522,7 @@ int main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, O_MAXC },
 		{ "ready", required_argument, NULL, O_READY },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "http-ports", required_argument, NULL, O_HTTP_PORTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -501,7 +531,10 @@ int main(int argc, char **argv)
 	const char *prefix = NULL, *creds_path = NULL, *ready = NULL;
 	uint64_t seed = 1;
 	bool tarpits = true;
+	unsigned version = 1;
 	char why[512];
+	s->fleet.http_ports[0] = 80;
+	s->fleet.http_ports[1] = 8080;
 	int opt, rc;
 	s->maxconns = 20000;
 	s->fleet.ports[0] = 23;
@@ -536,12 +569,33 @@ int main(int argc, char **argv)
 			s->truth_path = optarg;
 			break;
 		case O_FLEET:
-			if (strcmp(optarg, "fleet-v1") != 0) {
-				fprintf(stderr, "kizuki-devsim: --fleet: %s: unknown (fleet-v1)\n",
+			if (strcmp(optarg, "fleet-v1") == 0) {
+				version = 1;
+			} else if (strcmp(optarg, "fleet-v2") == 0) {
+				version = 2;
+			} else {
+				fprintf(stderr,
+				        "kizuki-devsim: --fleet: %s: unknown (fleet-v1, "
+				        "fleet-v2)\n",
 				        optarg);
 				return 2;
 			}
 			break;
+		case O_HTTP_PORTS: {
+			unsigned long a = strtoul(optarg, &end, 10), b = 0;
+			if (*end == ',')
+				b = strtoul(end + 1, &end, 10);
+			if (*end || a == 0 || a > 65535 || b == 0 || b > 65535 || a == b) {
+				fprintf(stderr,
+				        "kizuki-devsim: --http-ports: %s: two different ports "
+				        "A,B\n",
+				        optarg);
+				return 2;
+			}
+			s->fleet.http_ports[0] = (uint16_t)a;
+			s->fleet.http_ports[1] = (uint16_t)b;
+			break;
+		}
 		case O_NOTARPIT:
 			tarpits = false;
 			break;
@@ -588,7 +642,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = dsim_fleet_build(&s->fleet, kz_addr_v4(cidr.base), ndev, seed,
-	                      creds_path ? &s->creds : NULL, tarpits);
+	                      creds_path ? &s->creds : NULL, tarpits, version);
 	if (rc != 0) {
 		fprintf(stderr, "kizuki-devsim: fleet: %s\n", strerror(-rc));
 		return 1;
@@ -597,7 +651,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kizuki-devsim: %s: %s\n", s->truth_path, strerror(-rc));
 		return 1;
 	}
-	s->nlsts = (size_t)ndev * s->fleet.nports;
+	size_t ntelnet = (size_t)ndev * s->fleet.nports;
+	s->nlsts = ntelnet;
+	for (uint32_t i = 0; i < ndev; i++)
+		if (s->fleet.dev[i].http && s->fleet.dev[i].served)
+			s->nlsts++;
 	size_t nofile = 0;
 	if ((rc = raise_nofile(s->nlsts + s->maxconns + 64, &nofile)) != 0 ||
 	    nofile < s->nlsts + 64 + 16) {
@@ -639,6 +697,30 @@ int main(int argc, char **argv)
 				        l->addr & 255, l->port, strerror(-rc));
 				return 1;
 			}
+		}
+	}
+	/* fleet-v2: each HTTP service's listener, after the telnet ones. */
+	size_t hl = ntelnet;
+	for (uint32_t i = 0; i < ndev; i++) {
+		struct dsim_dev *d = &s->fleet.dev[i];
+		if (!d->http || !d->served)
+			continue;
+		struct lst *l = &s->lsts[hl];
+		d->http_lst = (int32_t)hl++;
+		l->kind = DSIM_KIND_LISTENER;
+		l->http = true;
+		l->fd = -1;
+		l->dev = d;
+		l->addr = s->fleet.base + i;
+		l->port = s->fleet.http_ports[d->http_slot];
+		l->tm.idx = -1;
+		l->tm.kind = DSIM_KIND_LISTENER;
+		l->tm.owner = l;
+		if ((rc = listen_open(s, l)) != 0) {
+			fprintf(stderr, "kizuki-devsim: listen on %u.%u.%u.%u:%u: %s\n",
+			        l->addr >> 24, (l->addr >> 16) & 255, (l->addr >> 8) & 255,
+			        l->addr & 255, l->port, strerror(-rc));
+			return 1;
 		}
 	}
 	sigset_t mask;

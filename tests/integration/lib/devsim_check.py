@@ -24,6 +24,16 @@ TRUTH = [json.loads(line) for line in open(sys.argv[1])]
 PID = int(sys.argv[2])
 SLACK = 0.02  # seconds: clock granularity between the two processes
 
+
+def gap_slack(gap):
+    """How much shorter than the spec's delay an observed gap may look.
+
+    A gap is measured between the times this client read two steps, so a
+    client that read the first step late (a loaded machine) sees a shorter
+    gap than the device waited. The check is there to catch a delay that is
+    missing, not to time the simulator: allow a quarter of the delay."""
+    return SLACK + gap / 4
+
 BB_OLD = b"\xff\xfd\x01\xff\xfd\x1f\xff\xfb\x01\xff\xfb\x03"
 BB_NEW = b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x1f"
 WILL_EG = b"\xff\xfb\x01\xff\xfb\x03"
@@ -129,7 +139,7 @@ class Dialog:
             raise Fail('%s: expected %r, got %r (after %r)' %
                        (self.name, want, got, bytes(self.c.raw[max(0, self.cur - 40):self.cur])))
         t = self.arrival(self.cur)
-        if min_gap and t is not None and t - self.ref < min_gap - SLACK:
+        if min_gap and t is not None and t - self.ref < min_gap - gap_slack(min_gap):
             raise Fail('%s: %r came %.3f s after the previous step, spec says %.3f s' %
                        (self.name, want[:30], t - self.ref, min_gap))
         self.cur = end
@@ -496,7 +506,7 @@ def check_not_telnet():
     dev = pick('B21', weak=None)
     d = Dialog(dev, 'B21', negotiate=False)
     d.expect(b"SSH-2.0-dropbear_2020.81\r\n").expect_close(timeout=12.0)
-    if d.c.closed_at < 10.0 - SLACK:
+    if d.c.closed_at < 10.0 - gap_slack(10.0):
         raise Fail('B21: closed after %.2f s, spec 10 s' % d.c.closed_at)
     dev = pick('B22', weak=None)
     d = Dialog(dev, 'B22', negotiate=False)

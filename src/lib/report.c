@@ -1,0 +1,1163 @@
+/*
+ * Per-operator reports: CSV, JSON and X-ARF v4 (see report.h; the columns
+ * and their meaning are documented in docs/reports.md).
+ *
+ * CSV and JSON are written by hand, one finding at a time, straight into
+ * the FILE*: a report of every operator over a million findings must take
+ * seconds, and building a jansson tree per row costs an allocation per
+ * value. The writers below keep every output valid whatever the store
+ * holds: JSON strings escape every control character and turn ill-formed
+ * UTF-8 into U+FFFD; CSV cells are quoted per RFC 4180, with control
+ * characters (other than tab, CR and LF) shown as U+FFFD, and text that
+ * came from the network cannot start a spreadsheet formula. X-ARF reports
+ * are nested objects with a schema to satisfy, so they are built with
+ * jansson, one report (one finding) at a time.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encode.h"
+#include "sightings.h"
+#include "timefmt.h"
+#include "utf8.h"
+#include "uuid.h"
+
+const char *const kz_report_csv_columns[20] = {
+	"timestamp",   "ip",           "protocol", "port",       "hostname",  "tag",
+	"asn",         "geo",          "region",   "city",       "severity",  "device_vendor",
+	"device_type", "device_model", "banner",   "first_seen", "last_seen", "count",
+	"state",       "ticket",
+};
+
+/* ------------------------------------------------------------- formats */
+
+static const struct {
+	const char *name, *ext, *mime;
+} formats[KZ_REPORT_FORMAT_COUNT] = {
+	[KZ_REPORT_CSV] = { "csv", ".csv", "text/csv; charset=utf-8" },
+	[KZ_REPORT_JSON] = { "json", ".json", "application/json" },
+	[KZ_REPORT_XARF] = { "xarf", ".xarf.json", "application/json" },
+};
+
+const char *kz_report_format_name(enum kz_report_format f)
+{
+	return (unsigned)f < KZ_REPORT_FORMAT_COUNT ? formats[f].name : "";
+}
+
+const char *kz_report_format_ext(enum kz_report_format f)
+{
+	return (unsigned)f < KZ_REPORT_FORMAT_COUNT ? formats[f].ext : "";
+}
+
+const char *kz_report_format_mime(enum kz_report_format f)
+{
+	return (unsigned)f < KZ_REPORT_FORMAT_COUNT ? formats[f].mime : "application/octet-stream";
+}
+
+int kz_report_format_parse(const char *s, enum kz_report_format *out)
+{
+	for (unsigned i = 0; i < KZ_REPORT_FORMAT_COUNT; i++) {
+		if (strcmp(s, formats[i].name) == 0) {
+			*out = (enum kz_report_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---------------------------------------------------------- organisation */
+
+void kz_org_default(struct kz_org *o)
+{
+	snprintf(o->name, sizeof o->name, "kizuki hub");
+	snprintf(o->contact, sizeof o->contact, "abuse@kizuki.invalid");
+	snprintf(o->domain, sizeof o->domain, "kizuki.invalid");
+}
+
+/* A domain as X-ARF's "hostname" format wants it: labels of letters,
+ * digits and hyphens, not starting or ending with a hyphen, dot-separated. */
+static bool hostname_ok(const char *s, size_t n)
+{
+	size_t label = 0;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		bool alnum =
+		        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && !(c == '-' && label > 0))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && s[n - 1] != '-';
+}
+
+int kz_org_parse(const char *spec, struct kz_org *o, const char **why)
+{
+	const char *lt = strrchr(spec, '<');
+	const char *addr = spec, *addr_end = spec + strlen(spec);
+	size_t namelen = 0;
+	if (lt) {
+		if (addr_end == lt + 1 || addr_end[-1] != '>') {
+			*why = "expected \"Name <user@domain>\"";
+			return -EINVAL;
+		}
+		addr = lt + 1;
+		addr_end--;
+		namelen = (size_t)(lt - spec);
+		while (namelen && (spec[namelen - 1] == ' ' || spec[namelen - 1] == '\t'))
+			namelen--;
+	}
+	const char *at = memchr(addr, '@', (size_t)(addr_end - addr));
+	if (!at || at == addr || memchr(at + 1, '@', (size_t)(addr_end - at - 1))) {
+		*why = "the address needs exactly one '@' with a user before it";
+		return -EINVAL;
+	}
+	for (const char *p = addr; p < at; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"' || *p == 0x7f) {
+			*why = "the address's user part has a space, a quote or a control "
+			       "character";
+			return -EINVAL;
+		}
+	}
+	size_t dlen = (size_t)(addr_end - at - 1);
+	if (!hostname_ok(at + 1, dlen)) {
+		*why = "the address's domain is not a host name";
+		return -EINVAL;
+	}
+	size_t alen = (size_t)(addr_end - addr);
+	if (alen >= sizeof o->contact || namelen >= sizeof o->name) {
+		*why = "too long";
+		return -EINVAL;
+	}
+	if (kz_utf8_check((const uint8_t *)spec, namelen) != namelen) {
+		*why = "the name is not UTF-8";
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < namelen; i++) {
+		if ((unsigned char)spec[i] < 0x20 || spec[i] == 0x7f) {
+			*why = "the name has a control character";
+			return -EINVAL;
+		}
+	}
+	memcpy(o->contact, addr, alen);
+	o->contact[alen] = '\0';
+	memcpy(o->domain, at + 1, dlen);
+	o->domain[dlen] = '\0';
+	if (namelen) {
+		memcpy(o->name, spec, namelen);
+		o->name[namelen] = '\0';
+	} else {
+		snprintf(o->name, sizeof o->name, "%s", o->domain);
+	}
+	return 0;
+}
+
+int kz_report_operator_load(sqlite3 *db, uint32_t asn, struct kz_report_operator *o, char *err,
+                            size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	memset(o, 0, sizeof *o);
+	o->asn = asn;
+	o->renotify_sec = -1;
+	if (sqlite3_prepare_v2(db,
+	                       "SELECT name, abuse_contact, renotify_sec FROM hub_operators"
+	                       " WHERE asn = ?1",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "hub_operators: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	sqlite3_bind_int64(st, 1, asn);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(o->name, sizeof o->name, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(o->contact, sizeof o->contact, "%s",
+		         (const char *)sqlite3_column_text(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			o->renotify_sec = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	snprintf(err, errlen, "hub_operators: %s", sqlite3_errmsg(db));
+	return -EIO;
+}
+
+/* ---------------------------------------------------------------- ids */
+
+int kz_idlist_add(struct kz_idlist *l, const char *id)
+{
+	if (l->n == l->cap) {
+		if (l->cap >= KZ_IDLIST_MAX)
+			return -E2BIG;
+		size_t nc = l->cap ? l->cap * 2 : 1024;
+		void *p = reallocarray(l->ids, nc, sizeof *l->ids);
+		if (!p)
+			return -ENOMEM;
+		l->ids = p;
+		l->cap = nc;
+	}
+	snprintf(l->ids[l->n++], KZ_ID_STRLEN, "%s", id);
+	return 0;
+}
+
+void kz_idlist_clear(struct kz_idlist *l)
+{
+	free(l->ids);
+	l->ids = NULL;
+	l->n = l->cap = 0;
+}
+
+/* ------------------------------------------------------- text writers */
+
+/* The writers below run per cell of a million rows: unlocked stdio, since
+ * one thread owns each report stream. */
+static void put(FILE *f, const char *s, size_t n)
+{
+	fwrite_unlocked(s, 1, n, f);
+}
+
+static void puts_(FILE *f, const char *s)
+{
+	put(f, s, strlen(s));
+}
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/* A JSON string: quotes, escapes for '"', '\\' and every control
+ * character, U+FFFD for ill-formed UTF-8. */
+static void json_str(FILE *f, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *p = (const uint8_t *)s;
+	size_t i = 0, run = 0;
+	fputc_unlocked('"', f);
+	while (i < len) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
+			run++;
+			continue;
+		}
+		put(f, (const char *)p + i - run, run);
+		run = 0;
+		if (c >= 0x80) {
+			uint32_t cp;
+			size_t n;
+			if (kz_utf8_decode(p + i, len - i, &cp, &n) == KZ_UTF8_OK)
+				put(f, (const char *)p + i, n);
+			else
+				puts_(f, replacement);
+			i += n;
+			continue;
+		}
+		char esc[7] = { '\\', 0 };
+		size_t en = 2;
+		switch (c) {
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			en = 6;
+		}
+		put(f, esc, en);
+		i++;
+	}
+	put(f, (const char *)p + i - run, run);
+	fputc_unlocked('"', f);
+}
+
+/* Writes ,"key": (the comma from the second key on). */
+static void json_key(FILE *f, bool *first, const char *key)
+{
+	if (!*first)
+		fputc_unlocked(',', f);
+	*first = false;
+	fputc_unlocked('"', f);
+	puts_(f, key);
+	put(f, "\":", 2);
+}
+
+/* "key":"text" or "key":null. */
+static void jkv_str(FILE *f, bool *first, const char *key, const char *s)
+{
+	json_key(f, first, key);
+	if (s)
+		json_str(f, s, strlen(s));
+	else
+		puts_(f, "null");
+}
+
+/* The same for record text, which may hold U+0000 (it has a length). */
+static void jkv_text(FILE *f, bool *first, const char *key, const struct kz_ftext *t)
+{
+	json_key(f, first, key);
+	if (t->s)
+		json_str(f, t->s, t->len);
+	else
+		puts_(f, "null");
+}
+
+/* A decimal integer without printf's format parsing (a report writes a
+ * few per finding, a million findings at a time). */
+static void put_int(FILE *f, int64_t v)
+{
+	char b[24];
+	size_t i = sizeof b;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		b[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		b[--i] = '-';
+	put(f, b + i, sizeof b - i);
+}
+
+static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
+{
+	json_key(f, first, key);
+	put_int(f, v);
+}
+
+/* "key":"YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
+static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
+{
+	char buf[KZ_TIME_STRLEN + 2];
+	json_key(f, first, key);
+	if (t == INT64_MIN || kz_time_format(t, buf + 1) != 0) {
+		puts_(f, "null");
+		return;
+	}
+	/* A formatted time is digits, '-', ':', 'T' and 'Z': nothing to
+	 * escape. */
+	buf[0] = '"';
+	buf[KZ_TIME_STRLEN] = '"';
+	put(f, buf, KZ_TIME_STRLEN + 1);
+}
+
+/* A CSV cell (RFC 4180). With guard, text that a spreadsheet would take
+ * for a formula (=, +, -, @ after any leading blanks) is prefixed with an
+ * apostrophe, as OWASP advises for cells that hold someone else's bytes. */
+static void csv_cell(FILE *f, const char *s, size_t len, bool guard)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	bool quote = false;
+	for (size_t i = 0; i < len && !quote; i++)
+		quote = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
+	if (quote)
+		fputc_unlocked('"', f);
+	if (guard) {
+		/* Spreadsheets skip leading blanks before they look for a
+		 * formula, so the test is on the first other character. */
+		size_t k = 0;
+		while (k < len && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n'))
+			k++;
+		if (k < len && (p[k] == '=' || p[k] == '+' || p[k] == '-' || p[k] == '@'))
+			fputc_unlocked('\'', f);
+	}
+	size_t i = 0, run = 0;
+	while (i < len) {
+		uint8_t c = p[i];
+		bool plain =
+		        (c >= 0x20 && c < 0x7f && c != '"') || c == '\t' || c == '\r' || c == '\n';
+		if (plain) {
+			i++;
+			run++;
+			continue;
+		}
+		put(f, (const char *)p + i - run, run);
+		run = 0;
+		if (c == '"') {
+			put(f, "\"\"", 2);
+			i++;
+		} else if (c >= 0x80) {
+			uint32_t cp;
+			size_t n;
+			if (kz_utf8_decode(p + i, len - i, &cp, &n) == KZ_UTF8_OK && cp >= 0xa0)
+				put(f, (const char *)p + i, n);
+			else
+				puts_(f, replacement); /* ill-formed, or a C1 control */
+			i += n;
+		} else {
+			puts_(f, replacement); /* NUL and the other controls */
+			i++;
+		}
+	}
+	put(f, (const char *)p + i - run, run);
+	if (quote)
+		fputc_unlocked('"', f);
+}
+
+/* A cell from the store (NULL: empty). */
+static void csv_str(FILE *f, const char *s, bool guard)
+{
+	if (s)
+		csv_cell(f, s, strlen(s), guard);
+}
+
+/* A cell of record text: from the network, so formula-guarded. */
+static void csv_text(FILE *f, const struct kz_ftext *t)
+{
+	if (t->s)
+		csv_cell(f, t->s, t->len, true);
+}
+
+/* A time cell (empty when never set); times need no quoting. */
+static void csv_time(FILE *f, int64_t t)
+{
+	char buf[KZ_TIME_STRLEN];
+	if (t != INT64_MIN && kz_time_format(t, buf) == 0)
+		puts_(f, buf);
+}
+
+/* --------------------------------------------------------- field rules */
+
+/* The device's vendor: extra.device_vendor, else extra.device (the
+ * survey's banner match names the vendor or firmware there). */
+static const struct kz_ftext *vendor_of(const struct kz_frow *r)
+{
+	return r->device_vendor.s ? &r->device_vendor : &r->device;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+/* The header line: the contract's column names, CRLF-ended. */
+static void csv_header(FILE *f)
+{
+	for (size_t i = 0; i < 20; i++) {
+		if (i)
+			fputc_unlocked(',', f);
+		puts_(f, kz_report_csv_columns[i]);
+	}
+	put(f, "\r\n", 2);
+}
+
+/* One finding as a CSV line; asn is the report's own AS (docs/reports.md). */
+static void csv_row(FILE *f, const struct kz_frow *r, uint32_t asn)
+{
+	csv_time(f, r->last_seen);
+	fputc_unlocked(',', f);
+	csv_str(f, r->ip, false);
+	fputc_unlocked(',', f);
+	csv_str(f, r->transport, false);
+	fputc_unlocked(',', f);
+	if (r->port >= 0)
+		put_int(f, r->port);
+	put(f, ",,", 2); /* hostname: kizuki does no reverse DNS */
+	csv_str(f, r->identifier, false);
+	fputc_unlocked(',', f);
+	put_int(f, asn);
+	fputc_unlocked(',', f);
+	csv_str(f, r->cc, false);
+	fputc_unlocked(',', f);
+	csv_str(f, r->region, true);
+	fputc_unlocked(',', f);
+	csv_str(f, r->city, true);
+	fputc_unlocked(',', f);
+	puts_(f, kz_severity_name(kz_frow_severity(r)));
+	fputc_unlocked(',', f);
+	csv_text(f, vendor_of(r));
+	fputc_unlocked(',', f);
+	csv_text(f, &r->device_type);
+	fputc_unlocked(',', f);
+	csv_text(f, &r->device_model);
+	fputc_unlocked(',', f);
+	csv_text(f, &r->banner);
+	fputc_unlocked(',', f);
+	csv_time(f, r->first_seen);
+	fputc_unlocked(',', f);
+	csv_time(f, r->last_seen);
+	fputc_unlocked(',', f);
+	put_int(f, r->count);
+	fputc_unlocked(',', f);
+	csv_str(f, r->state, false);
+	fputc_unlocked(',', f);
+	csv_str(f, r->ticket, false);
+	put(f, "\r\n", 2);
+}
+
+/* --------------------------------------------------------------- JSON */
+
+/* The report's object up to the opening of its "findings" array. */
+static void json_header(FILE *f, const struct kz_report_opts *o, const struct kz_org *org)
+{
+	bool first = true;
+	fputc_unlocked('{', f);
+	jkv_str(f, &first, "report", "kizuki operator report");
+	jkv_int(f, &first, "version", 1);
+	jkv_int(f, &first, "asn", o->asn);
+	const struct kz_report_operator *op = o->operator_info;
+	jkv_str(f, &first, "operator", op && op->name[0] ? op->name : NULL);
+	jkv_str(f, &first, "abuse_contact", op && op->contact[0] ? op->contact : NULL);
+	jkv_time(f, &first, "generated", o->now);
+	jkv_time(f, &first, "since", o->since);
+	json_key(f, &first, "reporter");
+	bool f2 = true;
+	fputc_unlocked('{', f);
+	jkv_str(f, &f2, "org", org->name);
+	jkv_str(f, &f2, "contact", org->contact);
+	jkv_str(f, &f2, "domain", org->domain);
+	fputc_unlocked('}', f);
+	json_key(f, &first, "findings");
+	puts_(f, "[\n");
+}
+
+/* The finding's sightings, oldest first; an origin an anonymous
+ * submission was stored under is written "anonymous". */
+static void json_sightings(FILE *f, const struct kz_frow *r, const struct kz_anon_names *anon)
+{
+	struct kz_sightings_iter it;
+	struct kz_sighting s;
+	bool firstobj = true;
+	fputc_unlocked('[', f);
+	kz_sightings_iter_init(&it, r->sightings, r->sightings_len);
+	while (r->sightings && kz_sightings_next(&it, &s) == 1) {
+		bool first = true;
+		if (!firstobj)
+			fputc_unlocked(',', f);
+		firstobj = false;
+		fputc_unlocked('{', f);
+		jkv_time(f, &first, "time", s.time);
+		json_key(f, &first, "port");
+		if (s.port >= 0)
+			put_int(f, s.port);
+		else
+			puts_(f, "null");
+		json_key(f, &first, "origin");
+		if (kz_anon_names_has(anon, s.origin, s.origin_len))
+			puts_(f, "\"anonymous\"");
+		else
+			json_str(f, s.origin, s.origin_len);
+		fputc_unlocked('}', f);
+	}
+	fputc_unlocked(']', f);
+}
+
+/* One finding as a JSON object: the CSV's fields first, in the same order
+ * and with the same names, then the rest. */
+static void json_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
+                     bool firstrow)
+{
+	bool first = true;
+	if (!firstrow)
+		puts_(f, ",\n");
+	fputc_unlocked('{', f);
+	jkv_time(f, &first, "timestamp", r->last_seen);
+	jkv_str(f, &first, "ip", r->ip);
+	jkv_str(f, &first, "protocol", r->transport);
+	json_key(f, &first, "port");
+	if (r->port >= 0)
+		put_int(f, r->port);
+	else
+		puts_(f, "null");
+	jkv_str(f, &first, "hostname", NULL);
+	jkv_str(f, &first, "tag", r->identifier);
+	jkv_int(f, &first, "asn", o->asn);
+	jkv_str(f, &first, "geo", r->cc);
+	jkv_str(f, &first, "region", r->region);
+	jkv_str(f, &first, "city", r->city);
+	jkv_str(f, &first, "severity", kz_severity_name(kz_frow_severity(r)));
+	jkv_text(f, &first, "device_vendor", vendor_of(r));
+	jkv_text(f, &first, "device_type", &r->device_type);
+	jkv_text(f, &first, "device_model", &r->device_model);
+	jkv_text(f, &first, "banner", &r->banner);
+	jkv_time(f, &first, "first_seen", r->first_seen);
+	jkv_time(f, &first, "last_seen", r->last_seen);
+	jkv_int(f, &first, "count", r->count);
+	jkv_str(f, &first, "state", r->state);
+	jkv_str(f, &first, "ticket", r->ticket);
+	jkv_str(f, &first, "finding_id", r->finding_id);
+	json_key(f, &first, "asns");
+	fputc_unlocked('[', f);
+	puts_(f, r->asns);
+	fputc_unlocked(']', f);
+	jkv_str(f, &first, "network", r->network);
+	jkv_str(f, &first, "as_name", r->as_name);
+	jkv_str(f, &first, "kind", r->kind);
+	jkv_str(f, &first, "feed",
+	        kz_anon_names_has(o->anon, r->feed, strlen(r->feed)) ? "anonymous" : r->feed);
+	jkv_str(f, &first, "taxonomy", r->taxonomy);
+	jkv_str(f, &first, "type", r->type);
+	jkv_str(f, &first, "identifier", r->identifier);
+	jkv_str(f, &first, "application", r->application);
+	jkv_str(f, &first, "status", r->status);
+	jkv_str(f, &first, "tlp", kz_tlp_name(r->tlp));
+	jkv_str(f, &first, "feedback", r->feedback);
+	jkv_time(f, &first, "feedback_at", r->feedback_at);
+	jkv_time(f, &first, "last_notified", r->last_notified);
+	jkv_text(f, &first, "banner_b64", &r->banner_b64);
+	json_key(f, &first, "banner_truncated");
+	puts_(f, r->banner_truncated ? "true" : "false");
+	jkv_text(f, &first, "user", &r->user);
+	if (o->redact_passwords && r->password.s) {
+		jkv_str(f, &first, "password", NULL);
+		json_key(f, &first, "password_redacted");
+		puts_(f, "true");
+	} else {
+		jkv_text(f, &first, "password", &r->password);
+	}
+	json_key(f, &first, "sightings");
+	json_sightings(f, r, o->anon);
+	fputc_unlocked('}', f);
+}
+
+/* -------------------------------------------------------------- X-ARF */
+
+/* A jansson string of text that may be ill-formed UTF-8 or hold NUL. */
+static json_t *jtext(const char *s, size_t len)
+{
+	if (kz_utf8_check((const uint8_t *)s, len) == len)
+		return json_stringn(s, len);
+	char *clean = malloc(KZ_UTF8_SANITIZED_SIZE(len));
+	if (!clean)
+		return NULL;
+	size_t n = kz_utf8_sanitize((const uint8_t *)s, len, len, clean, NULL);
+	json_t *v = json_stringn(clean, n);
+	free(clean);
+	return v;
+}
+
+/* A time as jansson text, or null. */
+static json_t *jtime(int64_t t)
+{
+	char buf[KZ_TIME_STRLEN];
+	return kz_time_format(t, buf) == 0 ? json_string(buf) : json_null();
+}
+
+/* X-ARF tags are "namespace:value" in [a-z0-9_+-]; anything else in our
+ * names becomes '-'. */
+static json_t *xarf_tag(const char *ns, const char *value)
+{
+	char buf[160];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "%s:", ns);
+	for (const char *p = value; *p && n < sizeof buf - 1; p++) {
+		char c = *p;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+		      c == '-'))
+			c = '-';
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (buf[strlen(ns) + 1] == '\0' || buf[strlen(ns) + 1] == '-' ||
+	    buf[strlen(ns) + 1] == '_' || buf[strlen(ns) + 1] == '+')
+		return NULL; /* the pattern wants a letter or digit first */
+	return json_string(buf);
+}
+
+/* The banner as X-ARF evidence: the bytes (base64, as received) with
+ * their size and SHA-256. */
+static json_t *xarf_evidence(const struct kz_frow *r)
+{
+	if (!r->banner_b64.s || r->banner_b64.len == 0 || r->banner_b64.len > 8192)
+		return NULL;
+	uint8_t raw[6144];
+	long n = kz_base64_decode(r->banner_b64.s, r->banner_b64.len, raw);
+	if (n < 0)
+		return NULL;
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 8];
+	if (EVP_Digest(raw, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return NULL;
+	memcpy(hex, "sha256:", 7);
+	kz_hex_encode(md, mdlen, hex + 7);
+	json_t *item = json_pack(
+	        "{s:s, s:s, s:s%, s:s, s:I}", "content_type", "application/octet-stream",
+	        "description", "the first bytes the service sent (its banner), as received",
+	        "payload", r->banner_b64.s, r->banner_b64.len, "hash", hex, "size", (json_int_t)n);
+	return item ? json_pack("[o]", item) : NULL;
+}
+
+/* The finding's transport when the X-ARF type allows it, else def. */
+static const char *proto_or(const char *transport, const char *const *allowed, const char *def)
+{
+	for (size_t i = 0; transport && allowed[i]; i++)
+		if (strcmp(transport, allowed[i]) == 0)
+			return transport;
+	return def;
+}
+
+/* Category, type and the type's own fields (docs/reports.md "X-ARF"). */
+static int xarf_classify(json_t *o, const struct kz_frow *r)
+{
+	static const char *const p4[] = { "tcp", "udp", "icmp", "sctp", NULL };
+	static const char *const pmix[] = { "tcp", "udp", "icmp", NULL };
+	const char *kind = r->kind, *tax = r->taxonomy;
+	bool port_ok = r->port >= 1 && r->port <= 65535;
+	int bad = 0;
+	bool other = strcmp(kind, "other") == 0;
+	if (strcmp(kind, "infected") == 0 || (other && strcmp(tax, "malicious-code") == 0)) {
+		char ev[512];
+		const char *family = r->malware_name.s ? r->malware_name.s : r->identifier;
+		if (r->fingerprint_basis.s)
+			snprintf(ev, sizeof ev, "%.*s", (int)r->fingerprint_basis.len,
+			         r->fingerprint_basis.s);
+		else
+			snprintf(ev, sizeof ev, "traffic from this address matched %s", family);
+		bad |= json_object_set_new(o, "category", json_string("infrastructure"));
+		bad |= json_object_set_new(o, "type", json_string("botnet"));
+		bad |= json_object_set_new(o, "malware_family", jtext(family, strlen(family)));
+		bad |= json_object_set_new(o, "compromise_evidence", jtext(ev, strlen(ev)));
+	} else if (strcmp(kind, "scanner") == 0 ||
+	           (other && strcmp(tax, "information-gathering") == 0)) {
+		bad |= json_object_set_new(o, "category", json_string("connection"));
+		if (port_ok) {
+			bad |= json_object_set_new(o, "type", json_string("port_scan"));
+			bad |= json_object_set_new(o, "protocol",
+			                           json_string(proto_or(r->transport, p4, "tcp")));
+		} else {
+			bad |= json_object_set_new(o, "type", json_string("vulnerability_scan"));
+			bad |= json_object_set_new(o, "scan_type", json_string("port_scan"));
+			bad |= json_object_set_new(
+			        o, "protocol", json_string(proto_or(r->transport, pmix, "tcp")));
+		}
+		bad |= json_object_set_new(o, "scanner_signature", json_string(r->identifier));
+	} else if ((strcmp(kind, "dos-victim") == 0 ||
+	            (other && strcmp(tax, "availability") == 0)) &&
+	           port_ok) {
+		bad |= json_object_set_new(o, "category", json_string("connection"));
+		bad |= json_object_set_new(o, "type", json_string("ddos"));
+		bad |= json_object_set_new(o, "protocol",
+		                           json_string(proto_or(r->transport, p4, "tcp")));
+		if (r->ip)
+			bad |= json_object_set_new(o, "destination_ip", json_string(r->ip));
+		bad |= json_object_set_new(o, "evidence_source", json_string("traffic_monitoring"));
+	} else if (strcmp(kind, "dos-victim") == 0 || (other && strcmp(tax, "availability") == 0)) {
+		/* X-ARF's ddos type wants the source port when the source is an
+		 * address, and backscatter does not tell it: the victim is
+		 * reported as threat intelligence instead. */
+		bad |= json_object_set_new(o, "category", json_string("reputation"));
+		bad |= json_object_set_new(o, "type", json_string("threat_intelligence"));
+		bad |= json_object_set_new(o, "threat_type", json_string("ddos_victim"));
+	} else if (strcmp(kind, "survey") == 0 || (other && strcmp(tax, "vulnerable") == 0)) {
+		bool weak = strcmp(r->identifier, "weak-credentials") == 0 ||
+		            strcmp(r->identifier, "no-auth") == 0;
+		const char *service = r->application ? r->application : r->identifier;
+		bad |= json_object_set_new(o, "category", json_string("vulnerability"));
+		bad |= json_object_set_new(o, "type",
+		                           json_string(weak ? "misconfiguration" : "open_service"));
+		bad |= json_object_set_new(o, "service", jtext(service, strlen(service)));
+	} else if (other && strcmp(tax, "intrusion-attempts") == 0 && port_ok) {
+		bad |= json_object_set_new(o, "category", json_string("connection"));
+		bad |= json_object_set_new(o, "type", json_string("login_attack"));
+		bad |= json_object_set_new(o, "protocol",
+		                           json_string(proto_or(r->transport, p4, "tcp")));
+	} else {
+		char tt[256];
+		snprintf(tt, sizeof tt, "%s/%s/%s", r->taxonomy, r->type, r->identifier);
+		bad |= json_object_set_new(o, "category", json_string("reputation"));
+		bad |= json_object_set_new(o, "type", json_string("threat_intelligence"));
+		bad |= json_object_set_new(o, "threat_type", jtext(tt, strlen(tt)));
+	}
+	return bad;
+}
+
+/* X-ARF's evidence_source: how kizuki came to know. */
+static const char *evidence_source(const struct kz_frow *r)
+{
+	if (strcmp(r->kind, "survey") == 0)
+		return "vulnerability_scan";
+	if (strcmp(r->kind, "other") == 0)
+		return "threat_intelligence";
+	return "traffic_monitoring"; /* a darknet telescope */
+}
+
+/* One plain sentence for the X-ARF description. */
+static const char *describe_kind(const struct kz_frow *r)
+{
+	const char *id = r->identifier;
+	if (strcmp(id, "weak-credentials") == 0)
+		return "a login with a default or weak password succeeded";
+	if (strcmp(id, "no-auth") == 0)
+		return "a shell or admin page was reachable without any credential";
+	if (strncmp(id, "accessible-", 11) == 0)
+		return "a login service is reachable from the Internet";
+	if (strcmp(r->kind, "infected") == 0)
+		return "darknet traffic from this address matches an IoT malware's scanning";
+	if (strcmp(r->kind, "scanner") == 0)
+		return "this address scanned the darknet";
+	if (strcmp(r->kind, "dos-victim") == 0)
+		return "this address was the target of a denial-of-service attack (backscatter "
+		       "seen in the darknet)";
+	return "reported by an IntelMQ producer";
+}
+
+/* One finding as an X-ARF v4 report (NULL when out of memory). */
+static json_t *xarf_report(const struct kz_frow *r, const struct kz_report_opts *o,
+                           const struct kz_org *org)
+{
+	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[16], desc[1000];
+	snprintf(last, sizeof last, "%lld", (long long)r->last_seen);
+	snprintf(cnt, sizeof cnt, "%lld", (long long)r->count);
+	snprintf(asn, sizeof asn, "%u", o->asn);
+	const char *name[] = { "xarf", r->finding_id, asn, last, cnt };
+	kz_uuid_kizuki(rid, 5, name);
+	json_t *who = json_pack("{s:s, s:s, s:s}", "org", org->name, "contact", org->contact,
+	                        "domain", org->domain);
+	json_t *x = json_object();
+	if (!who || !x) {
+		json_decref(who);
+		json_decref(x);
+		return NULL;
+	}
+	const char *subject = r->ip ? r->ip : r->network ? r->network : r->finding_id;
+	int bad = 0;
+	bad |= json_object_set_new(x, "xarf_version", json_string("4.0.0"));
+	bad |= json_object_set_new(x, "report_id", json_string(rid));
+	bad |= json_object_set_new(x, "timestamp", jtime(r->last_seen));
+	bad |= json_object_set(x, "reporter", who);
+	bad |= json_object_set_new(x, "sender", who);
+	bad |= json_object_set_new(x, "source_identifier", json_string(subject));
+	if (r->port >= 1 && r->port <= 65535)
+		bad |= json_object_set_new(x, "source_port", json_integer(r->port));
+	bad |= xarf_classify(x, r);
+	if (!json_object_get(x, "evidence_source"))
+		bad |= json_object_set_new(x, "evidence_source", json_string(evidence_source(r)));
+	bad |= json_object_set_new(x, "first_seen", jtime(r->first_seen));
+	bad |= json_object_set_new(x, "last_seen", jtime(r->last_seen));
+	char where[160];
+	if (r->port >= 0)
+		snprintf(where, sizeof where, "%s port %d", subject, r->port);
+	else
+		snprintf(where, sizeof where, "%s", subject);
+	snprintf(desc, sizeof desc, "%s%s%s: %s. Ticket %s, state %s, seen %lld time%s.",
+	         r->application ? r->application : "", r->application ? " on " : "", where,
+	         describe_kind(r), r->ticket, r->state, (long long)r->count,
+	         r->count == 1 ? "" : "s");
+	bad |= json_object_set_new(x, "description", json_string(desc));
+	json_t *tags = json_array();
+	json_t *t1 = xarf_tag("kizuki", r->identifier), *t2 = xarf_tag("ticket", r->ticket),
+	       *t3 = xarf_tag("state", r->state);
+	if (tags) {
+		if (t1)
+			json_array_append_new(tags, t1);
+		if (t2)
+			json_array_append_new(tags, t2);
+		if (t3)
+			json_array_append_new(tags, t3);
+		bad |= json_object_set_new(x, "tags", tags);
+	}
+	json_t *ev = xarf_evidence(r);
+	if (ev)
+		bad |= json_object_set_new(x, "evidence", ev);
+	if (r->user.s || r->password.s) {
+		json_t *cred = json_object();
+		if (cred && r->user.s)
+			json_object_set_new(cred, "user", jtext(r->user.s, r->user.len));
+		if (cred && r->password.s) {
+			if (o->redact_passwords)
+				json_object_set_new(cred, "password_redacted", json_true());
+			else
+				json_object_set_new(cred, "password",
+				                    jtext(r->password.s, r->password.len));
+		}
+		bad |= json_object_set_new(x, "credentials", cred ? cred : json_null());
+	}
+	json_t *k =
+	        json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "finding_id", r->finding_id, "ticket",
+	                  r->ticket, "state", r->state, "tlp", kz_tlp_name(r->tlp), "count",
+	                  (json_int_t)r->count, "severity", kz_severity_name(kz_frow_severity(r)));
+	bad |= json_object_set_new(x, "x_kizuki", k ? k : json_null());
+	if (bad) {
+		json_decref(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* -------------------------------------------------------------- driver */
+
+/* What a report starts with: the CSV header, the JSON report object, or
+ * the X-ARF array's opening. */
+static int begin(FILE *out, const struct kz_report_opts *o, const struct kz_org *org)
+{
+	switch (o->format) {
+	case KZ_REPORT_CSV:
+		csv_header(out);
+		return 0;
+	case KZ_REPORT_JSON:
+		json_header(out, o, org);
+		return 0;
+	case KZ_REPORT_XARF:
+		puts_(out, "[\n");
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Writes one finding; n is how many the report holds already. */
+static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *o,
+               const struct kz_org *org, size_t n, char *err, size_t errlen)
+{
+	if (o->format == KZ_REPORT_CSV) {
+		csv_row(out, r, o->asn);
+		return 0;
+	}
+	if (o->format == KZ_REPORT_JSON) {
+		json_row(out, r, o, n == 0);
+		return 0;
+	}
+	json_t *x = xarf_report(r, o, org);
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (n)
+		puts_(out, ",\n");
+	int rc = json_dumpf(x, out, JSON_COMPACT);
+	json_decref(x);
+	if (rc) {
+		snprintf(err, errlen, "write failed");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* What closes it (JSON also says how many findings it held). */
+static void end(FILE *out, const struct kz_report_opts *o, size_t n)
+{
+	if (o->format == KZ_REPORT_JSON)
+		fprintf(out, "%s],\"count\":%zu}\n", n ? "\n" : "", n);
+	else if (o->format == KZ_REPORT_XARF)
+		puts_(out, n ? "\n]\n" : "]\n");
+}
+
+bool kz_frow_due(const struct kz_frow *f, int64_t renotify_before)
+{
+	if (!kz_frow_notifiable(f))
+		return false;
+	return strcmp(f->state, "new") == 0 || strcmp(f->state, "reopened") == 0 ||
+	       f->last_notified == INT64_MIN || f->last_notified <= renotify_before;
+}
+
+int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, struct kz_idlist *ids,
+                    size_t *count, char *err, size_t errlen)
+{
+	struct kz_org dflt;
+	const struct kz_org *org = o->org;
+	if (!org) {
+		kz_org_default(&dflt);
+		org = &dflt;
+	}
+	struct kz_frows_query q = {
+		.asn = o->asn,
+		.since = o->since,
+		.first_from = INT64_MIN,
+		.first_until = INT64_MAX,
+		.with_record = true,
+		.due_only = o->due_only,
+		.renotify_before = o->renotify_before,
+	};
+	struct kz_frows *rows = NULL;
+	struct kz_frow r;
+	size_t n = 0;
+	int rc;
+	if (count)
+		*count = 0;
+	if (o->asn == 0) {
+		snprintf(err, errlen, "a report is for one AS (1-4294967295)");
+		return -EINVAL;
+	}
+	if ((unsigned)o->format >= KZ_REPORT_FORMAT_COUNT) {
+		snprintf(err, errlen, "unknown report format");
+		return -EINVAL;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+		return rc;
+	(void)begin(out, o, org);
+	while ((rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
+		if (o->due_only && !kz_frow_notifiable(&r))
+			continue;
+		if ((rc = row(out, &r, o, org, n, err, errlen)))
+			break;
+		if (ids && (rc = kz_idlist_add(ids, r.finding_id))) {
+			snprintf(err, errlen, "too many findings in one report");
+			break;
+		}
+		n++;
+	}
+	kz_frows_close(rows);
+	if (rc < 0)
+		return rc;
+	end(out, o, n);
+	if (ferror(out)) {
+		snprintf(err, errlen, "write failed: %s", strerror(errno));
+		return -EIO;
+	}
+	if (count)
+		*count = n;
+	return 0;
+}
+
+/* ------------------------------------------------------ every operator */
+
+/* One AS's report in a pass over every finding. */
+struct slot {
+	uint32_t asn; /* 0: empty */
+	bool skip;    /* the sink left it out */
+	FILE *out;
+	size_t n;
+	int64_t renotify_before;
+	const struct kz_report_operator *op;
+};
+
+struct slots {
+	struct slot *v;
+	size_t cap, used;
+};
+
+/* The AS's slot, created (with *fresh) on its first finding; NULL when
+ * out of memory. Open addressing by a multiplicative hash of the AS. */
+static struct slot *slot_get(struct slots *m, uint32_t asn, bool *fresh)
+{
+	*fresh = false;
+	if ((m->used + 1) * 4 > m->cap * 3) {
+		size_t nc = m->cap ? m->cap * 2 : 1024;
+		struct slot *nv = calloc(nc, sizeof *nv);
+		if (!nv)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->v[i].asn)
+				continue;
+			size_t j = (m->v[i].asn * 2654435761u) & (nc - 1);
+			while (nv[j].asn)
+				j = (j + 1) & (nc - 1);
+			nv[j] = m->v[i];
+		}
+		free(m->v);
+		m->v = nv;
+		m->cap = nc;
+	}
+	size_t j = (asn * 2654435761u) & (m->cap - 1);
+	while (m->v[j].asn && m->v[j].asn != asn)
+		j = (j + 1) & (m->cap - 1);
+	if (!m->v[j].asn) {
+		m->v[j].asn = asn;
+		m->used++;
+		*fresh = true;
+	}
+	return &m->v[j];
+}
+
+int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
+                        const struct kz_report_sink *sink, size_t *findings, char *err,
+                        size_t errlen)
+{
+	struct kz_org dflt;
+	const struct kz_org *org = o->org;
+	if (!org) {
+		kz_org_default(&dflt);
+		org = &dflt;
+	}
+	struct kz_frows_query q = {
+		.since = o->since,
+		.first_from = INT64_MIN,
+		.first_until = INT64_MAX,
+		.with_record = true,
+	};
+	struct kz_frows *rows = NULL;
+	struct kz_frow r;
+	struct slots m = { 0 };
+	size_t total = 0;
+	int rc;
+	if (findings)
+		*findings = 0;
+	if ((unsigned)o->format >= KZ_REPORT_FORMAT_COUNT) {
+		snprintf(err, errlen, "unknown report format");
+		return -EINVAL;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+		return rc;
+	while (rc == 0 && (rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
+		rc = 0;
+		for (const char *p = r.asns; *p && rc == 0;) {
+			unsigned long long v = strtoull(p, NULL, 10);
+			p = strchr(p, ',');
+			p = p ? p + 1 : "";
+			if (v == 0 || v > UINT32_MAX)
+				continue;
+			bool fresh;
+			struct slot *sl = slot_get(&m, (uint32_t)v, &fresh);
+			if (!sl) {
+				snprintf(err, errlen, "out of memory");
+				rc = -ENOMEM;
+				break;
+			}
+			struct kz_report_opts ao = *o;
+			ao.asn = sl->asn;
+			if (fresh) {
+				sl->renotify_before = o->renotify_before;
+				sl->out = sink->open(sink->arg, sl->asn, &sl->op,
+				                     &sl->renotify_before);
+				sl->skip = !sl->out;
+				ao.operator_info = sl->op;
+				if (sl->out)
+					(void)begin(sl->out, &ao, org);
+			}
+			if (sl->skip || (o->due_only && !kz_frow_due(&r, sl->renotify_before)))
+				continue;
+			ao.operator_info = sl->op;
+			if ((rc = row(sl->out, &r, &ao, org, sl->n, err, errlen)) == 0) {
+				if (sink->row)
+					rc = sink->row(sink->arg, sl->asn, r.finding_id);
+				sl->n++;
+				total++;
+			}
+		}
+	}
+	kz_frows_close(rows);
+	/* Every opened report is finished and handed back, also after an
+	 * error, so that the sink can drop what it made. */
+	for (size_t i = 0; i < m.cap; i++) {
+		struct slot *sl = &m.v[i];
+		if (!sl->asn || sl->skip)
+			continue;
+		struct kz_report_opts ao = *o;
+		ao.asn = sl->asn;
+		end(sl->out, &ao, sl->n);
+		int rc2 = sink->close(sink->arg, sl->asn, sl->out, sl->n, rc == 0);
+		if (rc2 && rc == 0) {
+			snprintf(err, errlen, "AS%u: the report could not be written", sl->asn);
+			rc = rc2;
+		}
+	}
+	free(m.v);
+	if (rc < 0)
+		return rc;
+	if (findings)
+		*findings = total;
+	return 0;
+}

@@ -1,0 +1,268 @@
+/*
+ * The telescope's per-source table: what it knows about every source
+ * address it has seen, in a fixed memory budget.
+ *
+ * Layout. Entries (struct kz_src, 192 bytes = three cache lines) live in a
+ * pool allocated once at kz_srctable_new and never move, so an entry's
+ * index is a stable handle for the length of its life. They are found
+ * through an open-addressing index (linear probing, at most half full) of
+ * 8-byte slots {entry index + 1, low 32 bits of the key's hash}; the home
+ * of a slot is those hash bits masked, which lets deletions shift slots
+ * back without touching the entries (no tombstones, so probe lengths do not
+ * grow over a long run).
+ *
+ * Keys are 128-bit addresses (IPv4 mapped), hashed with SipHash-1-3 under
+ * a random key drawn at kz_srctable_new: the sources in a darknet are
+ * chosen by others, spoofers included, and an unkeyed hash would let them
+ * pile every entry into one probe run.
+ *
+ * Budget and eviction. When the pool is full, a new source takes the entry
+ * of an old one chosen by CLOCK (second chance): a reference bit per entry,
+ * in its own bit array so that setting it costs no miss on the entry, is
+ * set on every packet and cleared by the hand as it sweeps. Each
+ * replacement is counted, as "expired" when the old source had been silent
+ * for the scan timeout (its scan was over anyway) and as "evicted" when it
+ * was still active (its state was lost). Nothing is ever dropped silently.
+ *
+ * Lookups are meant to be pipelined: prefetch a packet's index slot
+ * (kz_srctable_prefetch_slot) some packets ahead, resolve it
+ * (kz_srctable_lookup, which prefetches the entry) some packets later, and
+ * update it later still. Entries resolved and not yet used are protected
+ * from eviction by the caller's pin list.
+ */
+#ifndef KZ_SRCTABLE_H
+#define KZ_SRCTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "dset.h"
+#include "siphash.h"
+
+/* Fingerprint vote counters, in this order. */
+enum kz_vote { KZ_VOTE_MIRAI = 0, KZ_VOTE_MASSCAN, KZ_VOTE_ZMAP, KZ_VOTE_NMAP, KZ_VOTE_COUNT };
+
+/* kz_src.flags */
+#define KZ_SRC_DSTS_BIG  0x01u /* dsts is a sketch */
+#define KZ_SRC_SLOT0_BIG 0x02u /* slot[0].dsts is a bitmap */
+#define KZ_SRC_SLOT1_BIG 0x04u /* slot[1].dsts is a bitmap */
+#define KZ_SRC_PORTS_BIG 0x08u /* more distinct keys than pkeys[] holds */
+
+/* One tracked port/protocol of a source, for the scanner rule: distinct
+ * dark addresses probed on it. Two per source: a probe on a tracked port
+ * raises its weight; a probe on a third port lowers the lighter slot's
+ * weight and takes the slot over when it reaches zero. The heavier slot is
+ * never lowered, so a source's main port keeps its count however many
+ * other ports it mixes in (with Misra-Gries, which lowers both, three ports
+ * probed in turn would keep both slots empty). */
+struct kz_src_slot {
+	uint16_t port;
+	uint8_t proto;  /* enum kz_tproto + 1; 0 = free */
+	uint8_t weight; /* saturates at 255 */
+	struct kz_dset16 dsts;
+};
+
+/* What the table keeps per source (one scan of it: the state restarts
+ * after the scan timeout of silence). Times are seconds of packet time.
+ * Counters saturate rather than wrap. */
+struct kz_src {
+	/* line 0: every packet */
+	struct kz_addr addr;
+	uint32_t first_seen, last_seen;
+	uint32_t packets;
+	uint32_t probes;
+	uint64_t bytes;
+	uint32_t rec_iv;                /* interval number + 1 of the last record written */
+	uint32_t uni_cand;              /* unicornscan constant: the majority candidate */
+	uint16_t syn;                   /* TCP SYN probes, halved with the votes */
+	uint16_t votes[KZ_VOTE_COUNT];  /* SYNs meeting each rule */
+	uint16_t uni_match, uni_weight; /* SYNs equal to it; Boyer-Moore counter */
+	uint16_t last_sport;
+	/* line 1: destinations */
+	struct kz_dset32 dsts; /* distinct dark addresses */
+	struct kz_src_slot slot0;
+	uint8_t flags;      /* KZ_SRC_* */
+	uint8_t dsts_base;  /* HLL base of dsts */
+	uint8_t label;      /* the label last written for this scan (scanner.h), 0: none */
+	uint8_t npkeys;     /* entries used in pkeys[] */
+	uint32_t iv_stamp;  /* interval number + 1 of the last packet; 0 after a flush */
+	uint32_t last_pkey; /* proto << 16 | port of the last packet in that interval */
+	/* line 2: the rest */
+	struct kz_src_slot slot1;
+	uint32_t unb_cand;  /* unicornscan constant with the address byte-swapped */
+	uint64_t hll_hash;  /* kz_hll_hash_addr(addr), for the per-port sketches */
+	uint32_t pkeys[4];  /* the first distinct (protocol << 16 | port) keys */
+	uint64_t port_bits; /* a 64-bit linear-counting bitmap of all its real ports */
+	uint16_t scans;     /* scans of this source seen (restarts after silence) */
+	uint8_t iv_added;   /* pkeys[i] went into its port's sketch this interval: bit i */
+	uint8_t pad;
+	uint16_t unb_match, unb_weight;
+} __attribute__((aligned(64)));
+
+/* Counters for the summary and the stats. */
+struct kz_srctable_stats {
+	uint64_t inserts;      /* new entries (first sight, or after a replacement) */
+	uint64_t evictions;    /* entries replaced while their source was still active */
+	uint64_t expired;      /* entries replaced after their source's scan had ended */
+	uint64_t slow_lookups; /* hash-tag false matches resolved the slow way */
+	uint32_t used, capacity;
+};
+
+struct kz_srctable;
+
+/* Makes a table for at most capacity sources (>= 1), allocating all its
+ * memory now: capacity * 192 bytes of entries plus an index of 16 bytes per
+ * source. silence_s is the scan timeout (replacements of sources silent
+ * longer count as expired). Returns 0, -EINVAL or -ENOMEM. */
+int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **out)
+        __attribute__((warn_unused_result));
+
+void kz_srctable_free(struct kz_srctable *t);
+
+/* The keyed hash of an address under a table's key: SipHash-1-3 (one
+ * compression round per word, three to finish) of its 16 bytes, or of its
+ * low 8 when the high 8 are zero, as they are for every IPv4 address. This
+ * is the variant hash tables use against flooding (Rust's HashMap, for
+ * one): the table needs keys an outsider cannot aim at one bucket, not a
+ * MAC; at 5 rounds for an IPv4 source instead of 2-4's 8 it is a third of
+ * the per-packet cost it was. Callers on another thread use the key from
+ * kz_srctable_key. */
+static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, struct kz_addr a)
+{
+	struct kz_siphash_state s = kz_siphash_init(k);
+	uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
+	uint64_t n = 8;
+	if (hi) {
+		s.v3 ^= hi;
+		kz_siphash_round(&s);
+		s.v0 ^= hi;
+		n = 16;
+	}
+	s.v3 ^= lo;
+	kz_siphash_round(&s);
+	s.v0 ^= lo;
+	uint64_t last = n << 56;
+	s.v3 ^= last;
+	kz_siphash_round(&s);
+	s.v0 ^= last;
+	s.v2 ^= 0xff;
+	kz_siphash_round(&s);
+	kz_siphash_round(&s);
+	kz_siphash_round(&s);
+	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+/* The keyed hash of an address (kz_srctable_hash_key with the table's
+ * key). */
+uint64_t kz_srctable_hash(const struct kz_srctable *t, struct kz_addr a);
+
+/* What the per-packet fast paths read, inline in the caller (a stable
+ * pointer from kz_srctable_hot; the fields change as the index grows, so
+ * read them through it). */
+struct kz_srctable_hot {
+	struct kz_src *pool;
+	uint64_t *index; /* slots: hash low 32 bits << 32 | entry index + 1; 0 empty */
+	uint64_t *ref;   /* one CLOCK reference bit per entry */
+	uint32_t mask;   /* index slots in use - 1 */
+};
+
+const struct kz_srctable_hot *kz_srctable_hot(const struct kz_srctable *t);
+
+/* Prefetches the index slot a hash starts probing at. */
+static inline void kz_srctable_prefetch_slot(const struct kz_srctable_hot *h, uint64_t hash)
+{
+	__builtin_prefetch(&h->index[(uint32_t)hash & h->mask]);
+}
+
+/* The fast lookup: the entry whose 32-bit hash tag matches (set as used,
+ * and prefetched), or UINT32_MAX when there is none; then
+ * kz_srctable_lookup inserts. A match is not checked against the address:
+ * kz_srctable_entry_for does that once the entry is in cache. */
+static inline uint32_t kz_srctable_hot_find(const struct kz_srctable_hot *h, uint64_t hash)
+{
+	uint32_t tag = (uint32_t)hash;
+	for (uint32_t i = tag & h->mask;; i = (i + 1) & h->mask) {
+		uint64_t s = h->index[i];
+		if (s == 0)
+			return UINT32_MAX;
+		if ((uint32_t)(s >> 32) == tag) {
+			uint32_t idx = (uint32_t)s - 1;
+			const char *e = (const char *)&h->pool[idx];
+			h->ref[idx >> 6] |= UINT64_C(1) << (idx & 63);
+			__builtin_prefetch(e, 1);
+			__builtin_prefetch(e + 64, 1);
+			__builtin_prefetch(e + 128, 1);
+			return idx;
+		}
+	}
+}
+
+/* Finds the entry for addr (hash h), or makes one, replacing an old entry if
+ * the pool is full, never one of the npinned entry indexes in pinned. A new
+ * entry is zeroed with its address, first/last seen = now_s and hll_hash
+ * set, and *is_new is set. Prefetches the entry. Returns its index. A hash
+ * tag that matches another address is possible: kz_srctable_entry_for
+ * checks and repairs that once the entry is in cache. */
+uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t h, uint32_t now_s,
+                            const uint32_t *pinned, size_t npinned, bool *is_new);
+
+/* The key of kz_srctable_hash, for callers that hash on another thread
+ * (kz_srctable_hash_key). */
+const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t);
+
+/* The entry at idx, checked against addr: when the fast lookup's tag
+ * matched another address, this redoes the lookup comparing addresses
+ * (inserting if needed) and updates *idx. */
+struct kz_src *kz_srctable_entry_for(struct kz_srctable *t, uint32_t *idx, struct kz_addr addr,
+                                     uint64_t h, uint32_t now_s, const uint32_t *pinned,
+                                     size_t npinned, bool *is_new);
+
+/* The entry at an index (no check). */
+struct kz_src *kz_srctable_entry(struct kz_srctable *t, uint32_t idx);
+
+/* The entry for addr if it is in the table, else NULL. Does not insert and
+ * does not touch reference bits (for tests and reports). */
+struct kz_src *kz_srctable_find(struct kz_srctable *t, struct kz_addr addr);
+
+/* Calls fn on every entry in use, in pool order. */
+void kz_srctable_foreach(struct kz_srctable *t,
+                         void (*fn)(void *user, struct kz_src *e, uint32_t idx), void *user);
+
+void kz_srctable_stats(const struct kz_srctable *t, struct kz_srctable_stats *st);
+
+/* Bytes of memory the table holds. */
+size_t kz_srctable_memory(const struct kz_srctable *t);
+
+/* What kz_src_observe tells the caller. */
+#define KZ_OBS_RESTART  0x1u /* the source had been silent past the timeout: a new scan */
+#define KZ_OBS_FIRST_IV 0x2u /* its first packet in this interval (iv_stamp changed) */
+#define KZ_OBS_NEW_PKEY                                                                            \
+	0x4u /* a (protocol, port) this source has not sent to yet in                              \
+	        this interval (as far as pkeys[] can tell): the                                    \
+	        port's source sketch needs it */
+
+/* Updates a source's state with one packet at now_s (the packet's second)
+ * in the interval stamped iv_stamp (interval number + 1). When the source
+ * was silent for longer than silence_s its previous scan is over and the
+ * state restarts. Returns KZ_OBS_* bits. */
+unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s,
+                        uint32_t silence_s, uint32_t iv_stamp);
+
+/* Distinct dark addresses the source reached (an estimate past 8). */
+double kz_src_unique_destinations(const struct kz_src *e);
+
+/* Distinct destination ports (exact up to 4, then an estimate). */
+double kz_src_port_count(const struct kz_src *e);
+
+/* The source's first distinct TCP, UDP and SCTP destination ports, in the
+ * order first seen, into ports (room for 4). Returns how many. */
+unsigned kz_src_ports(const struct kz_src *e, uint16_t ports[4]);
+
+/* The tracked slot i (0 or 1), and its distinct dark addresses. */
+const struct kz_src_slot *kz_src_slot(const struct kz_src *e, unsigned i);
+double kz_src_slot_count(const struct kz_src *e, unsigned i);
+
+#endif

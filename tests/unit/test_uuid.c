@@ -1,0 +1,89 @@
+/*
+ * Name-based UUIDs: vectors computed independently (Python's uuid.uuid5)
+ * for STIX's SCO namespace and kizuki's own, the version and variant bits,
+ * and the validity check.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "uuid.h"
+
+static void test_stix_sco_vectors(void **state)
+{
+	(void)state;
+	char out[KZ_UUID_STRLEN];
+	/* uuid.uuid5(UUID("00abedb4-..."), '{"value":"198.51.100.3"}') */
+	const char *v = "{\"value\":\"198.51.100.3\"}";
+	assert_int_equal(kz_uuid5(KZ_UUID_NS_STIX, v, strlen(v), out), 0);
+	assert_string_equal(out, "28bb3599-77cd-5a82-a950-b5bc3caf07c4");
+	const char *as = "{\"number\":64496}";
+	assert_int_equal(kz_uuid5(KZ_UUID_NS_STIX, as, strlen(as), out), 0);
+	assert_string_equal(out, "9ad79ee3-2fde-5015-b0cc-7a96404effca");
+}
+
+static void test_kizuki_names(void **state)
+{
+	(void)state;
+	char out[KZ_UUID_STRLEN];
+	const char *f[] = { "indicator", "3c7533bb475933bdd4d0789b9be865d2" };
+	kz_uuid_kizuki(out, 2, f);
+	assert_string_equal(out, "74b447b5-764d-5a5b-95d0-cf970ac5dc63");
+	/* The pseudonym extension's id is this name in kizuki's namespace. */
+	const char *e[] = { "extension-definition", "pseudonym", "1" };
+	kz_uuid_kizuki(out, 3, e);
+	assert_string_equal(out, "2def2d0e-f847-5d2f-97db-45b58ae7197b");
+	/* Fields are joined by '|', so ("a|b") and ("a", "b") are one name;
+	 * kizuki's names never hold '|' in a field. */
+	char one[KZ_UUID_STRLEN];
+	const char *g[] = { "a|b" }, *h[] = { "a", "b" };
+	kz_uuid_kizuki(one, 1, g);
+	kz_uuid_kizuki(out, 2, h);
+	assert_string_equal(one, out);
+}
+
+static void test_version_and_variant(void **state)
+{
+	(void)state;
+	char out[KZ_UUID_STRLEN];
+	for (int i = 0; i < 200; i++) {
+		char name[16];
+		int n = snprintf(name, sizeof name, "n%d", i);
+		assert_int_equal(kz_uuid5(KZ_UUID_NS_KIZUKI, name, (size_t)n, out), 0);
+		assert_int_equal(out[14], '5');
+		assert_non_null(strchr("89ab", out[19]));
+		assert_true(kz_uuid_valid(out));
+	}
+}
+
+static void test_valid(void **state)
+{
+	(void)state;
+	assert_true(kz_uuid_valid("62b99378-7cc8-4d1a-96a9-1546c0615d45"));
+	assert_true(kz_uuid_valid("62B99378-7CC8-4D1A-96A9-1546C0615D45"));
+	assert_false(kz_uuid_valid("62b99378-7cc8-4d1a-96a9-1546c0615d4"));
+	assert_false(kz_uuid_valid("62b99378-7cc8-4d1a-96a9-1546c0615d455"));
+	assert_false(kz_uuid_valid("62b993787cc8-4d1a-96a9-1546c0615d45-"));
+	assert_false(kz_uuid_valid("g2b99378-7cc8-4d1a-96a9-1546c0615d45"));
+	assert_false(kz_uuid_valid(""));
+	char out[KZ_UUID_STRLEN];
+	assert_int_equal(kz_uuid5("not-a-uuid", "x", 1, out), -EINVAL);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stix_sco_vectors),
+		cmocka_unit_test(test_kizuki_names),
+		cmocka_unit_test(test_version_and_variant),
+		cmocka_unit_test(test_valid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
