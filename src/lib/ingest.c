@@ -103,6 +103,11 @@ struct kz_ingest_batch {
 	bool anonymous;
 	char *arena; /* the flat reader's copies of keys and strings */
 	size_t arena_used, arena_cap;
+	/* The refusals of kz_ingest_prepare, so that a store run again after a
+	 * rollback counts its own refusals (a conflicting run record) once. */
+	bool stored;
+	uint64_t prep_rejected;
+	size_t prep_nerrors;
 };
 
 static const char *sget(const json_t *rec, const char *key)
@@ -1343,9 +1348,12 @@ static int store_run_item(struct kz_ingest *ing, struct kz_ingest_batch *b, stru
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	bool dup = false;
+	char have_oid[40] = "";
 	if (rc == SQLITE_ROW) {
 		const unsigned char *have = sqlite3_column_text(st, trailer ? 1 : 0);
 		dup = have && strcmp((const char *)have, it->oid) == 0;
+		if (have && !dup)
+			snprintf(have_oid, sizeof have_oid, "%s", (const char *)have);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -1354,6 +1362,18 @@ static int store_run_item(struct kz_ingest *ing, struct kz_ingest_batch *b, stru
 	if (dup) {
 		b->res.duplicates++;
 		return 0;
+	}
+	if (have_oid[0]) {
+		/* A run's header (and trailer) observation id is a hash of the run
+		 * id and the part, so a different one is a forged or broken
+		 * record; replacing the stored one would also make a re-post of
+		 * the same body store again. */
+		char why[KZ_JSONL_REASON_MAX];
+		snprintf(why, sizeof why,
+		         "extra.run_id %.64s: the run already has a %s with another "
+		         "extra.observation_id (%s); a run has one",
+		         run_id, trailer ? "trailer" : "header", have_oid);
+		return add_error(b, it->line, why);
 	}
 
 	/* Shards: "I/N" in extra.shard, or extra.shard_index and
@@ -1434,8 +1454,15 @@ int kz_ingest_store(struct kz_ingest *ing, struct kz_ingest_batch *b, int64_t no
 {
 	int64_t obs_id = 0;
 	int rc;
+	if (!b->stored) {
+		b->stored = true;
+		b->prep_rejected = b->res.rejected;
+		b->prep_nerrors = b->res.nerrors;
+	}
 	b->res.accepted = 0;
 	b->res.duplicates = 0;
+	b->res.rejected = b->prep_rejected;
+	b->res.nerrors = b->prep_nerrors;
 	/* Refreshed per call: an earlier transaction may have rolled back. */
 	free(ing->pfx_version);
 	ing->pfx_version = NULL;

@@ -353,6 +353,60 @@ static void test_survey_lifecycle(void **state)
 	free(fid);
 }
 
+/* A run has one header and one trailer. A second one with another
+ * observation id (forged, or broken) is refused with its line and reason
+ * and does not replace the stored one, so a re-post of the same body
+ * changes nothing; a run record without extra.run_part is refused. */
+static void test_run_conflict(void **state)
+{
+	struct fx *f = *state;
+	int64_t t = (int64_t)time(NULL) - 60;
+	char *h = run_line("conflict-1", "header", t);
+	char *other = strdup(h);
+	char *oid = strstr(other, "\"extra.observation_id\":\"");
+	assert_non_null(oid);
+	memset(oid + strlen("\"extra.observation_id\":\""), 'f', 32);
+	char body[8192];
+	snprintf(body, sizeof body, "%s%s", h, other);
+	struct kz_ingest_result r;
+	char err[256];
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(kz_ingest_events(f->ing, body, strlen(body), NULL, NULL, &r, err,
+		                                  sizeof err),
+		                 0);
+		assert_int_equal(r.accepted, round == 0 ? 1 : 0);
+		assert_int_equal(r.duplicates, round == 0 ? 0 : 1);
+		assert_int_equal(r.rejected, 1);
+		assert_int_equal(r.nerrors, 1);
+		assert_int_equal(r.errors[0].line, 2);
+		assert_non_null(strstr(r.errors[0].reason,
+		                       "extra.run_id conflict-1: the run already has a header with "
+		                       "another extra.observation_id ("));
+		kz_ingest_result_clear(&r);
+	}
+	char *kept =
+	        q_text(f, "SELECT header_observation FROM hub_runs WHERE run_id = 'conflict-1'");
+	assert_non_null(kept);
+	assert_non_null(strstr(h, kept));
+	free(kept);
+
+	char *nopart = run_line("conflict-2", "trailer", t);
+	char *p = strstr(nopart, "\"extra.run_part\":\"trailer\",");
+	assert_non_null(p);
+	memmove(p, p + strlen("\"extra.run_part\":\"trailer\","),
+	        strlen(p + strlen("\"extra.run_part\":\"trailer\",")) + 1);
+	assert_int_equal(
+	        kz_ingest_events(f->ing, nopart, strlen(nopart), NULL, NULL, &r, err, sizeof err),
+	        0);
+	assert_int_equal(r.rejected, 1);
+	assert_string_equal(r.errors[0].reason,
+	                    "extra.run_part: missing (required in kizuki-survey records)");
+	kz_ingest_result_clear(&r);
+	free(nopart);
+	free(other);
+	free(h);
+}
+
 static void test_telescope_inactive(void **state)
 {
 	struct fx *f = *state;
@@ -651,6 +705,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_hint_after_rollback, setup, teardown),
 		cmocka_unit_test(test_upgrade_from_v4),
+		cmocka_unit_test_setup_teardown(test_run_conflict, setup, teardown),
 		cmocka_unit_test(test_cursor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
