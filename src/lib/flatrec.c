@@ -81,6 +81,51 @@ static int put_utf8(struct cur *c, uint32_t cp)
 	return 0;
 }
 
+/* Nonzero when some byte of w is zero / below n (n <= 128): the classic
+ * word-at-a-time tests, exact as booleans. */
+#define ONES          0x0101010101010101u
+#define HIGHS         0x8080808080808080u
+#define HASZERO(w)    (((w)-ONES) & ~(w)&HIGHS)
+#define HASLESS(w, n) (((w)-ONES * (n)) & ~(w)&HIGHS)
+
+/* The first byte at or after p that ends a run of plain string bytes: a
+ * quote, a backslash or a control byte (or end). Eight bytes at a time,
+ * since a record is mostly string content (banners, ids). */
+static const char *plain_end(const char *p, const char *end)
+{
+	while (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t hit =
+		        HASZERO(w ^ (ONES * '"')) | HASZERO(w ^ (ONES * '\\')) | HASLESS(w, 0x20);
+		/* The lowest flag is exact (a borrow only spreads upwards), and
+		 * the bytes are in memory order on a little-endian machine. */
+		if (hit && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+			return p + (__builtin_ctzll(hit) >> 3);
+		if (hit)
+			break;
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
+}
+
+/* The length of the leading ASCII bytes of p, eight at a time. */
+static size_t ascii_prefix(const char *p, size_t len)
+{
+	size_t i = 0;
+	for (; len - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if (w & HIGHS)
+			break;
+	}
+	while (i < len && (unsigned char)p[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* A string at c->p (which is on the opening quote), copied unescaped and
  * NUL-terminated into the arena. Keys refuse escapes. */
 static int string(struct cur *c, bool key, const char **out, size_t *outlen)
@@ -89,9 +134,7 @@ static int string(struct cur *c, bool key, const char **out, size_t *outlen)
 	char *start = c->arena;
 	for (;;) {
 		/* Plain bytes up to the next quote, backslash or control byte. */
-		const char *q = c->p;
-		while (q < c->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
-			q++;
+		const char *q = plain_end(c->p, c->end);
 		size_t n = (size_t)(q - c->p);
 		if ((size_t)(c->arena_end - c->arena) < n + 1)
 			return -1;
@@ -301,8 +344,10 @@ int kz_flat_parse(const char *line, size_t len, struct kz_rfield *fields, char *
 {
 	struct cur c = { line, line + len, arena, arena + arena_cap };
 	int n = 0;
-	/* jansson checks the whole input's UTF-8 first; so does the reader. */
-	if (kz_utf8_check((const uint8_t *)line, len) != len)
+	/* jansson checks the whole input's UTF-8 first; so does the reader
+	 * (the ASCII part a word at a time, the rest by the decoder). */
+	size_t ascii = ascii_prefix(line, len);
+	if (kz_utf8_check((const uint8_t *)line + ascii, len - ascii) != len - ascii)
 		return -1;
 	skip_ws(&c);
 	if (c.p == c.end || *c.p != '{')

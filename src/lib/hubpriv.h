@@ -79,6 +79,9 @@ struct kz_hub {
 	pthread_t checkpointer;
 	bool checkpointer_started;
 	pthread_cond_t ckcond;
+	/* Held by the writer while it writes, and by the checkpointer for the
+	 * short pass that lets the log restart (hub.c checkpoint_main). */
+	pthread_mutex_t wgate;
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;
 	struct hub_job *qhead, *qtail;

@@ -5,17 +5,24 @@
  * field table) so that the hub accepts exactly what docs/records.md says.
  * The writer's per-item work is a handful of prepared statements:
  *
- *   new observation of a known finding:  SELECT finding, INSERT observation,
- *                                        UPDATE finding
+ *   new observation of a known finding:  SELECT finding, probe (finding,
+ *                                        okey), INSERT observation, UPDATE
+ *                                        finding
  *   first observation of a finding:      SELECT (miss), INSERT finding,
  *                                        INSERT asn links, INSERT observation
- *   duplicate:                           SELECT finding, INSERT (no-op)
+ *   duplicate:                           SELECT finding, probe (hit), full
+ *                                        id compared
+ *
+ * Duplicates are found per finding: hub_observations_key (finding, okey)
+ * keeps a finding's observations on one index page, where a global index of
+ * hashed ids put every insert on a random page (docs/store.md, version 5).
+ * okey is the id's first 64 bits; a match counts only when the full
+ * observation_id matches too, so a key collision stores the record.
  *
  * Observation rows get their id from a counter the writer keeps (read once
  * per transaction from the table), so the finding can point at its latest
- * observation without a second UPDATE; the insert names its conflict
- * target (observation_id), so a stale counter is an error, never a silent
- * "duplicate".
+ * observation without a second UPDATE; a stale counter fails on the
+ * primary key, loudly.
  *
  * Order. A survey verdict moves the lifecycle only when its time.source is
  * not older than the finding's last_seen: a late upload of an old run must
@@ -96,6 +103,11 @@ struct kz_ingest_batch {
 	bool anonymous;
 	char *arena; /* the flat reader's copies of keys and strings */
 	size_t arena_used, arena_cap;
+	/* The refusals of kz_ingest_prepare, so that a store run again after a
+	 * rollback counts its own refusals (a conflicting run record) once. */
+	bool stored;
+	uint64_t prep_rejected;
+	size_t prep_nerrors;
 };
 
 static const char *sget(const json_t *rec, const char *key)
@@ -133,31 +145,126 @@ static int add_error(struct kz_ingest_batch *b, unsigned long line, const char *
 static const char *const submitter_fields[] = { "feed.provider", "feed.url", "feed.code",
 	                                        "feed.documentation" };
 
-/* A record's fields, however it was parsed (flatrec or jansson). */
+/* The fields the hub reads from a record, named once: describe() and its
+ * helpers ask for about 30 of them, and a scan of the record's ~25 fields
+ * per question was most of describe()'s time. */
+enum fkey {
+	K_FEED_NAME,
+	K_CLASSIFICATION_IDENTIFIER,
+	K_CLASSIFICATION_TAXONOMY,
+	K_CLASSIFICATION_TYPE,
+	K_EXTRA_RUN_PART,
+	K_EXTRA_FINDING_ID,
+	K_EXTRA_OBSERVATION_ID,
+	K_EXTRA_STATUS,
+	K_PROTOCOL_APPLICATION,
+	K_PROTOCOL_TRANSPORT,
+	K_EXTRA_RUN_ID,
+	K_EXTRA_SENSOR,
+	K_TIME_SOURCE,
+	K_TLP,
+	K_EXTRA_TLP,
+	K_DESTINATION_PORT,
+	K_SOURCE_PORT,
+	K_SOURCE_IP,
+	K_DESTINATION_IP,
+	K_SOURCE_ASN,
+	K_DESTINATION_ASN,
+	K_SOURCE_NETWORK,
+	K_DESTINATION_NETWORK,
+	K_COUNT,
+};
+
+static const struct {
+	const char *name;
+	size_t len;
+} fkeys[K_COUNT] = {
+	[K_FEED_NAME] = { "feed.name", 9 },
+	[K_CLASSIFICATION_IDENTIFIER] = { "classification.identifier", 25 },
+	[K_CLASSIFICATION_TAXONOMY] = { "classification.taxonomy", 23 },
+	[K_CLASSIFICATION_TYPE] = { "classification.type", 19 },
+	[K_EXTRA_RUN_PART] = { "extra.run_part", 14 },
+	[K_EXTRA_FINDING_ID] = { "extra.finding_id", 16 },
+	[K_EXTRA_OBSERVATION_ID] = { "extra.observation_id", 20 },
+	[K_EXTRA_STATUS] = { "extra.status", 12 },
+	[K_PROTOCOL_APPLICATION] = { "protocol.application", 20 },
+	[K_PROTOCOL_TRANSPORT] = { "protocol.transport", 18 },
+	[K_EXTRA_RUN_ID] = { "extra.run_id", 12 },
+	[K_EXTRA_SENSOR] = { "extra.sensor", 12 },
+	[K_TIME_SOURCE] = { "time.source", 11 },
+	[K_TLP] = { "tlp", 3 },
+	[K_EXTRA_TLP] = { "extra.tlp", 9 },
+	[K_DESTINATION_PORT] = { "destination.port", 16 },
+	[K_SOURCE_PORT] = { "source.port", 11 },
+	[K_SOURCE_IP] = { "source.ip", 9 },
+	[K_DESTINATION_IP] = { "destination.ip", 14 },
+	[K_SOURCE_ASN] = { "source.asn", 10 },
+	[K_DESTINATION_ASN] = { "destination.asn", 15 },
+	[K_SOURCE_NETWORK] = { "source.network", 14 },
+	[K_DESTINATION_NETWORK] = { "destination.network", 19 },
+};
+
+/* The keys above by length, each as its enum + 1 and 0 after the last:
+ * one or two candidates for most field names, so that a field costs a
+ * memcmp or two. */
+#define FKEY_LEN_MAX 25
+static const unsigned char fkeys_by_len[FKEY_LEN_MAX + 1][4] = {
+	[3] = { K_TLP + 1 },
+	[9] = { K_FEED_NAME + 1, K_EXTRA_TLP + 1, K_SOURCE_IP + 1 },
+	[10] = { K_SOURCE_ASN + 1 },
+	[11] = { K_TIME_SOURCE + 1, K_SOURCE_PORT + 1 },
+	[12] = { K_EXTRA_STATUS + 1, K_EXTRA_RUN_ID + 1, K_EXTRA_SENSOR + 1 },
+	[14] = { K_EXTRA_RUN_PART + 1, K_DESTINATION_IP + 1, K_SOURCE_NETWORK + 1 },
+	[15] = { K_DESTINATION_ASN + 1 },
+	[16] = { K_EXTRA_FINDING_ID + 1, K_DESTINATION_PORT + 1 },
+	[18] = { K_PROTOCOL_TRANSPORT + 1 },
+	[19] = { K_CLASSIFICATION_TYPE + 1, K_DESTINATION_NETWORK + 1 },
+	[20] = { K_EXTRA_OBSERVATION_ID + 1, K_PROTOCOL_APPLICATION + 1 },
+	[23] = { K_CLASSIFICATION_TAXONOMY + 1 },
+	[25] = { K_CLASSIFICATION_IDENTIFIER + 1 },
+};
+
+/* A record's fields, however it was parsed (flatrec or jansson), with the
+ * ones the hub reads found in one pass (the first of a repeated key). */
 struct flds {
 	const struct kz_rfield *f;
 	size_t n;
+	const struct kz_rval *k[K_COUNT];
 };
 
-static const struct kz_rval *fval(const struct flds *r, const char *key)
+static void flds_index(struct flds *r, const struct kz_rfield *f, size_t n)
 {
-	size_t kl = strlen(key);
-	/* Length first: most keys differ in it, and strcmp is the hot spot. */
-	for (size_t i = 0; i < r->n; i++)
-		if (r->f[i].key_len == kl && memcmp(r->f[i].key, key, kl) == 0)
-			return &r->f[i].v;
-	return NULL;
+	r->f = f;
+	r->n = n;
+	memset(r->k, 0, sizeof r->k);
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].key_len > FKEY_LEN_MAX)
+			continue;
+		for (const unsigned char *c = fkeys_by_len[f[i].key_len]; *c; c++) {
+			unsigned k = *c - 1u;
+			if (memcmp(f[i].key, fkeys[k].name, f[i].key_len) == 0) {
+				if (!r->k[k])
+					r->k[k] = &f[i].v;
+				break;
+			}
+		}
+	}
+}
+
+static const struct kz_rval *fval(const struct flds *r, enum fkey key)
+{
+	return r->k[key];
 }
 
 /* A string field (NUL-terminated), or NULL. */
-static const char *fstr(const struct flds *r, const char *key)
+static const char *fstr(const struct flds *r, enum fkey key)
 {
 	const struct kz_rval *v = fval(r, key);
 	return v && v->type == KZ_RVAL_STRING ? v->s : NULL;
 }
 
 /* An integer field, or dflt when absent or of another type. */
-static int64_t fint(const struct flds *r, const char *key, int64_t dflt)
+static int64_t fint(const struct flds *r, enum fkey key, int64_t dflt)
 {
 	const struct kz_rval *v = fval(r, key);
 	return v && v->type == KZ_RVAL_INT ? v->i : dflt;
@@ -167,7 +274,7 @@ static int64_t fint(const struct flds *r, const char *key, int64_t dflt)
  * path, whose tree keeps their arrays (scope, ports) for hub_runs. */
 static bool is_run_record(const struct flds *r)
 {
-	const char *feed = fstr(r, "feed.name"), *id = fstr(r, "classification.identifier");
+	const char *feed = fstr(r, K_FEED_NAME), *id = fstr(r, K_CLASSIFICATION_IDENTIFIER);
 	return feed && id && strcmp(feed, KZ_FEED_SURVEY) == 0 && strcmp(id, "survey-run") == 0;
 }
 
@@ -175,8 +282,8 @@ static bool is_run_record(const struct flds *r)
  * tells a survey run record. */
 static enum kz_finding_kind classify(const struct flds *r, const char *feed, bool *run)
 {
-	const char *id = fstr(r, "classification.identifier");
-	const char *tax = fstr(r, "classification.taxonomy");
+	const char *id = fstr(r, K_CLASSIFICATION_IDENTIFIER);
+	const char *tax = fstr(r, K_CLASSIFICATION_TAXONOMY);
 	*run = false;
 	if (strcmp(feed, KZ_FEED_SURVEY) == 0) {
 		if (id && strcmp(id, "survey-run") == 0)
@@ -196,19 +303,20 @@ static enum kz_finding_kind classify(const struct flds *r, const char *feed, boo
 }
 
 /* The address a finding is attributed by: the victim for DoS, else the
- * source; another producer's DoS records without a source count too. */
-static const char *subject_key(const struct flds *r, enum kz_finding_kind kind)
+ * source; another producer's DoS records without a source count too. -1:
+ * none (port surges). */
+static int subject_key(const struct flds *r, enum kz_finding_kind kind)
 {
 	if (kind == KZ_KIND_DOS_VICTIM)
-		return "destination.ip";
+		return K_DESTINATION_IP;
 	if (kind == KZ_KIND_PORT_SURGE)
-		return NULL;
-	if (!fval(r, "source.ip") && fval(r, "destination.ip")) {
-		const char *type = fstr(r, "classification.type");
+		return -1;
+	if (!fval(r, K_SOURCE_IP) && fval(r, K_DESTINATION_IP)) {
+		const char *type = fstr(r, K_CLASSIFICATION_TYPE);
 		if (type && (strcmp(type, "ddos") == 0 || strcmp(type, "dos") == 0))
-			return "destination.ip";
+			return K_DESTINATION_IP;
 	}
-	return "source.ip";
+	return K_SOURCE_IP;
 }
 
 /* kz_record_tlp on fields: extra.tlp, unless tlp is stricter than its
@@ -216,7 +324,7 @@ static const char *subject_key(const struct flds *r, enum kz_finding_kind kind)
 static enum kz_tlp tlp_of(const struct flds *r)
 {
 	enum kz_tlp a = KZ_TLP_UNSET, b = KZ_TLP_UNSET, mapped;
-	const char *s1 = fstr(r, "tlp"), *s2 = fstr(r, "extra.tlp");
+	const char *s1 = fstr(r, K_TLP), *s2 = fstr(r, K_EXTRA_TLP);
 	if (s1 && kz_tlp_parse_intelmq(s1, &a))
 		a = KZ_TLP_UNSET;
 	if (!s2 || kz_tlp_parse_canonical(s2, &b))
@@ -232,31 +340,31 @@ static void describe(struct item *it, const struct flds *r, const struct kz_enri
                      int64_t now, int64_t inactive_after)
 {
 	bool run;
-	it->feed = fstr(r, "feed.name");
+	it->feed = fstr(r, K_FEED_NAME);
 	it->kind = classify(r, it->feed, &run);
 	it->type = ITEM_FINDING;
 	if (run) {
-		const char *part = fstr(r, "extra.run_part");
+		const char *part = fstr(r, K_EXTRA_RUN_PART);
 		it->type =
 		        part && strcmp(part, "trailer") == 0 ? ITEM_RUN_TRAILER : ITEM_RUN_HEADER;
 	}
-	it->fid = fstr(r, "extra.finding_id");
-	it->oid = fstr(r, "extra.observation_id");
-	it->taxonomy = fstr(r, "classification.taxonomy");
-	it->ctype = fstr(r, "classification.type");
-	it->identifier = fstr(r, "classification.identifier");
+	it->fid = fstr(r, K_EXTRA_FINDING_ID);
+	it->oid = fstr(r, K_EXTRA_OBSERVATION_ID);
+	it->taxonomy = fstr(r, K_CLASSIFICATION_TAXONOMY);
+	it->ctype = fstr(r, K_CLASSIFICATION_TYPE);
+	it->identifier = fstr(r, K_CLASSIFICATION_IDENTIFIER);
 	if (!it->identifier)
 		it->identifier = it->ctype;
-	it->status = fstr(r, "extra.status");
-	it->application = fstr(r, "protocol.application");
-	it->transport = fstr(r, "protocol.transport");
+	it->status = fstr(r, K_EXTRA_STATUS);
+	it->application = fstr(r, K_PROTOCOL_APPLICATION);
+	it->transport = fstr(r, K_PROTOCOL_TRANSPORT);
 	if (it->kind == KZ_KIND_SURVEY)
-		it->origin = fstr(r, "extra.run_id");
+		it->origin = fstr(r, K_EXTRA_RUN_ID);
 	else if (it->kind != KZ_KIND_OTHER)
-		it->origin = fstr(r, "extra.sensor");
+		it->origin = fstr(r, K_EXTRA_SENSOR);
 	if (!it->origin)
 		it->origin = it->feed;
-	const struct kz_rval *ts = fval(r, "time.source");
+	const struct kz_rval *ts = fval(r, K_TIME_SOURCE);
 	int64_t sec = 0;
 	uint32_t nsec;
 	const char *why;
@@ -269,13 +377,13 @@ static void describe(struct item *it, const struct flds *r, const struct kz_enri
 
 	it->port = -1;
 	if (it->kind == KZ_KIND_PORT_SURGE)
-		it->port = (int32_t)fint(r, "destination.port", -1);
+		it->port = (int32_t)fint(r, K_DESTINATION_PORT, -1);
 	else if (it->kind != KZ_KIND_DOS_VICTIM)
-		it->port = (int32_t)fint(r, "source.port", -1);
+		it->port = (int32_t)fint(r, K_SOURCE_PORT, -1);
 
 	it->ip[0] = '\0';
-	const char *key = subject_key(r, it->kind);
-	const char *addr_text = key ? fstr(r, key) : NULL;
+	int key = subject_key(r, it->kind);
+	const char *addr_text = key >= 0 ? fstr(r, (enum fkey)key) : NULL;
 	struct kz_addr a;
 	memset(&it->en, 0, sizeof it->en);
 	if (addr_text && kz_addr_parse(addr_text, &a, &why) == 0) {
@@ -283,13 +391,13 @@ static void describe(struct item *it, const struct flds *r, const struct kz_enri
 		kz_enrich_lookup(enrich, a, &it->en);
 	}
 	/* No prefix of ours covers it: keep the producer's own attribution. */
-	if (it->en.nasns == 0 && key) {
-		bool dst = strcmp(key, "destination.ip") == 0;
-		int64_t asn = fint(r, dst ? "destination.asn" : "source.asn", 0);
+	if (it->en.nasns == 0 && key >= 0) {
+		bool dst = key == K_DESTINATION_IP;
+		int64_t asn = fint(r, dst ? K_DESTINATION_ASN : K_SOURCE_ASN, 0);
 		if (asn > 0 && asn <= (int64_t)UINT32_MAX) {
 			it->en.asns[0] = (uint32_t)asn;
 			it->en.nasns = 1;
-			const char *net = fstr(r, dst ? "destination.network" : "source.network");
+			const char *net = fstr(r, dst ? K_DESTINATION_NETWORK : K_SOURCE_NETWORK);
 			if (net)
 				snprintf(it->en.network, sizeof it->en.network, "%s", net);
 			const struct kz_operators *ops = kz_enrich_operators(enrich);
@@ -397,7 +505,8 @@ static int prepare_json(struct kz_ingest_batch *b, struct item *it, const char *
 		kz_record_rval(v, &it->fields[i].v);
 		i++;
 	}
-	struct flds r = { it->fields, i };
+	struct flds r;
+	flds_index(&r, it->fields, i);
 	describe(it, &r, b->enrich, now, inactive_after);
 	return 0;
 }
@@ -455,7 +564,8 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 		                      : kz_flat_parse(line, llen, fields, arena,
 		                                      b->arena_cap - b->arena_used);
 		if (nf >= 0) {
-			struct flds fr = { fields, (size_t)nf };
+			struct flds fr;
+			flds_index(&fr, fields, (size_t)nf);
 			char why[KZ_RECORD_WHY_MAX];
 			if (kz_record_validate_fields(fields, (size_t)nf, why, sizeof why) != 0) {
 				b->n--;
@@ -463,7 +573,7 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 					goto fail;
 				continue;
 			}
-			if (fval(&fr, "extra.finding_id") && !is_run_record(&fr)) {
+			if (fval(&fr, K_EXTRA_FINDING_ID) && !is_run_record(&fr)) {
 				/* Keep the fields' strings: they live in the arena. */
 				size_t used = 0;
 				for (int i = 0; i < nf; i++) {
@@ -528,11 +638,13 @@ size_t kz_ingest_batch_items(const struct kz_ingest_batch *b)
 
 enum {
 	ST_FIND,
+	ST_FIND_ROW,
 	ST_INS_FINDING,
 	ST_UPD_NEWER,
 	ST_UPD_OLDER,
 	ST_UPD_STATE,
 	ST_INS_OBS,
+	ST_OBS_PROBE,
 	ST_MAX_OBS,
 	ST_INS_ASN,
 	ST_DEL_ASN,
@@ -546,8 +658,13 @@ enum {
 };
 
 static const char *const sql[ST_COUNT] = {
-	[ST_FIND] = "SELECT id, state, base_state, weak, unreachable_runs, first_seen, last_seen,"
-	            " tlp, asns, sightings, kind FROM hub_findings WHERE finding_id = ?1",
+	[ST_FIND] =
+	        "SELECT id, state, base_state, weak, unreachable_runs, first_seen, last_seen,"
+	        " tlp, asns, sightings, kind, finding_id FROM hub_findings WHERE finding_id = ?1",
+	/* The same by row id, for a row id the writer remembers (find()). */
+	[ST_FIND_ROW] = "SELECT id, state, base_state, weak, unreachable_runs, first_seen,"
+	                " last_seen, tlp, asns, sightings, kind, finding_id FROM hub_findings"
+	                " WHERE id = ?1",
 	[ST_INS_FINDING] =
 	        "INSERT INTO hub_findings(finding_id, kind, feed, taxonomy, type, identifier, ip,"
 	        " port, transport, application, status, asns, network, as_name, cc, region, city,"
@@ -569,11 +686,18 @@ static const char *const sql[ST_COUNT] = {
 	[ST_UPD_STATE] = "UPDATE hub_findings SET state = ?2, state_since = ?3 WHERE id = ?1",
 	[ST_INS_OBS] = "INSERT INTO hub_observations(id, observation_id, finding, time_source,"
 	               " received, port, origin, status, asns, network, pfx_version, cc, tlp,"
-	               " submitter, anonymous, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	               " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-	               " ON CONFLICT(observation_id) DO NOTHING",
+	               " submitter, anonymous, record, okey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	               " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	/* The finding's observations with the key: the index range is empty for
+	 * a new observation, so only a duplicate (or a key collision) reads a
+	 * row. */
+	[ST_OBS_PROBE] = "SELECT observation_id FROM hub_observations WHERE finding = ?1"
+	                 " AND okey = ?2",
 	[ST_MAX_OBS] = "SELECT coalesce(max(id), 0) FROM hub_observations",
-	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding) VALUES (?1, ?2)",
+	/* The link carries its finding's state as the row has it (store.c,
+	 * version 5; a trigger follows later changes). */
+	[ST_INS_ASN] = "INSERT OR IGNORE INTO hub_finding_asns(asn, finding, state)"
+	               " VALUES (?1, ?2, ?3)",
 	[ST_DEL_ASN] = "DELETE FROM hub_finding_asns WHERE asn = ?1 AND finding = ?2",
 	[ST_INS_TRANSITION] = "INSERT INTO hub_transitions(finding, at, from_state, to_state,"
 	                      " cause) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -607,6 +731,15 @@ static const char *const sql[ST_COUNT] = {
 	        " trailer = excluded.trailer",
 };
 
+/* A remembered finding row id: only a hint, checked against the row. */
+struct rowid_slot {
+	int64_t key; /* kz_store_id_key of the finding id */
+	int64_t row;
+};
+
+/* 2^20 slots, 16 MiB: the findings a busy hub sees again and again. */
+#define ROWID_SLOTS (1u << 20)
+
 struct kz_ingest {
 	struct kz_store *store;
 	sqlite3 *db;
@@ -616,6 +749,9 @@ struct kz_ingest {
 	/* The pfx2as version last interned, and its row. */
 	char *pfx_version;
 	int64_t pfx_version_id;
+	/* Finding row ids by key (find()), direct-mapped: a slot holds the
+	 * last finding whose key maps there. */
+	struct rowid_slot *rows;
 };
 
 int kz_ingest_open(struct kz_store *s, const struct kz_ingest_config *cfg, struct kz_ingest **out,
@@ -634,10 +770,16 @@ int kz_ingest_open(struct kz_store *s, const struct kz_ingest_config *cfg, struc
 	        cfg && cfg->sightings_keep > 0 ? cfg->sightings_keep : KZ_SIGHTINGS_DEFAULT;
 	if (ing->sightings_keep > KZ_SIGHTINGS_MAX)
 		ing->sightings_keep = KZ_SIGHTINGS_MAX;
-	/* The writer touches index pages all over the store: a large page
-	 * cache (256 MiB) and reads through mmap keep it out of pread(2). */
-	if ((rc = kz_store_exec(s, "PRAGMA cache_size = -262144; PRAGMA mmap_size = 1073741824",
-	                        err, errlen))) {
+	if (!(ing->rows = calloc(ROWID_SLOTS, sizeof *ing->rows))) {
+		kz_ingest_close(ing);
+		return -ENOMEM;
+	}
+	/* 32 MiB of page cache holds the pages the writer changes between
+	 * checkpoints; reads of the rest go through mmap. A larger cache cost
+	 * more than it saved: SQLite walks the cache's hash table at every
+	 * commit (12 % of the writer's time with 256 MiB, 1 % with 16 MiB). */
+	if ((rc = kz_store_exec(s, "PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824", err,
+	                        errlen))) {
 		kz_ingest_close(ing);
 		return rc;
 	}
@@ -658,6 +800,7 @@ void kz_ingest_close(struct kz_ingest *ing)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(ing->st[i]);
 	free(ing->pfx_version);
+	free(ing->rows);
 	free(ing);
 }
 
@@ -765,46 +908,85 @@ static enum kz_fstate state_of(const unsigned char *s)
 	return st;
 }
 
-/* Looks the finding up. Returns 1 found, 0 not found, or a negative errno. */
+/* Reads the finding at the statement's row into f. Returns 1, or -ENOMEM. */
+static int found_row(sqlite3_stmt *st, struct found *f)
+{
+	f->id = sqlite3_column_int64(st, 0);
+	f->lc.state = state_of(sqlite3_column_text(st, 1));
+	f->lc.base = state_of(sqlite3_column_text(st, 2));
+	f->lc.weak = sqlite3_column_int(st, 3) != 0;
+	f->lc.unreachable = (uint32_t)sqlite3_column_int64(st, 4);
+	f->first_seen = sqlite3_column_int64(st, 5);
+	f->last_seen = sqlite3_column_int64(st, 6);
+	f->tlp = sqlite3_column_int(st, 7);
+	const unsigned char *a = sqlite3_column_text(st, 8);
+	snprintf(f->asns, sizeof f->asns, "%s", a ? (const char *)a : "");
+	const void *blob = sqlite3_column_blob(st, 9);
+	int blen = sqlite3_column_bytes(st, 9);
+	if (blob && blen > 0) {
+		if (!(f->sightings = malloc((size_t)blen)))
+			return -ENOMEM;
+		memcpy(f->sightings, blob, (size_t)blen);
+		f->sightings_len = (size_t)blen;
+	}
+	const unsigned char *k = sqlite3_column_text(st, 10);
+	if (!k || kz_finding_kind_parse((const char *)k, &f->kind) != 0)
+		f->kind = KZ_KIND_OTHER;
+	return 1;
+}
+
+/* The slot a finding id's key maps to. */
+static struct rowid_slot *rowid_slot(struct kz_ingest *ing, int64_t key)
+{
+	/* The key is already a hash's first 64 bits: its low bits spread. */
+	return &ing->rows[(uint64_t)key & (ROWID_SLOTS - 1)];
+}
+
+/* Remembers where a finding's row is. */
+static void remember_row(struct kz_ingest *ing, int64_t key, int64_t row)
+{
+	struct rowid_slot *sl = rowid_slot(ing, key);
+	sl->key = key;
+	sl->row = row;
+}
+
+/* Looks the finding up. Returns 1 found, 0 not found, or a negative errno.
+ *
+ * A row id the writer remembers for the id's key is tried first, by the
+ * table's own b-tree, and counts only if that row holds this finding id:
+ * the hint may be another finding's whose key collides, or stale after a
+ * rollback reused the row id. Otherwise, or when it does not hold it, the
+ * finding_id index answers. That saves the index descent for most of the
+ * records of findings seen before. */
 static int find(struct kz_ingest *ing, const char *fid, struct found *f, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = ing->st[ST_FIND];
 	memset(f, 0, sizeof *f);
-	sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		f->id = sqlite3_column_int64(st, 0);
-		f->lc.state = state_of(sqlite3_column_text(st, 1));
-		f->lc.base = state_of(sqlite3_column_text(st, 2));
-		f->lc.weak = sqlite3_column_int(st, 3) != 0;
-		f->lc.unreachable = (uint32_t)sqlite3_column_int64(st, 4);
-		f->first_seen = sqlite3_column_int64(st, 5);
-		f->last_seen = sqlite3_column_int64(st, 6);
-		f->tlp = sqlite3_column_int(st, 7);
-		const unsigned char *a = sqlite3_column_text(st, 8);
-		snprintf(f->asns, sizeof f->asns, "%s", a ? (const char *)a : "");
-		const void *blob = sqlite3_column_blob(st, 9);
-		int blen = sqlite3_column_bytes(st, 9);
-		if (blob && blen > 0) {
-			f->sightings = malloc((size_t)blen);
-			if (!f->sightings) {
+	int64_t key = kz_store_id_key(fid, strlen(fid));
+	struct rowid_slot *sl = rowid_slot(ing, key);
+	for (int pass = sl->row && sl->key == key ? 0 : 1; pass < 2; pass++) {
+		sqlite3_stmt *st = ing->st[pass == 0 ? ST_FIND_ROW : ST_FIND];
+		if (pass == 0)
+			sqlite3_bind_int64(st, 1, sl->row);
+		else
+			sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *have = sqlite3_column_text(st, 11);
+			if (pass == 1 || (have && strcmp((const char *)have, fid) == 0)) {
+				rc = found_row(st, f);
 				sqlite3_reset(st);
-				return -ENOMEM;
+				if (rc == 1)
+					remember_row(ing, key, f->id);
+				return rc;
 			}
-			memcpy(f->sightings, blob, (size_t)blen);
-			f->sightings_len = (size_t)blen;
+		} else if (rc != SQLITE_DONE) {
+			rc = db_fail(ing, rc, err, errlen, "hub_findings");
+			sqlite3_reset(st);
+			return rc;
 		}
-		const unsigned char *k = sqlite3_column_text(st, 10);
-		if (!k || kz_finding_kind_parse((const char *)k, &f->kind) != 0)
-			f->kind = KZ_KIND_OTHER;
-		rc = 1;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = db_fail(ing, rc, err, errlen, "hub_findings");
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
-	return rc;
+	return 0;
 }
 
 /* Survey findings follow the status table; everything else is sighted. */
@@ -814,8 +996,8 @@ static enum kz_lc_family family_of(enum kz_finding_kind k)
 }
 
 /* Replaces the finding's AS links when its attribution changed. */
-static int relink_asns(struct kz_ingest *ing, int64_t finding, const char *old_asns,
-                       const char *new_asns, char *err, size_t errlen)
+static int relink_asns(struct kz_ingest *ing, int64_t finding, enum kz_fstate state,
+                       const char *old_asns, const char *new_asns, char *err, size_t errlen)
 {
 	int rc;
 	if (strcmp(old_asns, new_asns) == 0)
@@ -831,6 +1013,7 @@ static int relink_asns(struct kz_ingest *ing, int64_t finding, const char *old_a
 	for (const char *p = new_asns; *p;) {
 		sqlite3_bind_int64(ing->st[ST_INS_ASN], 1, strtoll(p, NULL, 10));
 		sqlite3_bind_int64(ing->st[ST_INS_ASN], 2, finding);
+		sqlite3_bind_text(ing->st[ST_INS_ASN], 3, kz_fstate_name(state), -1, SQLITE_STATIC);
 		if ((rc = step_done(ing, ing->st[ST_INS_ASN], err, errlen, "hub_finding_asns")))
 			return rc;
 		p = strchr(p, ',');
@@ -854,12 +1037,42 @@ static int log_transition(struct kz_ingest *ing, int64_t finding, int64_t now, e
 	return step_done(ing, st, err, errlen, "hub_transitions");
 }
 
-/* Inserts the observation row. Returns 1 stored, 0 duplicate, or a
- * negative errno. */
+/* True when the finding holds the observation already: rows with the same
+ * key, confirmed on the full id (keys of different ids may collide).
+ * Returns 1 known, 0 not, or a negative errno. */
+static int known_observation(struct kz_ingest *ing, const struct item *it, int64_t finding,
+                             int64_t okey, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = ing->st[ST_OBS_PROBE];
+	sqlite3_bind_int64(st, 1, finding);
+	sqlite3_bind_int64(st, 2, okey);
+	int rc, known = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *have = sqlite3_column_text(st, 0);
+		if (have && strcmp((const char *)have, it->oid) == 0) {
+			known = 1;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(ing, rc, err, errlen, "hub_observations");
+	return known;
+}
+
+/* Inserts the observation row unless the finding has it (probe: the
+ * finding existed before this record). Returns 1 stored, 0 duplicate, or
+ * a negative errno. */
 static int insert_observation(struct kz_ingest *ing, const struct kz_ingest_batch *b,
-                              const struct item *it, int64_t obs_id, int64_t finding,
+                              const struct item *it, int64_t obs_id, int64_t finding, bool probe,
                               int64_t pfx_id, int64_t now, char *err, size_t errlen)
 {
+	int64_t okey = kz_store_id_key(it->oid, strlen(it->oid));
+	if (probe) {
+		int known = known_observation(ing, it, finding, okey, err, errlen);
+		if (known != 0)
+			return known < 0 ? known : 0;
+	}
 	sqlite3_stmt *st = ing->st[ST_INS_OBS];
 	sqlite3_bind_int64(st, 1, obs_id);
 	sqlite3_bind_text(st, 2, it->oid, -1, SQLITE_STATIC);
@@ -880,11 +1093,12 @@ static int insert_observation(struct kz_ingest *ing, const struct kz_ingest_batc
 	sqlite3_bind_text(st, 14, b->submitter, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 15, b->anonymous ? 1 : 0);
 	sqlite3_bind_text(st, 16, it->raw, (int)it->rawlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 17, okey);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return db_fail(ing, rc, err, errlen, "hub_observations");
-	return sqlite3_changes(ing->db) ? 1 : 0;
+	return 1;
 }
 
 /* Creates the finding for its first observation. */
@@ -956,7 +1170,8 @@ static int insert_finding(struct kz_ingest *ing, const struct item *it, int64_t 
 	}
 	free(blob);
 	*finding = sqlite3_last_insert_rowid(ing->db);
-	return relink_asns(ing, *finding, "", it->asns, err, errlen);
+	remember_row(ing, kz_store_id_key(it->fid, strlen(it->fid)), *finding);
+	return relink_asns(ing, *finding, lc->state, "", it->asns, err, errlen);
 }
 
 /* Applies a new observation to a known finding. */
@@ -1012,7 +1227,8 @@ static int update_finding(struct kz_ingest *ing, const struct item *it, struct f
 	free(blob);
 	if (rc)
 		return rc;
-	if (newer && (rc = relink_asns(ing, f->id, f->asns, it->asns, err, errlen)))
+	/* The row still has the state from before this record. */
+	if (newer && (rc = relink_asns(ing, f->id, before, f->asns, it->asns, err, errlen)))
 		return rc;
 	if (f->lc.state == before)
 		return 0;
@@ -1053,7 +1269,7 @@ static int store_finding_item(struct kz_ingest *ing, struct kz_ingest_batch *b, 
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
-		rc = insert_observation(ing, b, it, *obs_id, f.id, pfx_id, now, err, errlen);
+		rc = insert_observation(ing, b, it, *obs_id, f.id, true, pfx_id, now, err, errlen);
 		if (rc == 1) {
 			rc = update_finding(ing, it, &f, *obs_id, now, err, errlen);
 			(*obs_id)++;
@@ -1069,15 +1285,10 @@ static int store_finding_item(struct kz_ingest *ing, struct kz_ingest_batch *b, 
 	struct kz_lc lc;
 	if ((rc = insert_finding(ing, it, *obs_id, now, &finding, &lc, err, errlen)))
 		return rc;
-	rc = insert_observation(ing, b, it, *obs_id, finding, pfx_id, now, err, errlen);
+	/* A finding just made has no observation to repeat: no probe. */
+	rc = insert_observation(ing, b, it, *obs_id, finding, false, pfx_id, now, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (rc == 0) {
-		/* The finding was new, so its observation cannot be known,
-		 * unless retention removed the finding and kept observations. */
-		b->res.duplicates++;
-		return 0;
-	}
 	(*obs_id)++;
 	b->res.accepted++;
 	return log_transition(ing, finding, now, KZ_FSTATE_NONE, lc.state, it->oid, err, errlen);
@@ -1137,9 +1348,12 @@ static int store_run_item(struct kz_ingest *ing, struct kz_ingest_batch *b, stru
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	bool dup = false;
+	char have_oid[40] = "";
 	if (rc == SQLITE_ROW) {
 		const unsigned char *have = sqlite3_column_text(st, trailer ? 1 : 0);
 		dup = have && strcmp((const char *)have, it->oid) == 0;
+		if (have && !dup)
+			snprintf(have_oid, sizeof have_oid, "%s", (const char *)have);
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -1148,6 +1362,18 @@ static int store_run_item(struct kz_ingest *ing, struct kz_ingest_batch *b, stru
 	if (dup) {
 		b->res.duplicates++;
 		return 0;
+	}
+	if (have_oid[0]) {
+		/* A run's header (and trailer) observation id is a hash of the run
+		 * id and the part, so a different one is a forged or broken
+		 * record; replacing the stored one would also make a re-post of
+		 * the same body store again. */
+		char why[KZ_JSONL_REASON_MAX];
+		snprintf(why, sizeof why,
+		         "extra.run_id %.64s: the run already has a %s with another "
+		         "extra.observation_id (%s); a run has one",
+		         run_id, trailer ? "trailer" : "header", have_oid);
+		return add_error(b, it->line, why);
 	}
 
 	/* Shards: "I/N" in extra.shard, or extra.shard_index and
@@ -1228,8 +1454,15 @@ int kz_ingest_store(struct kz_ingest *ing, struct kz_ingest_batch *b, int64_t no
 {
 	int64_t obs_id = 0;
 	int rc;
+	if (!b->stored) {
+		b->stored = true;
+		b->prep_rejected = b->res.rejected;
+		b->prep_nerrors = b->res.nerrors;
+	}
 	b->res.accepted = 0;
 	b->res.duplicates = 0;
+	b->res.rejected = b->prep_rejected;
+	b->res.nerrors = b->prep_nerrors;
 	/* Refreshed per call: an earlier transaction may have rolled back. */
 	free(ing->pfx_version);
 	ing->pfx_version = NULL;

@@ -1204,6 +1204,13 @@ int kz_record_validate_fields(const struct kz_rfield *fields, size_t n, char *wh
 		if (survey && ((rc = require(fields, n, "extra.run_id", feed, why, whylen)) ||
 		               (rc = require(fields, n, "extra.scanner_ip", feed, why, whylen))))
 			return rc;
+		/* A run record is its run's header or its trailer; which one
+		 * decides what the hub concludes from it (coverage). */
+		const struct kz_rfield *ci = field_get(fields, n, "classification.identifier");
+		if (survey && ci->v.type == KZ_RVAL_STRING && ci->v.len == 10 &&
+		    memcmp(ci->v.s, "survey-run", 10) == 0 &&
+		    (rc = require(fields, n, "extra.run_part", feed, why, whylen)))
+			return rc;
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kz_store;
 
@@ -68,6 +69,10 @@ int kz_store_version(const struct kz_store *s);
 /* The latest schema version kizuki's own migration list defines. */
 int kz_store_latest_version(void);
 
+/* kizuki's own migration list (*n entries): with kz_store_open_with and a
+ * shorter n, a file at an older version, for upgrade tests. */
+const struct kz_migration *kz_store_migration_list(size_t *n);
+
 /* Runs one or more SQL statements without results. Returns 0 or a negative
  * errno with "path: sqlite message" in err. */
 int kz_store_exec(struct kz_store *s, const char *sql, char *err, size_t errlen)
@@ -99,6 +104,12 @@ int kz_store_meta_get(struct kz_store *s, const char *key, char **value, char *e
 /* Sets key to value in kz_meta (insert or replace). */
 int kz_store_meta_set(struct kz_store *s, const char *key, const char *value, char *err,
                       size_t errlen) __attribute__((warn_unused_result));
+
+/* The integer key of a record id (extra.finding_id, extra.observation_id):
+ * its first 64 bits, as stored in hub_observations.okey. Keys may collide;
+ * a match is confirmed on the full id. Text that is not an id of ours
+ * (lowercase hex) gets a hash of the whole text. */
+int64_t kz_store_id_key(const char *id, size_t len);
 
 /* A negative errno for an SQLite result code (primary or extended). */
 int kz_store_errno(int sqlite_rc);

@@ -651,6 +651,60 @@ def scenario_concurrency(tmp, seconds, clients):
           "no event lost: %d distinct observations stored, %d sent" % (len(have), len(want)))
 
 
+def scenario_failed_write(tmp):
+    """A body whose write fails (a trigger refuses one of its records) is
+    refused whole with 503, while the bodies committed with it in one
+    group are stored: the writer runs a group without savepoints, and on a
+    failure runs it again with one per body."""
+    hub = Hub(tmp, extra=["--threads", "4"])
+    hub.kill()
+    con = sqlite3.connect(hub.db, timeout=30)
+    con.execute("CREATE TRIGGER test_refuse BEFORE INSERT ON hub_observations"
+                " WHEN new.origin = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    con.commit()
+    con.close()
+    hub.start()
+    errors, good, bad = [], [], []
+
+    def client(k):
+        conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=120)
+        for n in range(15):
+            refused = k == 0 and n % 2 == 0
+            recs = [telescope_record("192.0.2.%d" % (k * 20 + i + 1), "fw-%d" % k,
+                                     1700000000 + 60 * n, 1700000000, "scanner")
+                    for i in range(20)]
+            if refused:
+                recs[7] = telescope_record("198.51.100.%d" % (n + 1), "refused",
+                                           1700000000 + 60 * n, 1700000000, "scanner")
+            conn.request("POST", "/api/v1/events", lines(recs),
+                         {"Authorization": "Bearer " + hub.tok["s1"]})
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+            ids = [r["extra.observation_id"] for r in recs]
+            if refused:
+                (bad if resp.status == 503 else errors).append(ids if resp.status == 503
+                                                               else (resp.status, body))
+            elif resp.status == 200 and body["accepted"] == len(recs):
+                good.append(ids)
+            else:
+                errors.append((resp.status, body))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    hub.kill()
+    check(not errors, "every body answered as expected (%s)" % errors[:3])
+    check(len(bad) == 8 and len(good) == 82, "8 bodies refused with 503, 82 accepted")
+    have = set(r[0] for r in hub.sql("SELECT observation_id FROM hub_observations"))
+    check(all(i in have for ids in good for i in ids),
+          "every record of the accepted bodies stored")
+    check(not any(i in have for ids in bad for i in ids),
+          "nothing of a refused body stored")
+    check("write failed" in hub.logtext(), "the failure logged")
+
+
 def write_pfx(path, asn):
     with open(path, "w") as f:
         f.write("192.0.2.0\t24\t%s\n198.51.100.0\t24\t64510_64511\n" % asn)
@@ -875,6 +929,8 @@ def main():
             scenario_concurrency(tmp, int(sys.argv[2]), int(sys.argv[3]))
         elif which == "reload":
             scenario_reload(tmp)
+        elif which == "failed-write":
+            scenario_failed_write(tmp)
         elif which == "spool":
             scenario_spool(tmp)
         elif which == "mmdb":

@@ -99,8 +99,10 @@ static void ingest(struct fx *f, const char *body, uint64_t acc, uint64_t dup, u
 	kz_ingest_result_clear(&r);
 }
 
-/* One survey record of a device as a JSON line (with "\n"). */
-static char *survey_line(const char *ip, const char *run, const char *status, int64_t t)
+/* One survey record of a device as a JSON line (with "\n"), attributed by
+ * the producer to asn (0: none). */
+static char *survey_line_as(const char *ip, const char *run, const char *status, int64_t t,
+                            uint32_t asn)
 {
 	struct kz_record_spec sp = { 0 };
 	const char *why;
@@ -118,9 +120,16 @@ static char *survey_line(const char *ip, const char *run, const char *status, in
 	sp.application = "telnet";
 	assert_int_equal(kz_record_new(&sp, &rec, &why), 0);
 	assert_int_equal(kz_record_set_str(rec, "extra.status", status), 0);
+	if (asn)
+		assert_int_equal(json_object_set_new(rec, "source.asn", json_integer(asn)), 0);
 	assert_int_equal(kz_jsonl_format(rec, &line, &len), 0);
 	json_decref(rec);
 	return line;
+}
+
+static char *survey_line(const char *ip, const char *run, const char *status, int64_t t)
+{
+	return survey_line_as(ip, run, status, t, 0);
 }
 
 static char *run_line(const char *run, const char *part, int64_t t)
@@ -344,6 +353,60 @@ static void test_survey_lifecycle(void **state)
 	free(fid);
 }
 
+/* A run has one header and one trailer. A second one with another
+ * observation id (forged, or broken) is refused with its line and reason
+ * and does not replace the stored one, so a re-post of the same body
+ * changes nothing; a run record without extra.run_part is refused. */
+static void test_run_conflict(void **state)
+{
+	struct fx *f = *state;
+	int64_t t = (int64_t)time(NULL) - 60;
+	char *h = run_line("conflict-1", "header", t);
+	char *other = strdup(h);
+	char *oid = strstr(other, "\"extra.observation_id\":\"");
+	assert_non_null(oid);
+	memset(oid + strlen("\"extra.observation_id\":\""), 'f', 32);
+	char body[8192];
+	snprintf(body, sizeof body, "%s%s", h, other);
+	struct kz_ingest_result r;
+	char err[256];
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(kz_ingest_events(f->ing, body, strlen(body), NULL, NULL, &r, err,
+		                                  sizeof err),
+		                 0);
+		assert_int_equal(r.accepted, round == 0 ? 1 : 0);
+		assert_int_equal(r.duplicates, round == 0 ? 0 : 1);
+		assert_int_equal(r.rejected, 1);
+		assert_int_equal(r.nerrors, 1);
+		assert_int_equal(r.errors[0].line, 2);
+		assert_non_null(strstr(r.errors[0].reason,
+		                       "extra.run_id conflict-1: the run already has a header with "
+		                       "another extra.observation_id ("));
+		kz_ingest_result_clear(&r);
+	}
+	char *kept =
+	        q_text(f, "SELECT header_observation FROM hub_runs WHERE run_id = 'conflict-1'");
+	assert_non_null(kept);
+	assert_non_null(strstr(h, kept));
+	free(kept);
+
+	char *nopart = run_line("conflict-2", "trailer", t);
+	char *p = strstr(nopart, "\"extra.run_part\":\"trailer\",");
+	assert_non_null(p);
+	memmove(p, p + strlen("\"extra.run_part\":\"trailer\","),
+	        strlen(p + strlen("\"extra.run_part\":\"trailer\",")) + 1);
+	assert_int_equal(
+	        kz_ingest_events(f->ing, nopart, strlen(nopart), NULL, NULL, &r, err, sizeof err),
+	        0);
+	assert_int_equal(r.rejected, 1);
+	assert_string_equal(r.errors[0].reason,
+	                    "extra.run_part: missing (required in kizuki-survey records)");
+	kz_ingest_result_clear(&r);
+	free(nopart);
+	free(other);
+	free(h);
+}
+
 static void test_telescope_inactive(void **state)
 {
 	struct fx *f = *state;
@@ -378,6 +441,241 @@ static void test_telescope_inactive(void **state)
 	expect_state(f, "198.51.100.7", "inactive");
 }
 
+/* Overwrites the 32 digits of an id field in a JSON line. */
+static void set_id(char *line, const char *key, const char *id)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":\"", key);
+	char *p = strstr(line, pat);
+	assert_non_null(p);
+	assert_int_equal(strlen(id), 32);
+	memcpy(p + strlen(pat), id, 32);
+}
+
+/* Duplicates are found by the first 64 bits of the id and confirmed on the
+ * whole id: two observations of one finding whose keys collide are both
+ * stored, and each is a duplicate when posted again. */
+static void test_observation_key_collision(void **state)
+{
+	struct fx *f = *state;
+	int64_t t = (int64_t)time(NULL) - 60;
+	char *a = survey_line("192.0.2.1", "run-1", "login-possible", t);
+	char *b = survey_line("192.0.2.1", "run-2", "login-possible", t + 1);
+	set_id(a, "extra.observation_id", "0123456789abcdef0000000000000001");
+	set_id(b, "extra.observation_id", "0123456789abcdef0000000000000002");
+	char body[8192];
+	/* The first observation and its repeat in one body: the repeat finds
+	 * the row the same transaction made. */
+	snprintf(body, sizeof body, "%s%s", a, a);
+	ingest(f, body, 1, 1, 0);
+	ingest(f, b, 1, 0, 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_observations"), 2);
+	assert_int_equal(q_int(f, "SELECT count(DISTINCT okey) FROM hub_observations"), 1);
+	assert_int_equal(q_int(f, "SELECT count FROM hub_findings"), 2);
+	snprintf(body, sizeof body, "%s%s%s", b, a, b);
+	ingest(f, body, 0, 3, 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_observations"), 2);
+	assert_int_equal(q_int(f, "SELECT count FROM hub_findings"), 2);
+	assert_int_equal(kz_store_id_key("0123456789abcdef0000000000000001", 32),
+	                 0x0123456789abcdefLL);
+	/* Not an id of ours: still a stable key, from the whole text. */
+	assert_int_equal(kz_store_id_key("x", 1), kz_store_id_key("x", 1));
+	assert_true(kz_store_id_key("x", 1) != kz_store_id_key("y", 1));
+	free(a);
+	free(b);
+}
+
+/* The writer remembers finding row ids, but only as hints: after a rolled
+ * back transaction gave a finding's row id to another finding, a record of
+ * the first is not taken for the second. */
+static void test_row_hint_after_rollback(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t t = (int64_t)time(NULL) - 60;
+	char *a = survey_line("192.0.2.1", "run-1", "login-possible", t);
+	char *a2 = survey_line("192.0.2.1", "run-2", "login-possible", t + 1);
+	char *b = survey_line("192.0.2.2", "run-1", "login-possible", t);
+	struct kz_submitter who = { "test", false };
+	struct kz_ingest_batch *batch = NULL;
+	assert_int_equal(kz_ingest_prepare(a, strlen(a), NULL, &who, t, NULL, &batch), 0);
+	assert_int_equal(kz_store_begin(f->s, err, sizeof err), 0);
+	assert_int_equal(kz_ingest_store(f->ing, batch, t, err, sizeof err), 0);
+	assert_int_equal(kz_ingest_batch_result(batch)->accepted, 1);
+	long long row = q_int(f, "SELECT id FROM hub_findings WHERE ip = '192.0.2.1'");
+	kz_store_rollback(f->s);
+	kz_ingest_batch_free(batch);
+	post(f, b, 1, 0);
+	assert_int_equal(q_int(f, "SELECT id FROM hub_findings WHERE ip = '192.0.2.2'"), row);
+	post(f, a2, 1, 0);
+	assert_int_equal(q_int(f, "SELECT count FROM hub_findings WHERE ip = '192.0.2.2'"), 1);
+	assert_int_equal(q_int(f, "SELECT count FROM hub_findings WHERE ip = '192.0.2.1'"), 1);
+	post(f, a, 1, 0);
+	assert_int_equal(q_int(f, "SELECT count FROM hub_findings WHERE ip = '192.0.2.1'"), 2);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_findings"), 2);
+}
+
+/* The ip of every finding on an AS page with a state filter, joined by
+ * spaces in page order. */
+static void page_ips(struct fx *f, uint32_t asn, const char *st, char *out, size_t len)
+{
+	struct kz_findings_query q = { .asns = &asn, .nasns = 1, .state = st, .since = INT64_MIN };
+	char err[256];
+	json_t *page = NULL;
+	assert_int_equal(kz_findings_page(kz_store_db(f->s), &q, &page, err, sizeof err), 0);
+	out[0] = '\0';
+	json_t *list = json_object_get(page, "findings"), *v;
+	size_t i;
+	json_array_foreach(list, i, v)
+	{
+		size_t n = strlen(out);
+		snprintf(out + n, len - n, "%s%s", n ? " " : "",
+		         json_string_value(json_object_get(v, "ip")));
+	}
+	json_decref(page);
+}
+
+/* Operators' pages filtered by state, and the state copy on the AS links
+ * that serves them following every change (ingest, notification). */
+static void test_state_page(void **state)
+{
+	struct fx *f = *state;
+	int64_t t = (int64_t)time(NULL) - 600;
+	char buf[256], err[256];
+	post(f, survey_line_as("192.0.2.1", "run-1", "login-possible", t, 64496), 1, 0);
+	post(f, survey_line_as("192.0.2.2", "run-1", "login-failed", t, 64496), 1, 0);
+	post(f, survey_line_as("192.0.2.3", "run-1", "login-possible", t, 64496), 1, 0);
+	post(f, survey_line_as("192.0.2.4", "run-1", "login-possible", t, 64497), 1, 0);
+	post(f, survey_line_as("192.0.2.1", "run-2", "login-failed", t + 60, 64496), 1, 0);
+	char *fid = q_text(f, "SELECT finding_id FROM hub_findings WHERE ip = '192.0.2.3'");
+	const char *ids[] = { fid };
+	size_t changed = 0;
+	assert_int_equal(kz_findings_mark_notified(kz_store_db(f->s), ids, 1, "test", t + 120,
+	                                           &changed, err, sizeof err),
+	                 0);
+	assert_int_equal(changed, 1);
+	free(fid);
+	expect_state(f, "192.0.2.1", "remediated");
+	expect_state(f, "192.0.2.3", "notified");
+	page_ips(f, 64496, "remediated", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.1");
+	page_ips(f, 64496, "new", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.2");
+	page_ips(f, 64496, "notified", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.3");
+	page_ips(f, 64496, NULL, buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.3 192.0.2.2 192.0.2.1");
+	page_ips(f, 64497, "new", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.4");
+	page_ips(f, 64497, "remediated", buf, sizeof buf);
+	assert_string_equal(buf, "");
+	/* A finding that moves to another AS takes its state along. */
+	post(f, survey_line_as("192.0.2.2", "run-3", "login-possible", t + 180, 64497), 1, 0);
+	page_ips(f, 64497, "new", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.4 192.0.2.2");
+	page_ips(f, 64496, "new", buf, sizeof buf);
+	assert_string_equal(buf, "");
+	/* Moving and changing state with one record: linked under the old
+	 * state, then the trigger follows the change. */
+	post(f, survey_line_as("192.0.2.1", "run-3", "login-possible", t + 180, 64497), 1, 0);
+	expect_state(f, "192.0.2.1", "reopened");
+	page_ips(f, 64497, "reopened", buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.1");
+	page_ips(f, 64496, NULL, buf, sizeof buf);
+	assert_string_equal(buf, "192.0.2.3");
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_finding_asns a JOIN hub_findings f"
+	                          " ON f.id = a.finding WHERE a.state IS NOT f.state"),
+	                 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_finding_asns"), 4);
+}
+
+/* A store written at schema version 4 (observation ids unique in one
+ * global index, no state on AS links) upgrades in place to version 5: rows
+ * keep their ids, get their keys and states, version 4's index on the
+ * table survives the rebuild, and re-posting an observation stored before
+ * the upgrade is a duplicate. */
+static void test_upgrade_from_v4(void **state)
+{
+	(void)state;
+	struct fx f = { 0 };
+	char err[256];
+	size_t n;
+	const struct kz_migration *list = kz_store_migration_list(&n);
+	assert_true(n >= 5);
+	snprintf(f.dir, sizeof f.dir, "/tmp/kz-ingest-XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.path, sizeof f.path, "%s/hub.db", f.dir);
+	assert_int_equal(
+	        kz_store_open_with(f.path, KZ_STORE_CREATE, list, 4, &f.s, err, sizeof err), 0);
+	int64_t t = (int64_t)time(NULL) - 600;
+	char *line = survey_line_as("192.0.2.9", "run-1", "login-possible", t, 64496);
+	json_error_t je;
+	json_t *rec = json_loads(line, 0, &je);
+	assert_non_null(rec);
+	const char *fid = json_string_value(json_object_get(rec, "extra.finding_id"));
+	const char *oid = json_string_value(json_object_get(rec, "extra.observation_id"));
+	sqlite3 *db = kz_store_db(f.s);
+	sqlite3_stmt *st;
+	assert_int_equal(
+	        sqlite3_prepare_v2(
+	                db,
+	                "INSERT INTO hub_findings(id, finding_id, kind, feed, taxonomy, type,"
+	                " identifier, ip, port, asns, first_seen, last_seen, count, state,"
+	                " state_since, base_state, weak, ticket, tlp, last_observation, updated)"
+	                " VALUES (5, ?1, 'survey', 'kizuki-survey', 'vulnerable',"
+	                " 'vulnerable-system', 'weak-credentials', '192.0.2.9', 23, '64496', ?3, "
+	                "?3,"
+	                " 1, 'new', ?3, 'new', 1, '20260101-AAAAAAAA', 3, 7, ?3)",
+	                -1, &st, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, t);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(
+	        sqlite3_prepare_v2(db,
+	                           "INSERT INTO hub_observations(id, observation_id, finding,"
+	                           " time_source, received, port, origin, asns, tlp,"
+	                           " submitter, record) VALUES (7, ?1, 5, ?2, ?2, 23,"
+	                           " 'run-1', '64496', 3, 'test', ?3)",
+	                           -1, &st, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_text(st, 1, oid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, t);
+	sqlite3_bind_text(st, 3, line, (int)strlen(line) - 1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(
+	        kz_store_exec(f.s, "INSERT INTO hub_finding_asns(asn, finding) VALUES (64496, 5);",
+	                      err, sizeof err),
+	        0);
+	kz_store_close(f.s);
+
+	assert_int_equal(kz_store_open(f.path, 0, &f.s, err, sizeof err), 0);
+	assert_int_equal(kz_store_version(f.s), kz_store_latest_version());
+	assert_int_equal(kz_ingest_open(f.s, NULL, &f.ing, err, sizeof err), 0);
+	assert_int_equal(q_int(&f, "SELECT id FROM hub_observations"), 7);
+	assert_int_equal(q_int(&f, "SELECT okey FROM hub_observations"),
+	                 kz_store_id_key(oid, strlen(oid)));
+	assert_int_equal(q_int(&f, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	                           " ('hub_observations_anonymous', 'hub_observations_key',"
+	                           " 'hub_finding_asns_state')"),
+	                 3);
+	char *s = q_text(&f, "SELECT state FROM hub_finding_asns");
+	assert_string_equal(s, "new");
+	free(s);
+	ingest(&f, line, 0, 1, 0);
+	post(&f, survey_line_as("192.0.2.9", "run-2", "login-possible", t + 60, 64496), 1, 0);
+	assert_int_equal(q_int(&f, "SELECT count FROM hub_findings"), 2);
+	assert_int_equal(q_int(&f, "SELECT count(*) FROM hub_observations WHERE finding = 5"), 2);
+	json_decref(rec);
+	free(line);
+	struct fx *fp = malloc(sizeof *fp);
+	*fp = f;
+	void *arg = fp;
+	assert_int_equal(teardown(&arg), 0);
+}
+
 static void test_cursor(void **state)
 {
 	(void)state;
@@ -403,6 +701,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_survey_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telescope_inactive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_observation_key_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_hint_after_rollback, setup, teardown),
+		cmocka_unit_test(test_upgrade_from_v4),
+		cmocka_unit_test_setup_teardown(test_run_conflict, setup, teardown),
 		cmocka_unit_test(test_cursor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
