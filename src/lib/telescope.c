@@ -922,18 +922,32 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	t->bytes += f->caplen;
 	if (__builtin_expect((t->frames & 0xffff) == 0, 0))
 		atomic_store_explicit(&t->frames_seen, t->frames, memory_order_relaxed);
-	enum kz_pkt_result r = kz_pkt_decode(&t->pkt, f->linktype, f->data, f->caplen, f->wirelen);
-	kz_pkt_count(&t->decode, r);
-	if (r != KZ_PKT_OK)
-		return;
-	if (!in_darknet(t, t->pkt.dst)) {
-		t->outside++;
-		return;
-	}
-	t->analysed++;
 	struct batch *b = t->fill;
 	struct kz_tpkt *p = &b->p[b->n];
-	kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	uint32_t dst4;
+	/* Most frames take the fused path straight into the batch; the
+	 * slot is only taken (b->n) once the packet is known to count. */
+	if (__builtin_expect(kz_classify_frame(f->linktype, f->data, f->caplen, f->wirelen,
+	                                       f->ts_ns, t->rules, p, &dst4),
+	                     1)) {
+		t->decode.by_result[KZ_PKT_OK]++;
+		if (!in_darknet(t, kz_addr_from_v4(dst4))) {
+			t->outside++;
+			return;
+		}
+	} else {
+		enum kz_pkt_result r =
+		        kz_pkt_decode(&t->pkt, f->linktype, f->data, f->caplen, f->wirelen);
+		kz_pkt_count(&t->decode, r);
+		if (r != KZ_PKT_OK)
+			return;
+		if (!in_darknet(t, t->pkt.dst)) {
+			t->outside++;
+			return;
+		}
+		kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	}
+	t->analysed++;
 	/* Hashing here balances the two threads: the back has more to do. */
 	p->h = kz_srctable_hash_key(t->key, p->src);
 	if (++b->n == KZ_TELESCOPE_BATCH)

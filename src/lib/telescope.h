@@ -24,8 +24,9 @@
  * run, so the last record of each finding has its final counts. Victims
  * are updated every interval they are active.
  *
- * Hot path. kz_telescope_frame decodes into a reused struct, classifies
- * into a 64-byte summary, hashes its source and queues it; every
+ * Hot path. kz_telescope_frame decodes and classifies into a 64-byte
+ * summary (the fused fast path of classify.h for plain IPv4 frames, the
+ * decoder and classifier for the rest), hashes its source and queues it; every
  * KZ_TELESCOPE_BATCH summaries the batch is analysed as a software
  * pipeline (prefetch a packet's index slot, resolve its entry and prefetch
  * it, update with it, each stage 8 packets behind the one before), so the
