@@ -33,7 +33,11 @@
  * cache misses overlap instead of following each other. No allocation, no
  * system call per packet. With threads = 2 the decode and classification run on
  * the caller's thread and the analysis on a second one, fed through a
- * single-producer single-consumer ring of batches.
+ * single-producer single-consumer ring of batches; a third thread, the
+ * writer, formats the records and calls the sinks from a second ring of
+ * jobs, so that the analysis thread (the busier one) only judges. Sinks are
+ * then called from the writer thread, always in the order the analysis
+ * produced the records, never from two threads at once.
  *
  * Output goes to sinks: const tables of functions (STYLE.md 2) that receive
  * each event record, each stats row and the end of each interval (their
