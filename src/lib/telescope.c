@@ -1398,7 +1398,7 @@ void kz_telescope_summary(struct kz_telescope *t, struct kz_telescope_summary *s
 	            (size_t)t->active_cap * sizeof *t->active +
 	            (size_t)KZ_PORTKEYS * (sizeof *t->ps.packets + sizeof *t->ps.hll +
 	                                   2 * sizeof *t->ps.touched) +
-	            t->ps.hll_bytes;
+	            (size_t)KZ_PORTSTATS_QUEUE * 2 * sizeof *t->ps.queue + t->ps.hll_bytes;
 }
 
 void kz_telescope_progress(const struct kz_telescope *t, uint64_t *frames, uint64_t *sources,
