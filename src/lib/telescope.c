@@ -76,7 +76,7 @@
 #define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16    /* ranges checked one by one; more: binary search */
 #define LOOKAHEAD          8     /* packets between a prefetch and its use (see analyse) */
-#define JOB_RING           1024u /* 1024 x 256 bytes of output jobs (two threads) */
+#define JOB_RING           8192u /* x 256 bytes: an interval close posts thousands of jobs */
 
 enum { MARK_NONE = 0, MARK_TICK, MARK_STOP };
 
