@@ -206,6 +206,8 @@ struct kz_telescope {
 	pthread_t writer;
 	bool writer_running;
 	bool stop_posted;
+	/* CPU seconds of each thread at its end (see the summary) */
+	double cpu_caller, cpu_analysis, cpu_writer;
 };
 
 /* --------------------------------------------------------------- errors */
@@ -876,6 +878,15 @@ static void back_batch(struct kz_telescope *t, struct batch *b)
 
 /* ---------------------------------------------------------- the ring */
 
+/* The CPU time the calling thread has used, in seconds. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val)
 {
 	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
@@ -931,6 +942,7 @@ static void *back_thread(void *arg)
 			futex_wake(&t->tail);
 		if (mark == MARK_STOP) {
 			post_stop(t);
+			t->cpu_analysis = thread_cpu();
 			return NULL;
 		}
 	}
@@ -1020,8 +1032,10 @@ static void *writer_thread(void *arg)
 		if (atomic_load(&t->poster_sleeping) &&
 		    atomic_load_explicit(&t->jhead, memory_order_relaxed) - tail <= JOB_RING / 2)
 			futex_wake(&t->jtail);
-		if (type == JOB_STOP)
+		if (type == JOB_STOP) {
+			t->cpu_writer = thread_cpu();
 			return NULL;
+		}
 	}
 }
 
@@ -1220,6 +1234,7 @@ int kz_telescope_finish(struct kz_telescope *t)
 		t->writer_running = false;
 	}
 	atomic_store(&t->frames_seen, t->frames);
+	t->cpu_caller = thread_cpu();
 	return kz_telescope_error(t);
 }
 
@@ -1394,6 +1409,9 @@ void kz_telescope_summary(struct kz_telescope *t, struct kz_telescope_summary *s
 	kz_rsdos_stats(t->dos, &s->attacks);
 	s->first_ns = t->first_ns;
 	s->last_ns = t->last_ns;
+	s->cpu_caller = t->cpu_caller;
+	s->cpu_analysis = t->cpu_analysis;
+	s->cpu_writer = t->cpu_writer;
 	s->memory = kz_srctable_memory(t->src) + kz_rsdos_memory(t->dos) +
 	            (size_t)t->active_cap * sizeof *t->active +
 	            (size_t)KZ_PORTKEYS * (sizeof *t->ps.packets + sizeof *t->ps.hll +

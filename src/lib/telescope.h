@@ -157,6 +157,10 @@ struct kz_telescope_summary {
 	struct kz_rsdos_stats attacks;
 	uint64_t first_ns, last_ns; /* packet time of the first and last analysed packet */
 	size_t memory;              /* bytes of the fixed tables */
+	/* CPU seconds of each thread, set by kz_telescope_finish: the calling
+	 * thread (reading, decoding, classifying; with one thread, all of
+	 * it), the analysis thread and the writer (0 with one thread). */
+	double cpu_caller, cpu_analysis, cpu_writer;
 };
 
 struct kz_telescope;
