@@ -55,6 +55,7 @@ run() {
 	/usr/bin/time -f "%e %U %S %M" -o "$out/time" "$@" >/dev/null 2>"$out/err" ||
 		{ cat "$out/err"; echo "bench: $name failed"; exit 1; }
 	cat "$out/time" >>"$out/$name"
+	cp "$out/err" "$out/$name.err"
 }
 
 kz_cmd=("$kz" telescope -r "$big" --darknet "$darknet" --sensor bench
@@ -98,6 +99,17 @@ done
 echo
 echo "kizuki vs pcap_next_ex: $(ratio "$kw" "$pw")x (needs >= 1.0); with --threads 1: $(ratio "$k1" "$pw")x"
 echo "kizuki vs tcpdump:      $(ratio "$kw" "$tw")x (needs >= 1.5); with --threads 1: $(ratio "$k1" "$tw")x"
+# The split of the 2-thread run's CPU time between its threads (the last
+# run's summary), and the wall time it would take on two cores that
+# nothing else uses: at least the analysis thread's time and at least
+# half the total (reading and writing share the other core).
+split=$(grep -o 'CPU time: .*' "$out/kizuki.err" || true)
+if [ -n "$split" ]; then
+	echo "kizuki (2 threads), last run's $split"
+	echo "$split" | awk -v pw="$pw" -v tw="$tw" '{
+		r = $6; a = $9; w = $12; lb = (r + a + w) / 2; if (a > lb) lb = a
+		printf "on two free cores at least %.2f s: at best %.2fx pcap_next_ex, %.2fx tcpdump\n", lb, pw / lb, tw / lb }'
+fi
 
 # Memory: the same analysis of 3 M packets against 30 M.
 warm "$small"
