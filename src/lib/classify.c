@@ -81,7 +81,8 @@ struct syn_fields {
 };
 
 /* The fingerprint bits of a TCP SYN probe. */
-static unsigned syn_rules(const struct syn_fields *s, bool v4, uint32_t dst, unsigned rules)
+static inline __attribute__((always_inline)) unsigned syn_rules(const struct syn_fields *s, bool v4,
+                                                                uint32_t dst, unsigned rules)
 {
 	unsigned fp = 0;
 	uint8_t init = kz_ttl_initial(s->ttl);
