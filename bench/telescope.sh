@@ -40,13 +40,6 @@ trap 'rm -rf "$out"' EXIT
 [ -s "$small" ] || "$gen" -q -p bench -n 3000000 -o "$small"
 packets=30000000
 
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GB"
-echo "kernel: $(uname -r); libpcap: $(tcpdump --version 2>&1 | grep -i libpcap | head -1)"
-echo "trace: $big ($(du -h "$big" | cut -f1), $packets packets, profile bench seed 1)"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); cores available at once: $(parallelism) (2.00x: two free cores)"
-
-warm() { cat "$1" >/dev/null; cat "$1" >/dev/null; }
-
 # How many cores this process can have at once right now: the same shell
 # busy loop run once, then twice in parallel; on two free cores the pair
 # takes as long as one (2.0x), on one core twice as long (1.0x). A shared
@@ -63,6 +56,14 @@ parallelism() {
 	t2=$(date +%s%N)
 	awk -v a="$((t1 - t0))" -v b="$((t2 - t1))" 'BEGIN {printf "%.2fx", 2 * a / b}'
 }
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GB"
+echo "kernel: $(uname -r); libpcap: $(tcpdump --version 2>&1 | grep -i libpcap | head -1)"
+echo "trace: $big ($(du -h "$big" | cut -f1), $packets packets, profile bench seed 1)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); cores available at once: $(parallelism) (2.00x: two free cores)"
+
+warm() { cat "$1" >/dev/null; cat "$1" >/dev/null; }
+
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 # run NAME COMMAND...: one timed process; appends "wall user sys maxrss_kb".
