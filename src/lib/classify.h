@@ -111,6 +111,17 @@ static inline uint8_t kz_ttl_initial(uint8_t ttl)
  * every field of *out. No allocation, no system call. */
 void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct kz_tpkt *out);
 
+/* The fast path of kz_pkt_decode + kz_classify, fused, for the frames a
+ * darknet is mostly made of: IPv4 without options (raw, or in Ethernet
+ * without VLAN tags), not a later fragment, carrying TCP, UDP or an ICMP
+ * message that is not an error. For such a frame it fills *out exactly as
+ * decoding (KZ_PKT_OK) and classifying would, sets *dst (host order) for
+ * the darknet test, and returns 1; for any other frame it returns 0 and the
+ * caller takes the general path (*out is then scribbled on). Reads no byte
+ * at or past data[caplen]. */
+int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                      uint64_t ts_ns, unsigned rules, struct kz_tpkt *out, uint32_t *dst);
+
 /* Stable lower-case names: "other", "probe", "backscatter"; "tcp", "udp",
  * "icmp", "icmp6", "sctp", "other" (the stats records' proto values). */
 const char *kz_tclass_name(enum kz_tclass c);

@@ -21,11 +21,14 @@ int kz_portstats_init(struct kz_portstats *ps)
 	ps->hll = kz_bigmem_alloc(KZ_PORTKEYS * sizeof *ps->hll);
 	ps->touched = calloc(KZ_PORTKEYS, sizeof *ps->touched);
 	ps->made = calloc(KZ_PORTKEYS, sizeof *ps->made);
+	ps->queue = calloc(KZ_PORTSTATS_QUEUE, sizeof *ps->queue);
+	ps->scratch = calloc(KZ_PORTSTATS_QUEUE, sizeof *ps->scratch);
+	ps->nqueue = 0;
 	ps->ntouched = 0;
 	ps->nmade = 0;
 	ps->hll_errors = 0;
 	ps->hll_bytes = 0;
-	if (!ps->packets || !ps->hll || !ps->touched || !ps->made) {
+	if (!ps->packets || !ps->hll || !ps->touched || !ps->made || !ps->queue || !ps->scratch) {
 		kz_portstats_destroy(ps);
 		return -ENOMEM;
 	}
@@ -42,13 +45,17 @@ void kz_portstats_destroy(struct kz_portstats *ps)
 	kz_bigmem_free(ps->hll, KZ_PORTKEYS * sizeof *ps->hll);
 	free(ps->touched);
 	free(ps->made);
+	free(ps->queue);
+	free(ps->scratch);
+	ps->queue = NULL;
+	ps->scratch = NULL;
 	ps->made = NULL;
 	ps->packets = NULL;
 	ps->hll = NULL;
 	ps->touched = NULL;
 }
 
-void kz_portstats_source(struct kz_portstats *ps, uint32_t key, uint64_t hll_hash)
+static void sketch_add(struct kz_portstats *ps, uint32_t key, uint64_t hll_hash)
 {
 	struct kz_hll *h = ps->hll[key];
 	if (!h) {
@@ -66,6 +73,41 @@ void kz_portstats_source(struct kz_portstats *ps, uint32_t key, uint64_t hll_has
 		ps->hll_errors++;
 }
 
+/* LSD radix sort of the queue by its 44-bit order, 11 bits a pass; stable,
+ * so equal orders keep their queue order (which does not matter: they go
+ * to the same bucket). */
+static void queue_sort(struct kz_portstats *ps)
+{
+	struct kz_portstats_ins *from = ps->queue, *to = ps->scratch;
+	uint32_t n = ps->nqueue;
+	for (unsigned shift = 0; shift < 44; shift += 11) {
+		uint32_t count[2048] = { 0 };
+		for (uint32_t i = 0; i < n; i++)
+			count[(from[i].order >> shift) & 2047]++;
+		uint32_t sum = 0;
+		for (unsigned d = 0; d < 2048; d++) {
+			uint32_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			to[count[(from[i].order >> shift) & 2047]++] = from[i];
+		struct kz_portstats_ins *x = from;
+		from = to;
+		to = x;
+	}
+	/* Four passes: the sorted queue is back in ps->queue. */
+}
+
+void kz_portstats_flush(struct kz_portstats *ps)
+{
+	if (ps->nqueue > 1)
+		queue_sort(ps);
+	for (uint32_t i = 0; i < ps->nqueue; i++)
+		sketch_add(ps, (uint32_t)(ps->queue[i].order >> 25), ps->queue[i].hash);
+	ps->nqueue = 0;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -74,6 +116,7 @@ static int key_cmp(const void *a, const void *b)
 
 void kz_portstats_sort(struct kz_portstats *ps)
 {
+	kz_portstats_flush(ps);
 	qsort(ps->touched, ps->ntouched, sizeof *ps->touched, key_cmp);
 }
 
@@ -95,4 +138,6 @@ void kz_portstats_reset(struct kz_portstats *ps)
 	}
 	ps->hll_bytes = bytes;
 	ps->ntouched = 0;
+	/* Inserts not made yet belong to the counts being reset. */
+	ps->nqueue = 0;
 }

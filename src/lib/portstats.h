@@ -12,7 +12,17 @@
  * the interval (srctable.h, KZ_OBS_NEW_PKEY), so a source hammering one
  * port costs one sketch insert per interval, not one per packet.
  *
- * Memory: the arrays are fixed (about 6.3 MB); sketches grow with the
+ * Sketch inserts are queued and made in a batch when the interval's
+ * counts are read (kz_portstats_sort) or the queue is full, sorted by key
+ * and by the sketch's bucket index: a sparse sketch keeps its entries
+ * sorted, so an insert in the middle moves the entries after it, and a
+ * busy port's sketch took thousands of such inserts per interval. Sorted,
+ * each insert lands at the end. The result is the same sketch: a sparse
+ * sketch is the set of its entries (the highest rank per bucket), and a
+ * dense one the maximum per register, whatever the order they came in,
+ * and the switch to the dense form depends only on that set.
+ *
+ * Memory: the arrays are fixed (about 6.3 MB, and 1 MB of queue); sketches grow with the
  * distinct (source, port) pairs of an interval, at most 16 KiB each once
  * dense, and are cleared at every interval.
  */
@@ -32,6 +42,16 @@
  * says as much, and the line stays short. */
 #define KZ_STATS_HLL_MIN_SOURCES 4
 
+/* Sketch inserts queued before a batch is made (see above). */
+#define KZ_PORTSTATS_QUEUE 32768u
+
+/* A queued insert: the sort key (port key << 25 | the hash's bucket
+ * index, its top 25 bits) and the hash. */
+struct kz_portstats_ins {
+	uint64_t order;
+	uint64_t hash;
+};
+
 static inline uint32_t kz_portkey(uint8_t proto, uint16_t port)
 {
 	return (uint32_t)proto << 16 | port;
@@ -44,6 +64,8 @@ struct kz_portstats {
 	uint32_t ntouched;
 	uint32_t *made; /* keys whose sketch exists, so teardown visits only them */
 	uint32_t nmade;
+	struct kz_portstats_ins *queue, *scratch; /* [KZ_PORTSTATS_QUEUE] each */
+	uint32_t nqueue;
 	uint64_t hll_errors; /* sketch inserts lost to a failed allocation */
 	size_t hll_bytes;    /* heap held by the sketches, at the last reset */
 };
@@ -60,10 +82,23 @@ static inline void kz_portstats_packet(struct kz_portstats *ps, uint32_t key)
 		ps->touched[ps->ntouched++] = key;
 }
 
-/* Adds a source (by its kz_hll_hash_addr) to a key's sketch. */
-void kz_portstats_source(struct kz_portstats *ps, uint32_t key, uint64_t hll_hash);
+/* Makes the queued sketch inserts (kz_portstats_source calls it when the
+ * queue is full; kz_portstats_sort before the counts are read). */
+void kz_portstats_flush(struct kz_portstats *ps);
 
-/* Sorts the touched keys (for output in key order). */
+/* Adds a source (by its kz_hll_hash_addr) to a key's sketch: queued, made
+ * by kz_portstats_sort at the latest. */
+static inline void kz_portstats_source(struct kz_portstats *ps, uint32_t key, uint64_t hll_hash)
+{
+	struct kz_portstats_ins *q = &ps->queue[ps->nqueue];
+	q->order = (uint64_t)key << 25 | hll_hash >> 39;
+	q->hash = hll_hash;
+	if (++ps->nqueue == KZ_PORTSTATS_QUEUE)
+		kz_portstats_flush(ps);
+}
+
+/* Makes the queued sketch inserts, then sorts the touched keys (for
+ * output in key order). Call it before reading the sources of a key. */
 void kz_portstats_sort(struct kz_portstats *ps);
 
 /* Unique sources on a key this interval. */

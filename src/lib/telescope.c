@@ -30,6 +30,18 @@
  * (a loaded machine): they then take turns in long stretches rather than
  * paying a context switch per batch. Batches also carry control marks: a
  * tick (live capture's clock) and the stop at the end.
+ *
+ * The writer (two threads): the back does not call the sinks itself. At
+ * an interval's close it judges its sources and updates their state, and
+ * posts a job per record (a copy of the source entry and its verdict; a
+ * DoS or surge record as built; a stats row with a copy of its sketch, as
+ * the back clears the original for the next interval; the end of the
+ * interval) to a second SPSC ring, with the same spin-then-futex waits.
+ * A third thread runs the jobs in order: the basis text, the record's
+ * ids and JSON, and the sink calls, which were a fifth of the back's time
+ * and would leave the two halves unbalanced. It usually runs on the core
+ * the front leaves idle while it waits for room in the batch ring. With
+ * one thread each job runs at once, on the same code path.
  */
 #include "telescope.h"
 
@@ -62,8 +74,9 @@
 #define RING_BATCHES       128u /* 128 x 2 KiB: the ring stays in the caches */
 #define SPIN_LIMIT         64
 #define TICK_GRACE_NS      (2 * NS_PER_S)
-#define DARKNET_LINEAR_MAX 16 /* ranges checked one by one; more: binary search */
-#define LOOKAHEAD          8  /* packets between a prefetch and its use (see analyse) */
+#define DARKNET_LINEAR_MAX 16    /* ranges checked one by one; more: binary search */
+#define LOOKAHEAD          8     /* packets between a prefetch and its use (see analyse) */
+#define JOB_RING           8192u /* x 256 bytes: an interval close posts thousands of jobs */
 
 enum { MARK_NONE = 0, MARK_TICK, MARK_STOP };
 
@@ -77,6 +90,32 @@ struct batch {
 };
 
 _Static_assert(sizeof(struct batch) % 64 == 0, "batches are whole cache lines");
+
+enum { JOB_SOURCE = 0, JOB_RECORD, JOB_STATS, JOB_DONE, JOB_STOP };
+
+/* One piece of output for the writer (see "the writer" below): everything
+ * a sink call needs, copied, so that the analysis can go on changing its
+ * state while the writer formats and writes. */
+struct job {
+	union {
+		struct kz_src src; /* JOB_SOURCE: the entry as it was judged */
+		struct {
+			json_t *rec; /* owned by the job */
+			struct kz_tevent ev;
+		} record;
+		struct kz_tstats_row row; /* row.hll: a copy owned by the job */
+		struct kz_tinterval iv;
+	};
+	/* JOB_SOURCE: the verdict but for its basis text, which the writer
+	 * writes (kz_scan_explain); the interval and time.observation. */
+	double dsts_on_port, rate_pps;
+	unsigned votes, syn;
+	uint16_t port;
+	uint8_t proto, label;
+	bool infected;
+	int64_t start, obs_time;
+	uint32_t type;
+};
 
 struct range {
 	kz_u128 lo, hi;
@@ -155,6 +194,20 @@ struct kz_telescope {
 	pthread_t thread;
 	bool thread_running;
 	bool finished;
+
+	/* ----- the writer (two threads): the back posts jobs, the writer
+	 * runs them, each side's counter on its own line */
+	_Alignas(64) _Atomic uint32_t jhead;
+	_Atomic uint32_t poster_sleeping;
+	_Alignas(64) _Atomic uint32_t jtail;
+	_Atomic uint32_t writer_sleeping;
+	_Alignas(64) struct job *jobs;
+	struct job local_job; /* the only job with one thread: run at once */
+	pthread_t writer;
+	bool writer_running;
+	bool stop_posted;
+	/* CPU seconds of each thread at its end (see the summary) */
+	double cpu_caller, cpu_analysis, cpu_writer;
 };
 
 /* --------------------------------------------------------------- errors */
@@ -280,7 +333,7 @@ static int64_t round_count(double c)
 /* Source records are the bulk of the output (one per active qualified
  * source per interval): they are written by hand (srcrecord.h). */
 static void emit_source(struct kz_telescope *t, const struct kz_src *e, const struct kz_verdict *v,
-                        int64_t start)
+                        int64_t start, int64_t obs_time)
 {
 	char fid[KZ_ID_STRLEN], oid[KZ_ID_STRLEN];
 	uint16_t ports[4];
@@ -302,7 +355,7 @@ static void emit_source(struct kz_telescope *t, const struct kz_src *e, const st
 		.has_rate = kz_addr_is_v4(e->addr) && t->n4 != 0,
 		.est_rate_pps = round_count(v->rate_pps),
 		.interval_start = start,
-		.time_observation = t->obs_time,
+		.time_observation = obs_time,
 		.time_source = e->last_seen,
 	};
 	int len = kz_srcrec_format(t->enc, &r, t->line, sizeof t->line, fid, oid);
@@ -323,6 +376,15 @@ static void emit_source(struct kz_telescope *t, const struct kz_src *e, const st
 	emit_line(t, t->line, (size_t)len, &ev);
 	t->by_label[v->label]++;
 }
+
+/* The back hands every sink call to the writer through these (defined
+ * with the writer below). */
+static void post_source(struct kz_telescope *t, const struct kz_src *e, const struct kz_verdict *v,
+                        int64_t start);
+static void post_record(struct kz_telescope *t, json_t *rec, const struct kz_tevent *ev);
+static void post_stats(struct kz_telescope *t, const struct kz_tstats_row *row);
+static void post_done(struct kz_telescope *t, const struct kz_tinterval *iv);
+static void post_stop(struct kz_telescope *t);
 
 /* True when the source was active after the interval of its last record. */
 static bool pending(const struct kz_telescope *t, const struct kz_src *e)
@@ -350,8 +412,7 @@ static void judge_source(struct kz_telescope *t, struct kz_src *e, uint64_t iv)
 	if (l == KZ_LABEL_NONE)
 		return;
 	if (l != e->label || due(t, e, iv)) {
-		kz_scan_explain(e, &t->th, &v);
-		emit_source(t, e, &v, (int64_t)(iv * t->interval_s));
+		post_source(t, e, &v, (int64_t)(iv * t->interval_s));
 		e->rec_iv = (uint32_t)(iv + 1);
 	}
 	e->label = (uint8_t)l;
@@ -369,9 +430,8 @@ static void sweep_sources(struct kz_telescope *t, uint64_t now_iv, bool final)
 			continue;
 		struct kz_verdict v;
 		enum kz_label l = kz_scan_judge(e, &t->th, &v);
-		kz_scan_explain(e, &t->th, &v);
 		uint64_t iv = e->last_seen / t->interval_s;
-		emit_source(t, e, &v, (int64_t)(iv * t->interval_s));
+		post_source(t, e, &v, (int64_t)(iv * t->interval_s));
 		e->rec_iv = (uint32_t)(iv + 1);
 		e->label = (uint8_t)l;
 	}
@@ -495,7 +555,8 @@ static void emit_victim(struct kz_telescope *t, struct kz_rsdos_attack **v, size
 			.interval_start = start,
 			.time_source = end_s,
 		};
-		emit_record(t, rec, &ev);
+		post_record(t, rec, &ev);
+		rec = NULL;
 	}
 	json_decref(rec);
 }
@@ -560,7 +621,8 @@ static void surge_alert(void *user, const struct kz_surge_alert *a)
 			.interval_start = c->start,
 			.time_source = c->start,
 		};
-		emit_record(t, rec, &ev);
+		post_record(t, rec, &ev);
+		rec = NULL;
 	}
 	json_decref(rec);
 }
@@ -583,7 +645,7 @@ static void close_ports(struct kz_telescope *t, int64_t start, uint32_t empty_be
 			.unique_sources = sources,
 			.hll = sources >= KZ_STATS_HLL_MIN_SOURCES ? ps->hll[key] : NULL,
 		};
-		emit_stats(t, &row);
+		post_stats(t, &row);
 		kz_surge_set(t->surge, key, sources > UINT32_MAX ? UINT32_MAX : (uint32_t)sources);
 	}
 	struct surge_ctx c = { t, start };
@@ -658,7 +720,7 @@ static void close_interval(struct kz_telescope *t, uint64_t iv)
 	close_ports(t, start, empty_before);
 	struct kz_tinterval counters;
 	interval_counters(t, start, &counters);
-	sinks_done(t, &counters);
+	post_done(t, &counters);
 	t->closed_any = true;
 	t->last_closed_iv = iv;
 	t->intervals++;
@@ -809,12 +871,21 @@ static void back_batch(struct kz_telescope *t, struct batch *b)
 				.len = t->interval_s,
 				.final = true,
 			};
-			sinks_done(t, &fin);
+			post_done(t, &fin);
 		}
 	}
 }
 
 /* ---------------------------------------------------------- the ring */
+
+/* The CPU time the calling thread has used, in seconds. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val)
 {
@@ -869,8 +940,11 @@ static void *back_thread(void *arg)
 		if (atomic_load(&t->front_sleeping) &&
 		    atomic_load_explicit(&t->head, memory_order_relaxed) - tail <= RING_BATCHES / 2)
 			futex_wake(&t->tail);
-		if (mark == MARK_STOP)
+		if (mark == MARK_STOP) {
+			post_stop(t);
+			t->cpu_analysis = thread_cpu();
 			return NULL;
+		}
 	}
 }
 
@@ -902,6 +976,177 @@ static void publish(struct kz_telescope *t, bool urgent)
 	t->fill->mark = MARK_NONE;
 }
 
+/* -------------------------------------------------------- the writer */
+
+/* Runs one job: formats and hands it to the sinks (on the writer thread
+ * with two threads, at once with one). */
+static void run_job(struct kz_telescope *t, struct job *j)
+{
+	switch (j->type) {
+	case JOB_SOURCE: {
+		struct kz_verdict v = {
+			.label = (enum kz_label)j->label,
+			.infected = j->infected,
+			.votes = j->votes,
+			.syn = j->syn,
+			.dsts_on_port = j->dsts_on_port,
+			.port = j->port,
+			.proto = j->proto,
+			.rate_pps = j->rate_pps,
+		};
+		if (atomic_load_explicit(&t->error, memory_order_relaxed))
+			break;
+		kz_scan_explain(&j->src, &t->th, &v);
+		emit_source(t, &j->src, &v, j->start, j->obs_time);
+		break;
+	}
+	case JOB_RECORD:
+		if (!atomic_load_explicit(&t->error, memory_order_relaxed))
+			emit_record(t, j->record.rec, &j->record.ev);
+		json_decref(j->record.rec);
+		break;
+	case JOB_STATS:
+		emit_stats(t, &j->row);
+		if (t->jobs)
+			kz_hll_free((struct kz_hll *)j->row.hll);
+		break;
+	case JOB_DONE:
+		sinks_done(t, &j->iv);
+		break;
+	default:
+		break;
+	}
+}
+
+static void *writer_thread(void *arg)
+{
+	struct kz_telescope *t = arg;
+	uint32_t tail = atomic_load_explicit(&t->jtail, memory_order_relaxed);
+	for (;;) {
+		if (atomic_load_explicit(&t->jhead, memory_order_acquire) == tail)
+			wait_change(&t->jhead, tail, &t->writer_sleeping);
+		struct job *j = &t->jobs[tail % JOB_RING];
+		uint32_t type = j->type;
+		run_job(t, j);
+		atomic_store(&t->jtail, ++tail);
+		if (atomic_load(&t->poster_sleeping) &&
+		    atomic_load_explicit(&t->jhead, memory_order_relaxed) - tail <= JOB_RING / 2)
+			futex_wake(&t->jtail);
+		if (type == JOB_STOP) {
+			t->cpu_writer = thread_cpu();
+			return NULL;
+		}
+	}
+}
+
+/* The slot for the next job: the one local job with one thread, else the
+ * next ring slot once the writer has freed it. */
+static struct job *job_slot(struct kz_telescope *t)
+{
+	if (!t->jobs)
+		return &t->local_job;
+	uint32_t head = atomic_load_explicit(&t->jhead, memory_order_relaxed), tail;
+	while (head - (tail = atomic_load_explicit(&t->jtail, memory_order_acquire)) >= JOB_RING)
+		wait_change(&t->jtail, tail, &t->poster_sleeping);
+	return &t->jobs[head % JOB_RING];
+}
+
+/* Runs the job (one thread) or publishes it to the writer, waking it when
+ * a quarter of the ring waits or at once for the end of an interval (a
+ * live sensor's records must not wait for the next ones). */
+static void job_commit(struct kz_telescope *t, struct job *j)
+{
+	if (!t->jobs) {
+		run_job(t, j);
+		return;
+	}
+	bool urgent = j->type == JOB_DONE || j->type == JOB_STOP;
+	uint32_t head = atomic_load_explicit(&t->jhead, memory_order_relaxed) + 1;
+	atomic_store(&t->jhead, head);
+	if (atomic_load(&t->writer_sleeping) &&
+	    (urgent ||
+	     head - atomic_load_explicit(&t->jtail, memory_order_relaxed) >= JOB_RING / 4))
+		futex_wake(&t->jhead);
+}
+
+static void post_source(struct kz_telescope *t, const struct kz_src *e, const struct kz_verdict *v,
+                        int64_t start)
+{
+	struct job *j = job_slot(t);
+	j->type = JOB_SOURCE;
+	j->src = *e;
+	j->label = (uint8_t)v->label;
+	j->infected = v->infected;
+	j->votes = v->votes;
+	j->syn = v->syn;
+	j->dsts_on_port = v->dsts_on_port;
+	j->port = v->port;
+	j->proto = v->proto;
+	j->rate_pps = v->rate_pps;
+	j->start = start;
+	j->obs_time = t->obs_time;
+	job_commit(t, j);
+}
+
+static void post_record(struct kz_telescope *t, json_t *rec, const struct kz_tevent *ev)
+{
+	struct job *j = job_slot(t);
+	j->type = JOB_RECORD;
+	j->record.rec = rec;
+	j->record.ev = *ev;
+	job_commit(t, j);
+}
+
+/* A stats row's sketch is cleared when the interval's counters are reset,
+ * which may be before the writer gets to it: with a writer the job holds
+ * a copy, made by a round trip through the serialised form (docs/hll.md),
+ * which gives back the same sketch. */
+static void post_stats(struct kz_telescope *t, const struct kz_tstats_row *row)
+{
+	struct kz_hll *copy = NULL;
+	if (t->jobs && row->hll) {
+		size_t n = kz_hll_serialized_size(row->hll);
+		uint8_t *buf = malloc(n);
+		const char *why = "";
+		int rc = buf ? 0 : -ENOMEM;
+		if (!rc) {
+			kz_hll_serialize(row->hll, buf);
+			rc = kz_hll_from_bytes(buf, n, &copy, &why);
+		}
+		free(buf);
+		if (rc) {
+			set_error(t, rc, "stats sketch: %s",
+			          rc == -ENOMEM ? strerror(ENOMEM) : why);
+			return;
+		}
+	}
+	struct job *j = job_slot(t);
+	j->type = JOB_STATS;
+	j->row = *row;
+	if (t->jobs)
+		j->row.hll = copy;
+	job_commit(t, j);
+}
+
+static void post_done(struct kz_telescope *t, const struct kz_tinterval *iv)
+{
+	struct job *j = job_slot(t);
+	j->type = JOB_DONE;
+	j->iv = *iv;
+	job_commit(t, j);
+}
+
+/* Ends the writer after the jobs before it (two threads). */
+static void post_stop(struct kz_telescope *t)
+{
+	if (!t->jobs)
+		return;
+	struct job *j = job_slot(t);
+	j->type = JOB_STOP;
+	t->stop_posted = true;
+	job_commit(t, j);
+}
+
 /* --------------------------------------------------------- the front */
 
 static inline bool in_darknet(const struct kz_telescope *t, struct kz_addr a)
@@ -922,18 +1167,32 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	t->bytes += f->caplen;
 	if (__builtin_expect((t->frames & 0xffff) == 0, 0))
 		atomic_store_explicit(&t->frames_seen, t->frames, memory_order_relaxed);
-	enum kz_pkt_result r = kz_pkt_decode(&t->pkt, f->linktype, f->data, f->caplen, f->wirelen);
-	kz_pkt_count(&t->decode, r);
-	if (r != KZ_PKT_OK)
-		return;
-	if (!in_darknet(t, t->pkt.dst)) {
-		t->outside++;
-		return;
-	}
-	t->analysed++;
 	struct batch *b = t->fill;
 	struct kz_tpkt *p = &b->p[b->n];
-	kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	uint32_t dst4;
+	/* Most frames take the fused path straight into the batch; the
+	 * slot is only taken (b->n) once the packet is known to count. */
+	if (__builtin_expect(kz_classify_frame(f->linktype, f->data, f->caplen, f->wirelen,
+	                                       f->ts_ns, t->rules, p, &dst4),
+	                     1)) {
+		t->decode.by_result[KZ_PKT_OK]++;
+		if (!in_darknet(t, kz_addr_from_v4(dst4))) {
+			t->outside++;
+			return;
+		}
+	} else {
+		enum kz_pkt_result r =
+		        kz_pkt_decode(&t->pkt, f->linktype, f->data, f->caplen, f->wirelen);
+		kz_pkt_count(&t->decode, r);
+		if (r != KZ_PKT_OK)
+			return;
+		if (!in_darknet(t, t->pkt.dst)) {
+			t->outside++;
+			return;
+		}
+		kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	}
+	t->analysed++;
 	/* Hashing here balances the two threads: the back has more to do. */
 	p->h = kz_srctable_hash_key(t->key, p->src);
 	if (++b->n == KZ_TELESCOPE_BATCH)
@@ -970,8 +1229,12 @@ int kz_telescope_finish(struct kz_telescope *t)
 			futex_wake(&t->head);
 		pthread_join(t->thread, NULL);
 		t->thread_running = false;
+		/* The back posted the writer's stop after its last records. */
+		pthread_join(t->writer, NULL);
+		t->writer_running = false;
 	}
 	atomic_store(&t->frames_seen, t->frames);
+	t->cpu_caller = thread_cpu();
 	return kz_telescope_error(t);
 }
 
@@ -1088,6 +1351,16 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 		t->fill = &t->ring[0];
 		t->fill->n = 0;
 		t->fill->mark = MARK_NONE;
+		t->jobs = aligned_alloc(64, JOB_RING * sizeof *t->jobs);
+		if (!t->jobs) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if ((rc = -pthread_create(&t->writer, NULL, writer_thread, t)) != 0) {
+			snprintf(err, errlen, "writer thread: %s", strerror(-rc));
+			goto fail;
+		}
+		t->writer_running = true;
 		if ((rc = -pthread_create(&t->thread, NULL, back_thread, t)) != 0) {
 			snprintf(err, errlen, "analysis thread: %s", strerror(-rc));
 			goto fail;
@@ -1136,11 +1409,14 @@ void kz_telescope_summary(struct kz_telescope *t, struct kz_telescope_summary *s
 	kz_rsdos_stats(t->dos, &s->attacks);
 	s->first_ns = t->first_ns;
 	s->last_ns = t->last_ns;
+	s->cpu_caller = t->cpu_caller;
+	s->cpu_analysis = t->cpu_analysis;
+	s->cpu_writer = t->cpu_writer;
 	s->memory = kz_srctable_memory(t->src) + kz_rsdos_memory(t->dos) +
 	            (size_t)t->active_cap * sizeof *t->active +
 	            (size_t)KZ_PORTKEYS * (sizeof *t->ps.packets + sizeof *t->ps.hll +
 	                                   2 * sizeof *t->ps.touched) +
-	            t->ps.hll_bytes;
+	            (size_t)KZ_PORTSTATS_QUEUE * 2 * sizeof *t->ps.queue + t->ps.hll_bytes;
 }
 
 void kz_telescope_progress(const struct kz_telescope *t, uint64_t *frames, uint64_t *sources,
@@ -1173,6 +1449,16 @@ void kz_telescope_free(struct kz_telescope *t)
 		atomic_store(&t->head, atomic_load(&t->head) + 1);
 		futex_wake(&t->head);
 		pthread_join(t->thread, NULL);
+		t->thread_running = false;
+	}
+	if (t->writer_running) {
+		/* The back, if it ran, posted the stop; else it is posted here.
+		 * Jobs still queued are run with the error set: they free
+		 * what they hold and write nothing. */
+		atomic_store(&t->error, t->error ? t->error : -ECANCELED);
+		if (!t->stop_posted)
+			post_stop(t);
+		pthread_join(t->writer, NULL);
 	}
 	kz_srctable_free(t->src);
 	kz_rsdos_free(t->dos);
@@ -1184,6 +1470,7 @@ void kz_telescope_free(struct kz_telescope *t)
 	free(t->active);
 	free(t->qualified);
 	free(t->ring);
+	free(t->jobs);
 	free(t->sensor);
 	free(t);
 }

@@ -24,15 +24,20 @@
  * run, so the last record of each finding has its final counts. Victims
  * are updated every interval they are active.
  *
- * Hot path. kz_telescope_frame decodes into a reused struct, classifies
- * into a 64-byte summary, hashes its source and queues it; every
+ * Hot path. kz_telescope_frame decodes and classifies into a 64-byte
+ * summary (the fused fast path of classify.h for plain IPv4 frames, the
+ * decoder and classifier for the rest), hashes its source and queues it; every
  * KZ_TELESCOPE_BATCH summaries the batch is analysed as a software
  * pipeline (prefetch a packet's index slot, resolve its entry and prefetch
  * it, update with it, each stage 8 packets behind the one before), so the
  * cache misses overlap instead of following each other. No allocation, no
  * system call per packet. With threads = 2 the decode and classification run on
  * the caller's thread and the analysis on a second one, fed through a
- * single-producer single-consumer ring of batches.
+ * single-producer single-consumer ring of batches; a third thread, the
+ * writer, formats the records and calls the sinks from a second ring of
+ * jobs, so that the analysis thread (the busier one) only judges. Sinks are
+ * then called from the writer thread, always in the order the analysis
+ * produced the records, never from two threads at once.
  *
  * Output goes to sinks: const tables of functions (STYLE.md 2) that receive
  * each event record, each stats row and the end of each interval (their
@@ -152,6 +157,10 @@ struct kz_telescope_summary {
 	struct kz_rsdos_stats attacks;
 	uint64_t first_ns, last_ns; /* packet time of the first and last analysed packet */
 	size_t memory;              /* bytes of the fixed tables */
+	/* CPU seconds of each thread, set by kz_telescope_finish: the calling
+	 * thread (reading, decoding, classifying; with one thread, all of
+	 * it), the analysis thread and the writer (0 with one thread). */
+	double cpu_caller, cpu_analysis, cpu_writer;
 };
 
 struct kz_telescope;

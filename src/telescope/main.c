@@ -302,6 +302,13 @@ static void print_summary(struct kz_telescope *t, const struct kz_capture_stats 
 	if (s.hll_errors)
 		fprintf(stderr, "%s: sketch inserts lost to memory: %" PRIu64 "\n", me,
 		        s.hll_errors);
+	/* Which thread did how much: what two cores can gain (docs/telescope.md,
+	 * "Speed and threads"). */
+	if (s.cpu_analysis > 0)
+		fprintf(stderr,
+		        "%s: CPU time: reading and decoding %.2f s, analysis %.2f s, writing %.2f "
+		        "s\n",
+		        me, s.cpu_caller, s.cpu_analysis, s.cpu_writer);
 }
 
 /* Fills *o from argv. Returns 0, KZ_EXIT_USAGE after printing why, or -1

@@ -3,11 +3,15 @@
  * (low nibble) and how much longer the frame was on the wire than captured
  * (high nibble); the rest is the frame. Beyond "no crash, no read past the
  * capture" (ASan), the harness checks what callers rely on: a result in
- * range with a name, and every offset and flag consistent with the capture.
+ * range with a name, every offset and flag consistent with the capture, and
+ * that the classifier's fused fast path (kz_classify_frame), wherever it
+ * takes a frame, gives the same summary as decoding and classifying it.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "classify.h"
 #include "pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,6 +34,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum kz_pkt_result r = kz_pkt_decode(&p, lt, data + 1, caplen, wirelen);
 	if ((unsigned)r >= KZ_PKT_RESULT_COUNT || !kz_pkt_result_name(r))
 		abort();
+	struct kz_tpkt fast, slow;
+	uint32_t dst;
+	memset(&fast, 0x5a, sizeof fast);
+	if (kz_classify_frame(lt, data + 1, caplen, wirelen, 7, KZ_FP_ALL, &fast, &dst)) {
+		if (r != KZ_PKT_OK)
+			abort();
+		memset(&slow, 0xa5, sizeof slow);
+		kz_classify(&p, 7, KZ_FP_ALL, &slow);
+		if (memcmp(&fast, &slow, sizeof fast) != 0 || dst != kz_addr_v4(p.dst))
+			abort();
+	}
 	if (r != KZ_PKT_OK)
 		return 0;
 	if (p.ip_version != 4 && p.ip_version != 6)

@@ -97,6 +97,9 @@ static void build_tcp4(struct fb *f, const struct syn *s)
 	f->n += s->optlen;
 }
 
+/* Frames the fast path took (test_fast_path_taken checks it took some). */
+static unsigned fast_hits;
+
 static void classify(const struct fb *f, unsigned rules, struct kz_tpkt *t)
 {
 	struct kz_pkt p;
@@ -104,6 +107,27 @@ static void classify(const struct fb *f, unsigned rules, struct kz_tpkt *t)
 	                 KZ_PKT_OK);
 	memset(t, 0xa5, sizeof *t); /* every field must be written */
 	kz_classify(&p, 1234567890123456789ull, rules, t);
+	/* The fused fast path, where it takes the frame, gives the same
+	 * summary, byte for byte; raw IP and the same frame in Ethernet. */
+	for (int eth = 0; eth < 2; eth++) {
+		uint8_t frame[sizeof f->b + 14] = { 0 };
+		size_t off = eth ? 14 : 0;
+		if (eth) {
+			frame[12] = 0x08;
+			frame[13] = 0x00;
+		}
+		memcpy(frame + off, f->b, f->n);
+		struct kz_tpkt fast;
+		uint32_t dst = 0;
+		memset(&fast, 0x5a, sizeof fast);
+		uint32_t n = (uint32_t)(f->n + off);
+		if (kz_classify_frame(eth ? KZ_LINKTYPE_ETHERNET : KZ_LINKTYPE_RAW, frame, n, n,
+		                      1234567890123456789ull, rules, &fast, &dst)) {
+			assert_memory_equal(&fast, t, sizeof fast);
+			assert_int_equal(dst, kz_addr_v4(p.dst));
+			fast_hits++;
+		}
+	}
 }
 
 static struct kz_tpkt tcp4(const struct syn *s, unsigned rules)
@@ -481,6 +505,95 @@ static void test_unicornscan(void **state)
 	assert_int_equal(tcp4(&s, KZ_FP_ALL & ~KZ_FP_DST_RULES).fp, 0);
 }
 
+/* Runs the fast path and the general one on the same bytes; returns
+ * whether the fast path took the frame (then both must agree exactly, and
+ * the decoder must have accepted it). */
+static bool fast_agrees(uint32_t lt, const uint8_t *b, uint32_t caplen, uint32_t wirelen)
+{
+	struct kz_tpkt fast, slow;
+	uint32_t dst = 0;
+	memset(&fast, 0x5a, sizeof fast);
+	memset(&slow, 0xa5, sizeof slow);
+	int took = kz_classify_frame(lt, b, caplen, wirelen, 42, KZ_FP_ALL, &fast, &dst);
+	struct kz_pkt p;
+	enum kz_pkt_result r = kz_pkt_decode(&p, lt, b, caplen, wirelen);
+	if (!took)
+		return false;
+	assert_int_equal(r, KZ_PKT_OK);
+	kz_classify(&p, 42, KZ_FP_ALL, &slow);
+	assert_memory_equal(&fast, &slow, sizeof fast);
+	assert_int_equal(dst, kz_addr_v4(p.dst));
+	return true;
+}
+
+static void test_fast_path(void **state)
+{
+	(void)state;
+	/* Every earlier test ran its frames through both paths. */
+	assert_true(fast_hits > 20);
+	struct fb f;
+	struct syn s = syn_default();
+	s.win = 1024;
+	s.ttl = 45;
+	s.opt = MSS1460;
+	s.optlen = sizeof MSS1460;
+	build_tcp4(&f, &s);
+	assert_true(fast_agrees(KZ_LINKTYPE_RAW, f.b, (uint32_t)f.n, (uint32_t)f.n));
+	/* The nmap rule's option cut by the capture, at every length that
+	 * still holds the fixed TCP header. */
+	for (uint32_t cap = 40; cap <= f.n; cap++)
+		assert_true(fast_agrees(KZ_LINKTYPE_RAW, f.b, cap, (uint32_t)f.n));
+	/* A bad option length, an option past the data offset, two MSS. */
+	static const uint8_t bad_len[4] = { 2, 3, 0x05, 0xb4 };
+	static const uint8_t past[4] = { 1, 1, 2, 4 };
+	static const uint8_t two_mss[8] = { 2, 4, 0x05, 0xb4, 2, 4, 0x05, 0xb4 };
+	static const uint8_t eol_first[4] = { 0, 2, 4, 5 };
+	const uint8_t *opts[4] = { bad_len, past, two_mss, eol_first };
+	const size_t lens[4] = { 4, 4, 8, 4 };
+	for (int i = 0; i < 4; i++) {
+		s.opt = opts[i];
+		s.optlen = lens[i];
+		build_tcp4(&f, &s);
+		assert_true(fast_agrees(KZ_LINKTYPE_RAW, f.b, (uint32_t)f.n, (uint32_t)f.n));
+		assert_int_equal(tcp4(&s, KZ_FP_ALL).fp & KZ_FP_NMAP, 0);
+	}
+	/* What it leaves to the decoder: IP options, a later fragment, a
+	 * length beyond the frame, an ICMP error, a VLAN tag, other link
+	 * types. */
+	s = syn_default();
+	build_tcp4(&f, &s);
+	uint8_t b[600];
+	memcpy(b, f.b, f.n);
+	b[0] = 0x46;
+	assert_false(fast_agrees(KZ_LINKTYPE_RAW, b, (uint32_t)f.n, (uint32_t)f.n));
+	memcpy(b, f.b, f.n);
+	b[6] = 0x00;
+	b[7] = 0x10;
+	assert_false(fast_agrees(KZ_LINKTYPE_RAW, b, (uint32_t)f.n, (uint32_t)f.n));
+	assert_false(fast_agrees(KZ_LINKTYPE_RAW, f.b, (uint32_t)f.n - 1, (uint32_t)f.n - 1));
+	assert_false(fast_agrees(KZ_LINKTYPE_LINUX_SLL, f.b, (uint32_t)f.n, (uint32_t)f.n));
+	f.n = 0;
+	ip4(&f, 1, SRC, DST, 50, 1, 8 + 28);
+	icmp4(&f, 3, 1, 28);
+	for (int i = 0; i < 28; i++)
+		put8(&f, i == 0 ? 0x45 : 0);
+	assert_false(fast_agrees(KZ_LINKTYPE_RAW, f.b, (uint32_t)f.n, (uint32_t)f.n));
+	f.n = 0;
+	ip4(&f, 1, SRC, DST, 50, 1, 8);
+	icmp4(&f, 8, 0, 0);
+	assert_true(fast_agrees(KZ_LINKTYPE_RAW, f.b, (uint32_t)f.n, (uint32_t)f.n));
+	memset(b, 0, 18);
+	b[12] = 0x81;
+	b[16] = 0x08;
+	memcpy(b + 18, f.b, f.n);
+	assert_false(fast_agrees(KZ_LINKTYPE_ETHERNET, b, (uint32_t)f.n + 18, (uint32_t)f.n + 18));
+	/* Ethernet padding after a short datagram is fine. */
+	memset(b, 0, sizeof b);
+	b[12] = 0x08;
+	memcpy(b + 14, f.b, f.n);
+	assert_true(fast_agrees(KZ_LINKTYPE_ETHERNET, b, 64, 64));
+}
+
 static void test_ttl_initial(void **state)
 {
 	(void)state;
@@ -513,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_masscan),      cmocka_unit_test(test_zmap),
 		cmocka_unit_test(test_nmap),         cmocka_unit_test(test_unicornscan),
 		cmocka_unit_test(test_ttl_initial),  cmocka_unit_test(test_names),
+		cmocka_unit_test(test_fast_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

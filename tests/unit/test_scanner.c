@@ -164,6 +164,32 @@ static void test_labels_only_rise(void **state)
 	assert_string_equal(kz_label_identifier(KZ_LABEL_NONE), "");
 }
 
+/* The scanner basis writes its counts as "%.0f" would: round to nearest,
+ * ties to even, whatever the size. */
+static void test_basis_counts(void **state)
+{
+	(void)state;
+	struct kz_scan_thresholds th;
+	kz_scan_thresholds(65536, KZ_FP_ALL, &th);
+	struct kz_src e = src(0xc6120001);
+	const double xs[] = { 0, 0.4, 0.5, 1.5, 2.5, 3.49999, 1e6 + 0.5, 1e15 + 1, 1e22, INFINITY };
+	for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+		struct kz_verdict v;
+		memset(&v, 0, sizeof v);
+		v.label = KZ_LABEL_SCANNER;
+		v.dsts_on_port = xs[i];
+		v.rate_pps = xs[i];
+		v.port = 23;
+		kz_scan_explain(&e, &th, &v);
+		char want[256];
+		snprintf(want, sizeof want,
+		         "scanner: %.0f distinct dark addresses on tcp/23 (D = 5) at an estimated "
+		         "%.0f pps Internet-wide (>= 10)",
+		         xs[i], xs[i]);
+		assert_string_equal(v.basis, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_majority),
 		cmocka_unit_test(test_scanner_rule_edges),
 		cmocka_unit_test(test_labels_only_rise),
+		cmocka_unit_test(test_basis_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

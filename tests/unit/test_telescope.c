@@ -36,6 +36,7 @@ struct got {
 	int n;
 	struct kz_tstats_row rows[1024];
 	char proto[1024][8];
+	char *sketch[1024]; /* the row's sketch in base64, NULL without one */
 	int nrows;
 	int64_t done[256];
 	struct kz_tinterval ivs[256];
@@ -62,6 +63,12 @@ static int got_stats(void *st, const struct kz_tstats_row *row)
 	struct got *g = st;
 	g->rows[g->nrows] = *row;
 	snprintf(g->proto[g->nrows], 8, "%s", row->proto);
+	/* The sketch is only lent for the call. */
+	g->rows[g->nrows].hll = NULL;
+	if (row->hll) {
+		size_t len;
+		assert_int_equal(kz_hll_to_base64(row->hll, &g->sketch[g->nrows], &len), 0);
+	}
 	g->nrows++;
 	return 0;
 }
@@ -92,6 +99,8 @@ static void got_free(struct got *g)
 {
 	for (int i = 0; i < g->n; i++)
 		free(g->lines[i]);
+	for (int i = 0; i < g->nrows; i++)
+		free(g->sketch[i]);
 	free(g);
 }
 
@@ -405,6 +414,20 @@ static void test_two_threads_same_output(void **state)
 	for (int i = 0; i < g1->n; i++)
 		assert_string_equal(g1->lines[i], g2->lines[i]);
 	assert_int_equal(g1->nrows, g2->nrows);
+	/* The writer's stats rows carry copies of the sketches: the same. */
+	int sketches = 0;
+	for (int i = 0; i < g1->nrows; i++) {
+		assert_int_equal(g1->rows[i].port, g2->rows[i].port);
+		assert_string_equal(g1->proto[i], g2->proto[i]);
+		assert_int_equal(g1->rows[i].packets, g2->rows[i].packets);
+		assert_int_equal(g1->rows[i].unique_sources, g2->rows[i].unique_sources);
+		assert_true(!g1->sketch[i] == !g2->sketch[i]);
+		if (g1->sketch[i]) {
+			assert_string_equal(g1->sketch[i], g2->sketch[i]);
+			sketches++;
+		}
+	}
+	assert_true(sketches > 0);
 	struct kz_telescope_summary s1, s2;
 	kz_telescope_summary(t1, &s1);
 	kz_telescope_summary(t2, &s2);
@@ -415,6 +438,21 @@ static void test_two_threads_same_output(void **state)
 	kz_telescope_free(t2);
 	got_free(g1);
 	got_free(g2);
+}
+
+/* Freed in the middle of a run (an error path of the command): the
+ * threads stop, queued records are dropped, nothing leaks (ASan). */
+static void test_free_without_finish(void **state)
+{
+	(void)state;
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		struct got *g = got_new();
+		struct kz_telescope *t = engine(60, 60, threads, g);
+		mixed(t);
+		kz_telescope_push(t);
+		kz_telescope_free(t);
+		got_free(g);
+	}
 }
 
 static void test_sink_failure_stops(void **state)
@@ -485,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_filter_and_counters),
 		cmocka_unit_test(test_two_threads_same_output),
 		cmocka_unit_test(test_sink_failure_stops),
+		cmocka_unit_test(test_free_without_finish),
 		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
