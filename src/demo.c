@@ -413,8 +413,10 @@ static int round_trip(struct kz_demo *d, bool *surveyed)
 		return rc;
 	step("kizuki hub listens at %s", d->url);
 	if (d->root) {
-		step("network namespaces %s (fleet) and %s (scanner), veth 198.18.254.0/30",
-		     "kzd*f", "kzd*s");
+		kz_demo_net_names(d);
+		step("network namespaces %s (fleet) and %s (scanner), joined by a veth pair, "
+		     "198.18.254.0/30",
+		     d->ns_fleet, d->ns_scan);
 		if ((rc = kz_demo_net_up(d)))
 			return rc;
 		step("starting kizuki-devsim: 512 simulated IoT devices in %s (namespace %s)",

@@ -94,7 +94,10 @@ int kz_demo_sleep(int ms);
 /* True when this process may create network namespaces (tries one). */
 bool kz_demo_can_netns(struct kz_demo *d);
 
-/* Creates the fleet and scanner namespaces, the veth pair between them,
+/* Names the namespaces after the demo's pid: kzd<pid>f, kzd<pid>s. */
+void kz_demo_net_names(struct kz_demo *d);
+
+/* Creates the fleet and scanner namespaces (named first), the veth pair between them,
  * the fleet's AnyIP route and the scanner's route to it. */
 int kz_demo_net_up(struct kz_demo *d) __attribute__((warn_unused_result));
 

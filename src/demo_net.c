@@ -51,16 +51,21 @@ bool kz_demo_can_netns(struct kz_demo *d)
 	return ip_cmd(d, log, "netns", "del", name, NULL) == 0;
 }
 
+void kz_demo_net_names(struct kz_demo *d)
+{
+	long pid = (long)getpid() % 10000000L;
+	snprintf(d->ns_fleet, sizeof d->ns_fleet, "kzd%ldf", pid);
+	snprintf(d->ns_scan, sizeof d->ns_scan, "kzd%lds", pid);
+}
+
 int kz_demo_net_up(struct kz_demo *d)
 {
 	char log[PATH_MAX], vs[16], vf[16];
 	if (kz_demo_path(d, log, sizeof log, "logs/netns.log") != 0)
 		return -1;
-	long pid = (long)getpid() % 10000000L;
-	snprintf(d->ns_fleet, sizeof d->ns_fleet, "kzd%ldf", pid);
-	snprintf(d->ns_scan, sizeof d->ns_scan, "kzd%lds", pid);
-	snprintf(vs, sizeof vs, "kzd%lds", pid);
-	snprintf(vf, sizeof vf, "kzd%ldf", pid);
+	/* The veth ends are named after their namespaces (at most 11 bytes). */
+	snprintf(vs, sizeof vs, "%.11s", d->ns_scan);
+	snprintf(vf, sizeof vf, "%.11s", d->ns_fleet);
 	const char *F = d->ns_fleet, *S = d->ns_scan;
 	if (ip_cmd(d, log, "netns", "add", F, NULL))
 		goto fail;
