@@ -380,6 +380,7 @@ static int reports(struct kz_demo *d)
 /* Stops every child (the hub last) and removes the namespaces. */
 static void cleanup(struct kz_demo *d)
 {
+	d->cleaning = true;
 	for (size_t i = 0; i < d->nchild; i++)
 		d->child[i].essential = false;
 	/* Producers first, then the fleet, then the hub that received it all. */

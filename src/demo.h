@@ -43,7 +43,8 @@ struct kz_demo {
 	/* Namespaces made by this run (empty when none). */
 	char ns_fleet[64], ns_scan[64];
 	bool ns_fleet_made, ns_scan_made;
-	bool root; /* namespaces possible */
+	bool root;     /* namespaces possible */
+	bool cleaning; /* cleanup runs: signals no longer cut waits short */
 	unsigned hub_port;
 	char url[64]; /* http://127.0.0.1:PORT */
 };

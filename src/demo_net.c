@@ -98,12 +98,7 @@ static void kill_inside(struct kz_demo *d, const char *ns)
 		return;
 	unlink(log);
 	const char *argv[] = { d->ip, "netns", "pids", ns, NULL };
-	/* An interrupted demo still cleans up: the run must not see the flag. */
-	sig_atomic_t saved = kz_demo_signal;
-	kz_demo_signal = 0;
-	int rc = kz_demo_run(d, "ip", NULL, (char *const *)argv, log, 5000);
-	kz_demo_signal = saved;
-	if (rc != 0)
+	if (kz_demo_run(d, "ip", NULL, (char *const *)argv, log, 5000) != 0)
 		return;
 	FILE *f = fopen(log, "r");
 	if (!f)
@@ -121,27 +116,26 @@ void kz_demo_net_down(struct kz_demo *d)
 	char log[PATH_MAX];
 	if (kz_demo_path(d, log, sizeof log, "logs/netns.log") != 0)
 		snprintf(log, sizeof log, "/dev/null");
-	sig_atomic_t saved = kz_demo_signal;
+	/* Called on every way out, interrupted or not: no wait is cut short. */
+	bool was = d->cleaning;
+	d->cleaning = true;
 	if (d->ns_fleet_made) {
 		kill_inside(d, d->ns_fleet);
-		kz_demo_signal = 0;
 		if (ip_cmd(d, log, "netns", "del", d->ns_fleet, NULL) != 0)
 			kz_cli_warn(
 			        "could not delete network namespace %s: remove it with 'ip netns "
 			        "del %s'",
 			        d->ns_fleet, d->ns_fleet);
-		kz_demo_signal = saved;
 		d->ns_fleet_made = false;
 	}
 	if (d->ns_scan_made) {
 		kill_inside(d, d->ns_scan);
-		kz_demo_signal = 0;
 		if (ip_cmd(d, log, "netns", "del", d->ns_scan, NULL) != 0)
 			kz_cli_warn(
 			        "could not delete network namespace %s: remove it with 'ip netns "
 			        "del %s'",
 			        d->ns_scan, d->ns_scan);
-		kz_demo_signal = saved;
 		d->ns_scan_made = false;
 	}
+	d->cleaning = was;
 }

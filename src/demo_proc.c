@@ -200,11 +200,13 @@ int kz_demo_wait(struct kz_demo *d, struct kz_demo_child *c, int timeout_ms, int
 		int rc = kz_demo_check_children(d);
 		if (rc)
 			return rc;
-		if (kz_demo_signal)
+		/* During cleanup a second Ctrl-C must not cut `ip netns del` short. */
+		if (kz_demo_signal && !d->cleaning)
 			return -EINTR;
 		if (timeout_ms >= 0 && waited >= timeout_ms)
 			return -ETIMEDOUT;
-		(void)kz_demo_sleep(50);
+		struct timespec ts = { 0, 50000000L };
+		nanosleep(&ts, NULL);
 	}
 }
 
