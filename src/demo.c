@@ -44,8 +44,10 @@
 #include "cli.h"
 #include "demo.h"
 
+/* When the demo started: every progress line says how long ago. */
 static struct timespec t_start;
 
+/* Seconds since t_start, on the monotonic clock (immune to clock steps). */
 static double elapsed(void)
 {
 	struct timespec t;
@@ -66,6 +68,8 @@ static void step(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* mkdir -p: each missing component of path, mode 0755. Returns 0 or
+ * -errno. */
 static int mkdir_p(const char *path)
 {
 	char buf[PATH_MAX];
@@ -83,6 +87,8 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* True when path is a directory holding nothing but . and ..: a reused
+ * --out must not mix an old store or old reports with the new round. */
 static bool dir_empty(const char *path)
 {
 	DIR *dir = opendir(path);
@@ -136,6 +142,8 @@ static int make_out(struct kz_demo *d, const char *opt)
 	return 0;
 }
 
+/* The running binary (its subcommands are the demo's programs), its
+ * directory (where the build puts the tools) and iproute2's ip. */
 static int locate_self(struct kz_demo *d)
 {
 	ssize_t n = readlink("/proc/self/exe", d->exe, sizeof d->exe - 1);
@@ -214,6 +222,9 @@ static int start_hub(struct kz_demo *d, bool mmdb)
 	return -1;
 }
 
+/* kizuki-devsim in the fleet namespace; waits for its --ready file, which
+ * it creates once every device's listener is up, so the survey never
+ * scans a half-started fleet. */
 static int start_fleet(struct kz_demo *d)
 {
 	char sim[PATH_MAX], creds[PATH_MAX], truth[PATH_MAX], ready[PATH_MAX], log[PATH_MAX];
@@ -245,6 +256,9 @@ static int start_fleet(struct kz_demo *d)
 	return -1;
 }
 
+/* kizuki telescope on the trace, posting to the hub through its spool
+ * with the sensor token, and keeping its records and stats as files. A
+ * bounded source table (100,000) is plenty for the trace's 9,500 sources. */
 static struct kz_demo_child *start_telescope(struct kz_demo *d)
 {
 	char pcap[PATH_MAX], ev[PATH_MAX], st[PATH_MAX], tok[PATH_MAX], spool[PATH_MAX];
@@ -280,6 +294,9 @@ static struct kz_demo_child *start_telescope(struct kz_demo *d)
 	return kz_demo_spawn(d, "kizuki telescope", false, NULL, (char *const *)argv, log);
 }
 
+/* kizuki survey in the scanner namespace: scope = the fleet only
+ * (--allow-reserved is needed for 198.18.0.0/15 and re-enables nothing
+ * else), the demo's three pairs, a fixed seed so that rounds compare. */
 static struct kz_demo_child *start_survey(struct kz_demo *d)
 {
 	char scope[PATH_MAX], creds[PATH_MAX], out[PATH_MAX], log[PATH_MAX], auth[256];
@@ -334,6 +351,8 @@ static int finish(struct kz_demo *d, struct kz_demo_child *c, int timeout_ms)
 	return 0;
 }
 
+/* Posts survey.jsonl to the hub with kizuki-upload (the same spool as the
+ * sensors use): the scanner's namespace cannot reach the hub itself. */
 static int upload_survey(struct kz_demo *d)
 {
 	char up[PATH_MAX], tok[PATH_MAX], spool[PATH_MAX], in[PATH_MAX], log[PATH_MAX];
@@ -352,6 +371,9 @@ static int upload_survey(struct kz_demo *d)
 	return kz_demo_run(d, "kizuki-upload", NULL, (char *const *)argv, log, 120000);
 }
 
+/* Each operator's report, CSV and JSON (kizuki report --asn all), and the
+ * partner's STIX 2.1 bundle, read from the store while the hub runs (the
+ * report command only reads, and marks nothing notified). */
 static int reports(struct kz_demo *d)
 {
 	char db[PATH_MAX], dir[PATH_MAX], stix[PATH_MAX], tokens[PATH_MAX], log[PATH_MAX];
@@ -392,6 +414,9 @@ static void cleanup(struct kz_demo *d)
 		kz_demo_stop(&d->child[i], 10000);
 }
 
+/* One round: world, hub, fleet, telescope and survey, upload, reports,
+ * summary. Returns 0, -1 after a step said why it failed, or -EINTR.
+ * *surveyed says whether the survey ran (root only). */
 static int round_trip(struct kz_demo *d, bool *surveyed)
 {
 	int rc;
@@ -463,6 +488,7 @@ static int round_trip(struct kz_demo *d, bool *surveyed)
 	return kz_demo_summary(d, *surveyed, mmdb);
 }
 
+/* --help: the contract's synopsis and what each option does. */
 static void usage(void)
 {
 	puts("usage: kizuki demo [--once] [--out DIR]\n"

@@ -27,6 +27,7 @@
 
 volatile sig_atomic_t kz_demo_signal;
 
+/* Only records the signal: the main loop notices it within 50 ms. */
 static void on_signal(int sig)
 {
 	kz_demo_signal = sig;
@@ -61,10 +62,14 @@ int kz_demo_sleep(int ms)
 static void child_exec(pid_t parent, const char *ip, const char *netns, char *const argv[],
                        int logfd)
 {
+	/* Its own process group: a terminal's Ctrl-C goes to the demo alone. */
 	setpgid(0, 0);
+	/* If the demo dies (even by SIGKILL) the child is told to stop; the
+	 * parent may already be gone before prctl, hence the check after it. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(127);
+	/* The demo's handlers and mask must not leak into the program. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -75,6 +80,7 @@ static void child_exec(pid_t parent, const char *ip, const char *netns, char *co
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* No child reads the terminal: Ctrl-C and typing belong to the demo. */
 	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (in >= 0)
 		dup2(in, 0);
@@ -95,6 +101,8 @@ static void child_exec(pid_t parent, const char *ip, const char *netns, char *co
 	} else {
 		execv(argv[0], argv);
 	}
+	/* Only reached when exec failed; the log says so, and status 127 is
+	 * what a shell would give. */
 	static const char msg[] = "kizuki demo: exec failed\n";
 	if (write(2, msg, sizeof msg - 1) < 0)
 		_exit(127);
@@ -113,6 +121,7 @@ struct kz_demo_child *kz_demo_spawn(struct kz_demo *d, const char *name, bool es
 	snprintf(c->name, sizeof c->name, "%s", name);
 	snprintf(c->log, sizeof c->log, "%s", log);
 	c->essential = essential;
+	/* Appended: the ip commands of one step share a log. */
 	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		kz_cli_error("%s: %s: %s", name, log, strerror(errno));
@@ -135,7 +144,8 @@ struct kz_demo_child *kz_demo_spawn(struct kz_demo *d, const char *name, bool es
 	return c;
 }
 
-/* Prints the last `lines` lines of a log, indented. */
+/* Prints the last `lines` (at most 8) lines of a child's log, indented:
+ * the why of a failure is almost always there. */
 static void log_tail(const char *path, int lines)
 {
 	FILE *f = fopen(path, "r");
@@ -222,6 +232,7 @@ int kz_demo_run(struct kz_demo *d, const char *name, const char *netns, char *co
 		kz_cli_error("%s did not finish within %d s (log: %s)", name, timeout_ms / 1000,
 		             log);
 	if (rc) {
+		/* Interrupted, timed out or another child died: this one goes too. */
 		kz_demo_stop(c, 2000);
 		d->nchild--; /* it was the last one started */
 		return rc == -EINTR ? -EINTR : -1;
@@ -248,6 +259,8 @@ void kz_demo_stop(struct kz_demo_child *c, int grace_ms)
 		struct timespec ts = { 0, 20000000L };
 		nanosleep(&ts, NULL);
 	}
+	/* Past the grace period: a program that ignores SIGTERM is not waited
+	 * for, the demo must still end. */
 	kill(c->pid, SIGKILL);
 	waitpid(c->pid, &st, 0);
 	c->pid = 0;

@@ -31,6 +31,8 @@ struct body {
 	size_t n, cap;
 };
 
+/* libcurl's write callback: appends to a body capped at BODY_MAX (a reply
+ * past it fails the request rather than growing without bound). */
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct body *b = arg;
@@ -74,6 +76,7 @@ static json_t *api_get(const struct kz_demo *d, const char *token, const char *p
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* The hub is on loopback, plain HTTP; nothing else is ever fetched. */
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 	CURLcode rc = curl_easy_perform(c);
 	long code = 0;
@@ -88,6 +91,7 @@ static json_t *api_get(const struct kz_demo *d, const char *token, const char *p
 	if (!j)
 		kz_cli_error("hub API: GET %s: %s", path, e.text);
 out:
+	/* The header held the token. */
 	explicit_bzero(auth, sizeof auth);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
@@ -110,11 +114,14 @@ static long long kind_total(json_t *by_kind, const char *kind, const char *only_
 	return n;
 }
 
+/* The summary as it is built, printed at the end in one piece. */
 struct text {
 	char buf[SUMMARY_MAX];
 	size_t n;
 };
 
+/* Appends to the summary's text; past SUMMARY_MAX it is cut, never
+ * overflowed. */
 static void say(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct text *t, const char *fmt, ...)
 {
@@ -149,10 +156,13 @@ static int each_finding(const struct kz_demo *d, const char *tok, const char *ki
 	return 0;
 }
 
+/* Survey findings per operator: services, login-possible, no-auth. */
 struct per_asn {
 	long long services[KZ_DEMO_OPERATORS], weak[KZ_DEMO_OPERATORS], noauth[KZ_DEMO_OPERATORS];
 };
 
+/* Counts a survey finding under each of its ASes (a multi-origin prefix
+ * would count under each, as the hub's reports do). */
 static void count_survey(json_t *f, void *arg)
 {
 	struct per_asn *p = arg;
@@ -173,12 +183,14 @@ static void count_survey(json_t *f, void *arg)
 	}
 }
 
+/* Scanners by tool identifier (zmap, masscan, ...; at most 8 kinds). */
 struct tools {
 	char name[8][16];
 	long long n[8];
 	size_t used;
 };
 
+/* Counts a scanner finding under its identifier. */
 static void count_tool(json_t *f, void *arg)
 {
 	struct tools *t = arg;
@@ -196,10 +208,12 @@ static void count_tool(json_t *f, void *arg)
 	t->n[i]++;
 }
 
+/* Where show_surge writes. */
 struct surges {
 	struct text *t;
 };
 
+/* One line per port surge: port, when, sources a minute, baseline. */
 static void show_surge(json_t *f, void *arg)
 {
 	struct surges *s = arg;
@@ -213,6 +227,7 @@ static void show_surge(json_t *f, void *arg)
 	    json_number_value(json_object_get(det, "baseline")));
 }
 
+/* The first line of tokens/<file>.token, without its line end. */
 static int read_token(const struct kz_demo *d, const char *file, char *buf, size_t len)
 {
 	char path[PATH_MAX];
@@ -242,6 +257,9 @@ int kz_demo_summary(struct kz_demo *d, bool surveyed, bool mmdb)
 	json_t *sum = api_get(d, admin, "/api/v1/summary");
 	if (!sum)
 		goto out;
+	/* Totals by kind are the hub's own counts (every state), exact however
+	 * many findings there are; the survey table pages through findings
+	 * because it needs each one's status. */
 	json_t *by_kind = json_object_get(json_object_get(sum, "findings"), "by_kind");
 	struct tools tools = { 0 };
 	struct per_asn per = { 0 };

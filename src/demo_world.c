@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "demo.h"
 
+/* One operator of the demo's world: name, mail domain, country. */
 struct demo_operator {
 	const char *name;
 	const char *domain;
@@ -74,6 +75,7 @@ int kz_demo_path(const struct kz_demo *d, char *buf, size_t len, const char *fmt
 	return 0;
 }
 
+/* A regular file this process may execute. */
 static bool executable(const char *p)
 {
 	struct stat st;
@@ -154,6 +156,7 @@ static int write_file(const char *path, const char *text, size_t len, mode_t mod
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto fail;
+	/* An existing file keeps its mode through O_CREAT: set it. */
 	if (fchmod(fd, mode) != 0)
 		goto fail_fd;
 	for (size_t off = 0; off < len;) {
@@ -209,6 +212,7 @@ static int write_tables(struct kz_demo *d)
 	n = fread(text, 1, sizeof text - 2048, g);
 	bool whole = feof(g);
 	fclose(g);
+	/* The table is a few hundred bytes; a larger one is not the demo's. */
 	if (!whole) {
 		kz_cli_error("%s: larger than the demo expects", gen);
 		return -1;
@@ -277,6 +281,8 @@ static int write_mmdb(struct kz_demo *d, bool *made)
 			argv[a++] = pairs[3 * i + k];
 	}
 	argv[a] = NULL;
+	/* A missing Perl module is not fatal: the hub runs without countries,
+	 * and the summary says so. */
 	int rc = kz_demo_run(d, "make_mmdb.pl", NULL, argv, log, 60000);
 	if (rc == -EINTR)
 		return rc;
@@ -299,6 +305,8 @@ static int make_token(struct kz_demo *d, const char *role, const char *name, con
 	    kz_demo_path(d, tokpath, sizeof tokpath, "tokens/%s.token", file) ||
 	    kz_demo_path(d, tokens, sizeof tokens, "world/tokens"))
 		return -1;
+	/* The token is printed once, on stdout: caught in a file that is
+	 * removed as soon as it is read. */
 	unlink(out);
 	const char *argv[10] = { d->exe, "hub", "token", "--role", role, "--name", name, NULL };
 	if (scope) {
@@ -354,7 +362,8 @@ static int write_tokens(struct kz_demo *d)
 		char asn[16], name[64], file[32];
 		snprintf(asn, sizeof asn, "%u", KZ_DEMO_FIRST_ASN + i);
 		snprintf(name, sizeof name, "%.40s", operators[i].domain);
-		/* The operator's login name: its domain without ".example.*". */
+		/* The operator's login name: its domain without ".example.*", so
+		 * the dashboard's header says who is signed in. */
 		name[strcspn(name, ".")] = '\0';
 		snprintf(file, sizeof file, "AS%u", KZ_DEMO_FIRST_ASN + i);
 		if ((rc = make_token(d, "operator", name, asn, file)))
