@@ -58,7 +58,7 @@ done
 printf '192.0.2.0\t24\t64496\n198.51.100.0\t24\t64497\n203.0.113.0\t24\t64498\n' >"$tmp/pfx2as"
 printf '64496\tISP A\tabuse@isp-a.example\n64497\tISP B\tabuse@isp-b.example\n64498\tISP C\tabuse@isp-c.example\n' \
 	>"$tmp/operators"
-perl "$browser/make_mmdb.pl" "$tmp/geo.mmdb" 192.0.2.0/24=JP 198.51.100.0/24=US 203.0.113.0/24=DE ||
+perl "$src/tools/make_mmdb.pl" "$tmp/geo.mmdb" 192.0.2.0/24=JP 198.51.100.0/24=US 203.0.113.0/24=DE ||
 	fail "make_mmdb.pl"
 
 "$KZ_BIN" hub --db "$tmp/hub.db" --listen 127.0.0.1:0 --tokens "$tmp/tokens" \

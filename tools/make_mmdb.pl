@@ -1,8 +1,10 @@
 #!/usr/bin/perl
-# Writes a small MaxMind-format country database for the dashboard test:
-# make_mmdb.pl OUT CIDR=CC [CIDR=CC ...]. Uses Debian's
-# libmaxmind-db-writer-perl; the TEST-NET ranges it is given are reserved,
-# so reserved networks are allowed in explicitly.
+# Writes a small MaxMind-format country database: make_mmdb.pl OUT
+# CIDR=CC [CIDR=CC ...]. `kizuki demo` makes its world's geo.mmdb with it
+# (a country per operator), and the dashboard's browser test its own.
+# Uses Debian's libmaxmind-db-writer-perl; the ranges it is given
+# (198.18.0.0/15, TEST-NETs, 2001:db8::/32) are reserved, so reserved
+# networks are allowed in explicitly.
 use strict;
 use warnings;
 use MaxMind::DB::Writer::Tree;
@@ -14,7 +16,7 @@ my $tree = MaxMind::DB::Writer::Tree->new(
     record_size           => 24,
     database_type         => 'kizuki-test-country',
     languages             => ['en'],
-    description           => { en => 'kizuki dashboard test' },
+    description           => { en => 'kizuki demo and tests' },
     remove_reserved_networks => 0,
     map_key_type_callback => sub {
         my $k = shift;
