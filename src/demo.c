@@ -24,8 +24,8 @@
  * says so and runs the telescope, the hub and the reports.
  *
  * Exit status: 0 when the round finished (and, when serving, Ctrl-C ended
- * it); 1 when a step failed; 2 on a usage error; 130 (SIGINT) or 143
- * (SIGTERM) when interrupted before the round finished.
+ * it); 1 when a step failed or a signal interrupted the round (CONTRACT.md
+ * has three exit statuses; stderr says which it was); 2 on a usage error.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -503,7 +503,7 @@ static void usage(void)
 	     "  --out DIR   where everything goes (new or empty; default\n"
 	     "              ./kizuki-demo-YYYYMMDD-HHMMSS)\n"
 	     "\n"
-	     "Exit status: 0 done, 1 a step failed, 2 usage, 130/143 interrupted\n"
+	     "Exit status: 0 done, 1 a step failed or the round was interrupted, 2 usage\n"
 	     "before the round finished. See docs/demo.md.");
 }
 
@@ -574,9 +574,7 @@ int kz_cmd_demo(int argc, char **argv)
 		             "network namespaces; logs in %s/logs",
 		             d->out);
 	cleanup(d);
-	if (sig)
-		return 128 + sig;
-	if (rc)
+	if (sig || rc)
 		return KZ_EXIT_FAILURE;
 	step("stopped; everything the demo made is removed, its files stay in %s", d->out);
 	return KZ_EXIT_OK;
