@@ -997,7 +997,7 @@ static int check_value(const struct field *f, const struct kz_rval *v, char *why
 	if (f->maxlen && utf8_chars(s, len) > f->maxlen)
 		return failf(why, whylen, "%s: longer than %u characters", name, f->maxlen);
 	/* Every check below reads s as a C string. */
-	if (strlen(s) != len && f->type != FT_STRING && f->type != FT_ANY_STRING)
+	if (f->type != FT_STRING && f->type != FT_ANY_STRING && memchr(s, 0, len))
 		return failf(why, whylen, "%s: contains a NUL character", name);
 
 	const char *reason = NULL;
