@@ -402,6 +402,7 @@ static void *local_store(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&l->gate);
+		kz_ingest_committed(l->ing); /* as the hub's writer does */
 		l->acc += kz_ingest_batch_result(l->b[i])->accepted;
 		l->dup += kz_ingest_batch_result(l->b[i])->duplicates;
 	}

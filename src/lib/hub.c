@@ -402,9 +402,15 @@ static void run_jobs(struct kz_hub *h, struct hub_job *list)
 {
 	char err[256];
 	int64_t now = (int64_t)time(NULL);
+	/* The writer remembers the observations of a group only when the
+	 * group committed in its first pass: a second pass may have rolled
+	 * any job back to its savepoint. */
+	bool keep = true;
+	kz_ingest_rolled_back(h->ing);
 	int rc = kz_store_begin(h->store, err, sizeof err);
 	if (rc == 0 && run_group(h, list, now, false) != 0) {
 		kz_store_rollback(h->store);
+		keep = false;
 		if ((rc = kz_store_begin(h->store, err, sizeof err)) == 0)
 			(void)run_group(h, list, now, true);
 	}
@@ -421,6 +427,10 @@ static void run_jobs(struct kz_hub *h, struct hub_job *list)
 			snprintf(j->err, sizeof j->err, "%s", err);
 		}
 	}
+	if (rc == 0 && keep)
+		kz_ingest_committed(h->ing);
+	else
+		kz_ingest_rolled_back(h->ing);
 	double t = hub_monotonic();
 	while (list) {
 		struct hub_job *j = list;
@@ -440,7 +450,7 @@ static void run_jobs(struct kz_hub *h, struct hub_job *list)
 /* Deletes rows older than a cutoff in chunks, each its own transaction
  * (?2 is the chunk size; statements on WITHOUT ROWID tables delete by key
  * range in one go and ignore it). */
-static void retention_delete(struct kz_hub *h, const char *sql, int64_t cutoff)
+static void retention_delete(struct kz_hub *h, const char *sql, int64_t cutoff, bool observations)
 {
 	char err[256];
 	sqlite3 *db = kz_store_db(h->store);
@@ -462,6 +472,10 @@ static void retention_delete(struct kz_hub *h, const char *sql, int64_t cutoff)
 			kz_store_rollback(h->store);
 			return;
 		}
+		/* The writer's memory of stored observations would still call
+		 * the deleted ones stored (a re-post must store them again). */
+		if (observations && n > 0)
+			kz_ingest_forget(h->ing);
 		if (n < RETENTION_CHUNK)
 			return;
 	}
@@ -496,7 +510,7 @@ static void retention(struct kz_hub *h, int64_t now)
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		int64_t days = *(const int64_t *)((const char *)r + jobs[i].off);
 		if (days > 0)
-			retention_delete(h, jobs[i].sql, now - days * 86400);
+			retention_delete(h, jobs[i].sql, now - days * 86400, i == 0);
 	}
 }
 

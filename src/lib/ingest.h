@@ -105,6 +105,19 @@ int kz_ingest_prepare(const char *body, size_t len, struct kz_enrich *enrich,
 int kz_ingest_store(struct kz_ingest *ing, struct kz_ingest_batch *b, int64_t now, char *err,
                     size_t errlen) __attribute__((warn_unused_result));
 
+/* The writer remembers the observations it stored (and found stored) in
+ * transactions that committed, so that a repeat is answered without a
+ * read of the store. Entries wait until the caller says how the
+ * transaction ended: kz_ingest_committed after a successful COMMIT keeps
+ * them, kz_ingest_rolled_back after a ROLLBACK (or a ROLLBACK TO that may
+ * have undone any of them) drops them. A caller that calls neither never
+ * uses the memory, only the store. kz_ingest_forget empties it: call it
+ * after deleting observations (retention), since the memory would still
+ * call them stored. */
+void kz_ingest_committed(struct kz_ingest *ing);
+void kz_ingest_rolled_back(struct kz_ingest *ing);
+void kz_ingest_forget(struct kz_ingest *ing);
+
 /* The batch's result (borrowed from the batch). */
 const struct kz_ingest_result *kz_ingest_batch_result(const struct kz_ingest_batch *b);
 

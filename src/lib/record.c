@@ -527,119 +527,143 @@ enum ftype {
 	FT_ANY_STRING, /* a string, possibly empty */
 };
 
+/* The fields the validator asks for after its per-field pass (required
+ * ones, tlp): each has a slot, filled in that pass, so that asking costs
+ * nothing where a scan of the record's fields per question was a fifth of
+ * the validator's time. */
+enum seen_slot {
+	S_NONE,
+	S_FEED_NAME,
+	S_TIME_SOURCE,
+	S_TIME_OBSERVATION,
+	S_TAXONOMY,
+	S_CTYPE,
+	S_IDENTIFIER,
+	S_TLP,
+	S_EXTRA_TLP,
+	S_FINDING_ID,
+	S_OBSERVATION_ID,
+	S_SENSOR,
+	S_RUN_ID,
+	S_SCANNER_IP,
+	S_RUN_PART,
+	S_COUNT,
+};
+
 struct field {
 	const char *name;
 	enum ftype type;
-	unsigned maxlen; /* in characters; 0 for none */
+	unsigned maxlen;     /* in characters; 0 for none */
+	enum seen_slot slot; /* S_NONE unless the validator asks for it later */
 };
 
 /* IntelMQ 3.x event harmonisation, sorted by name (looked up by bsearch).
  * "extra" itself (a JSON dict) is absent: records are flat, extra.* keys. */
 static const struct field intelmq_fields[] = {
-	{ "__type", FT_STRING, 0 }, /* IntelMQ's own dumps may carry "Event" */
-	{ "classification.identifier", FT_STRING, 0 },
-	{ "classification.taxonomy", FT_TAXONOMY, 100 },
-	{ "classification.type", FT_CTYPE, 0 },
-	{ "comment", FT_STRING, 0 },
-	{ "destination.abuse_contact", FT_LOWER, 0 },
-	{ "destination.account", FT_STRING, 0 },
-	{ "destination.allocated", FT_TIME, 0 },
-	{ "destination.as_name", FT_STRING, 0 },
-	{ "destination.asn", FT_ASN, 0 },
-	{ "destination.domain_suffix", FT_FQDN, 0 },
-	{ "destination.fqdn", FT_FQDN, 0 },
-	{ "destination.geolocation.cc", FT_CC, 2 },
-	{ "destination.geolocation.city", FT_STRING, 0 },
-	{ "destination.geolocation.country", FT_STRING, 0 },
-	{ "destination.geolocation.latitude", FT_FLOAT, 0 },
-	{ "destination.geolocation.longitude", FT_FLOAT, 0 },
-	{ "destination.geolocation.region", FT_STRING, 0 },
-	{ "destination.geolocation.state", FT_STRING, 0 },
-	{ "destination.ip", FT_IP, 0 },
-	{ "destination.local_hostname", FT_STRING, 0 },
-	{ "destination.local_ip", FT_IP, 0 },
-	{ "destination.network", FT_NETWORK, 0 },
-	{ "destination.port", FT_PORT, 0 },
-	{ "destination.registry", FT_REGISTRY, 7 },
-	{ "destination.reverse_dns", FT_FQDN, 0 },
-	{ "destination.tor_node", FT_BOOL, 0 },
-	{ "destination.url", FT_URL, 0 },
-	{ "destination.urlpath", FT_STRING, 0 },
-	{ "event_description.target", FT_STRING, 0 },
-	{ "event_description.text", FT_STRING, 0 },
-	{ "event_description.url", FT_URL, 0 },
-	{ "event_hash", FT_EVENT_HASH, 40 },
-	{ "feed.accuracy", FT_ACCURACY, 0 },
-	{ "feed.code", FT_STRING, 100 },
-	{ "feed.documentation", FT_STRING, 0 },
-	{ "feed.name", FT_STRING, 0 },
-	{ "feed.provider", FT_STRING, 0 },
-	{ "feed.url", FT_URL, 0 },
-	{ "malware.hash.md5", FT_ASCII, 200 },
-	{ "malware.hash.sha1", FT_ASCII, 200 },
-	{ "malware.hash.sha256", FT_ASCII, 200 },
-	{ "malware.name", FT_ASCII_LOW, 0 },
-	{ "malware.version", FT_ASCII, 0 },
-	{ "misp.attribute_uuid", FT_UUID, 36 },
-	{ "misp.event_uuid", FT_UUID, 36 },
-	{ "output", FT_JSON_TEXT, 0 },
-	{ "protocol.application", FT_ASCII_LOW, 100 },
+	{ "__type", FT_STRING, 0, S_NONE }, /* IntelMQ's own dumps may carry "Event" */
+	{ "classification.identifier", FT_STRING, 0, S_IDENTIFIER },
+	{ "classification.taxonomy", FT_TAXONOMY, 100, S_TAXONOMY },
+	{ "classification.type", FT_CTYPE, 0, S_CTYPE },
+	{ "comment", FT_STRING, 0, S_NONE },
+	{ "destination.abuse_contact", FT_LOWER, 0, S_NONE },
+	{ "destination.account", FT_STRING, 0, S_NONE },
+	{ "destination.allocated", FT_TIME, 0, S_NONE },
+	{ "destination.as_name", FT_STRING, 0, S_NONE },
+	{ "destination.asn", FT_ASN, 0, S_NONE },
+	{ "destination.domain_suffix", FT_FQDN, 0, S_NONE },
+	{ "destination.fqdn", FT_FQDN, 0, S_NONE },
+	{ "destination.geolocation.cc", FT_CC, 2, S_NONE },
+	{ "destination.geolocation.city", FT_STRING, 0, S_NONE },
+	{ "destination.geolocation.country", FT_STRING, 0, S_NONE },
+	{ "destination.geolocation.latitude", FT_FLOAT, 0, S_NONE },
+	{ "destination.geolocation.longitude", FT_FLOAT, 0, S_NONE },
+	{ "destination.geolocation.region", FT_STRING, 0, S_NONE },
+	{ "destination.geolocation.state", FT_STRING, 0, S_NONE },
+	{ "destination.ip", FT_IP, 0, S_NONE },
+	{ "destination.local_hostname", FT_STRING, 0, S_NONE },
+	{ "destination.local_ip", FT_IP, 0, S_NONE },
+	{ "destination.network", FT_NETWORK, 0, S_NONE },
+	{ "destination.port", FT_PORT, 0, S_NONE },
+	{ "destination.registry", FT_REGISTRY, 7, S_NONE },
+	{ "destination.reverse_dns", FT_FQDN, 0, S_NONE },
+	{ "destination.tor_node", FT_BOOL, 0, S_NONE },
+	{ "destination.url", FT_URL, 0, S_NONE },
+	{ "destination.urlpath", FT_STRING, 0, S_NONE },
+	{ "event_description.target", FT_STRING, 0, S_NONE },
+	{ "event_description.text", FT_STRING, 0, S_NONE },
+	{ "event_description.url", FT_URL, 0, S_NONE },
+	{ "event_hash", FT_EVENT_HASH, 40, S_NONE },
+	{ "feed.accuracy", FT_ACCURACY, 0, S_NONE },
+	{ "feed.code", FT_STRING, 100, S_NONE },
+	{ "feed.documentation", FT_STRING, 0, S_NONE },
+	{ "feed.name", FT_STRING, 0, S_FEED_NAME },
+	{ "feed.provider", FT_STRING, 0, S_NONE },
+	{ "feed.url", FT_URL, 0, S_NONE },
+	{ "malware.hash.md5", FT_ASCII, 200, S_NONE },
+	{ "malware.hash.sha1", FT_ASCII, 200, S_NONE },
+	{ "malware.hash.sha256", FT_ASCII, 200, S_NONE },
+	{ "malware.name", FT_ASCII_LOW, 0, S_NONE },
+	{ "malware.version", FT_ASCII, 0, S_NONE },
+	{ "misp.attribute_uuid", FT_UUID, 36, S_NONE },
+	{ "misp.event_uuid", FT_UUID, 36, S_NONE },
+	{ "output", FT_JSON_TEXT, 0, S_NONE },
+	{ "protocol.application", FT_ASCII_LOW, 100, S_NONE },
 	/* IntelMQ also matches transport against the names of /etc/protocols;
 	 * we check the form and length only. */
-	{ "protocol.transport", FT_ASCII_LOW, 11 },
-	{ "raw", FT_BASE64, 0 },
-	{ "rtir_id", FT_INT, 0 },
-	{ "screenshot_url", FT_URL, 0 },
-	{ "source.abuse_contact", FT_LOWER, 0 },
-	{ "source.account", FT_STRING, 0 },
-	{ "source.allocated", FT_TIME, 0 },
-	{ "source.as_name", FT_STRING, 0 },
-	{ "source.asn", FT_ASN, 0 },
-	{ "source.domain_suffix", FT_FQDN, 0 },
-	{ "source.fqdn", FT_FQDN, 0 },
-	{ "source.geolocation.cc", FT_CC, 2 },
-	{ "source.geolocation.city", FT_STRING, 0 },
-	{ "source.geolocation.country", FT_STRING, 0 },
-	{ "source.geolocation.cymru_cc", FT_CC, 2 },
-	{ "source.geolocation.geoip_cc", FT_CC, 2 },
-	{ "source.geolocation.latitude", FT_FLOAT, 0 },
-	{ "source.geolocation.longitude", FT_FLOAT, 0 },
-	{ "source.geolocation.region", FT_STRING, 0 },
-	{ "source.geolocation.state", FT_STRING, 0 },
-	{ "source.ip", FT_IP, 0 },
-	{ "source.local_hostname", FT_STRING, 0 },
-	{ "source.local_ip", FT_IP, 0 },
-	{ "source.network", FT_NETWORK, 0 },
-	{ "source.port", FT_PORT, 0 },
-	{ "source.registry", FT_REGISTRY, 7 },
-	{ "source.reverse_dns", FT_FQDN, 0 },
-	{ "source.tor_node", FT_BOOL, 0 },
-	{ "source.url", FT_URL, 0 },
-	{ "source.urlpath", FT_STRING, 0 },
-	{ "status", FT_STRING, 0 },
-	{ "time.observation", FT_TIME, 0 },
-	{ "time.source", FT_TIME, 0 },
-	{ "tlp", FT_TLP, 0 },
+	{ "protocol.transport", FT_ASCII_LOW, 11, S_NONE },
+	{ "raw", FT_BASE64, 0, S_NONE },
+	{ "rtir_id", FT_INT, 0, S_NONE },
+	{ "screenshot_url", FT_URL, 0, S_NONE },
+	{ "source.abuse_contact", FT_LOWER, 0, S_NONE },
+	{ "source.account", FT_STRING, 0, S_NONE },
+	{ "source.allocated", FT_TIME, 0, S_NONE },
+	{ "source.as_name", FT_STRING, 0, S_NONE },
+	{ "source.asn", FT_ASN, 0, S_NONE },
+	{ "source.domain_suffix", FT_FQDN, 0, S_NONE },
+	{ "source.fqdn", FT_FQDN, 0, S_NONE },
+	{ "source.geolocation.cc", FT_CC, 2, S_NONE },
+	{ "source.geolocation.city", FT_STRING, 0, S_NONE },
+	{ "source.geolocation.country", FT_STRING, 0, S_NONE },
+	{ "source.geolocation.cymru_cc", FT_CC, 2, S_NONE },
+	{ "source.geolocation.geoip_cc", FT_CC, 2, S_NONE },
+	{ "source.geolocation.latitude", FT_FLOAT, 0, S_NONE },
+	{ "source.geolocation.longitude", FT_FLOAT, 0, S_NONE },
+	{ "source.geolocation.region", FT_STRING, 0, S_NONE },
+	{ "source.geolocation.state", FT_STRING, 0, S_NONE },
+	{ "source.ip", FT_IP, 0, S_NONE },
+	{ "source.local_hostname", FT_STRING, 0, S_NONE },
+	{ "source.local_ip", FT_IP, 0, S_NONE },
+	{ "source.network", FT_NETWORK, 0, S_NONE },
+	{ "source.port", FT_PORT, 0, S_NONE },
+	{ "source.registry", FT_REGISTRY, 7, S_NONE },
+	{ "source.reverse_dns", FT_FQDN, 0, S_NONE },
+	{ "source.tor_node", FT_BOOL, 0, S_NONE },
+	{ "source.url", FT_URL, 0, S_NONE },
+	{ "source.urlpath", FT_STRING, 0, S_NONE },
+	{ "status", FT_STRING, 0, S_NONE },
+	{ "time.observation", FT_TIME, 0, S_TIME_OBSERVATION },
+	{ "time.source", FT_TIME, 0, S_TIME_SOURCE },
+	{ "tlp", FT_TLP, 0, S_TLP },
 };
 
 /* The extra.* fields whose meaning kizuki defines (CONTRACT.md), sorted. Any
  * other extra.* key is accepted with any scalar value or array of scalars. */
 static const struct field kizuki_extra_fields[] = {
-	{ "extra.banner", FT_ANY_STRING, 0 },
-	{ "extra.banner_b64", FT_BASE64, 0 },
-	{ "extra.banner_truncated", FT_BOOL, 0 },
-	{ "extra.end", FT_TIME, 0 },
-	{ "extra.finding_id", FT_ID, 0 },
-	{ "extra.first_seen", FT_TIME, 0 },
-	{ "extra.interval_start", FT_TIME, 0 },
-	{ "extra.last_seen", FT_TIME, 0 },
-	{ "extra.observation_id", FT_ID, 0 },
-	{ "extra.run_id", FT_STRING, 0 },
-	{ "extra.run_part", FT_RUN_PART, 0 },
-	{ "extra.scanner_ip", FT_IP, 0 },
-	{ "extra.sensor", FT_STRING, 0 },
-	{ "extra.start", FT_TIME, 0 },
-	{ "extra.tlp", FT_TLP2, 0 },
+	{ "extra.banner", FT_ANY_STRING, 0, S_NONE },
+	{ "extra.banner_b64", FT_BASE64, 0, S_NONE },
+	{ "extra.banner_truncated", FT_BOOL, 0, S_NONE },
+	{ "extra.end", FT_TIME, 0, S_NONE },
+	{ "extra.finding_id", FT_ID, 0, S_FINDING_ID },
+	{ "extra.first_seen", FT_TIME, 0, S_NONE },
+	{ "extra.interval_start", FT_TIME, 0, S_NONE },
+	{ "extra.last_seen", FT_TIME, 0, S_NONE },
+	{ "extra.observation_id", FT_ID, 0, S_OBSERVATION_ID },
+	{ "extra.run_id", FT_STRING, 0, S_RUN_ID },
+	{ "extra.run_part", FT_RUN_PART, 0, S_RUN_PART },
+	{ "extra.scanner_ip", FT_IP, 0, S_SCANNER_IP },
+	{ "extra.sensor", FT_STRING, 0, S_SENSOR },
+	{ "extra.start", FT_TIME, 0, S_NONE },
+	{ "extra.tlp", FT_TLP2, 0, S_EXTRA_TLP },
 };
 
 /* ClassificationTaxonomy.allowed_values (IntelMQ 3.x). */
@@ -709,21 +733,39 @@ static const char *const registries[] = { "AFRINIC", "APNIC", "ARIN", "LACNIC", 
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int field_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct field *)elem)->name);
-}
-
+/* A binary search of a table sorted by name, written out: bsearch's
+ * comparison through a function pointer was most of a lookup's cost, and
+ * the validator looks up every field of every record. */
 static const struct field *lookup(const struct field *table, size_t n, const char *name)
 {
-	return bsearch(name, table, n, sizeof *table, field_cmp);
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, table[mid].name);
+		if (c == 0)
+			return &table[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
+/* Membership in a sorted list of names (taxonomies, types, registries). */
 static bool in_list(const char *s, const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(s, list[i]) == 0)
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s, list[mid]);
+		if (c == 0)
 			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return false;
 }
 
@@ -840,16 +882,24 @@ static bool url_ok(const char *s, size_t len)
 	return !strchr("/?#", s[i + 2]);
 }
 
+/* Decoded a quantum group at a time into a small buffer: the same rules
+ * as kz_base64_decode (which the pieces share, each a whole number of
+ * quanta, padding only in the last), without an allocation per value. */
 static bool base64_ok(const char *s, size_t len)
 {
+	uint8_t tmp[192];
 	if (len % 4 != 0)
 		return false;
-	uint8_t *tmp = malloc(len / 4 * 3 + 1);
-	if (!tmp)
-		return false;
-	long n = kz_base64_decode(s, len, tmp);
-	free(tmp);
-	return n >= 0;
+	for (size_t off = 0; off < len; off += 256) {
+		size_t piece = len - off < 256 ? len - off : 256;
+		/* Padding inside an earlier piece is refused by the piece itself
+		 * only if it is not that piece's end: check it here. */
+		if (off + piece < len && memchr(s + off, '=', piece))
+			return false;
+		if (kz_base64_decode(s + off, piece, tmp) < 0)
+			return false;
+	}
+	return true;
 }
 
 static bool uuid_ok(const char *s, size_t len)
@@ -947,7 +997,7 @@ static int check_value(const struct field *f, const struct kz_rval *v, char *why
 	if (f->maxlen && utf8_chars(s, len) > f->maxlen)
 		return failf(why, whylen, "%s: longer than %u characters", name, f->maxlen);
 	/* Every check below reads s as a C string. */
-	if (strlen(s) != len && f->type != FT_STRING && f->type != FT_ANY_STRING)
+	if (f->type != FT_STRING && f->type != FT_ANY_STRING && memchr(s, 0, len))
 		return failf(why, whylen, "%s: contains a NUL character", name);
 
 	const char *reason = NULL;
@@ -1084,21 +1134,29 @@ static int check_extra(const char *key, const struct kz_rval *v, char *why, size
 	return 0;
 }
 
-/* The field named key, or NULL. Records have a few dozen fields: a scan. */
-static const struct kz_rfield *field_get(const struct kz_rfield *f, size_t n, const char *key)
-{
-	size_t kl = strlen(key);
-	/* Length first: it tells most keys apart without reading them. */
-	for (size_t i = 0; i < n; i++)
-		if (f[i].key_len == kl && memcmp(f[i].key, key, kl) == 0)
-			return &f[i];
-	return NULL;
-}
+/* Names of the slots, for the reasons of require(). */
+static const char *const slot_names[S_COUNT] = {
+	[S_FEED_NAME] = "feed.name",
+	[S_TIME_SOURCE] = "time.source",
+	[S_TIME_OBSERVATION] = "time.observation",
+	[S_TAXONOMY] = "classification.taxonomy",
+	[S_CTYPE] = "classification.type",
+	[S_IDENTIFIER] = "classification.identifier",
+	[S_TLP] = "tlp",
+	[S_EXTRA_TLP] = "extra.tlp",
+	[S_FINDING_ID] = "extra.finding_id",
+	[S_OBSERVATION_ID] = "extra.observation_id",
+	[S_SENSOR] = "extra.sensor",
+	[S_RUN_ID] = "extra.run_id",
+	[S_SCANNER_IP] = "extra.scanner_ip",
+	[S_RUN_PART] = "extra.run_part",
+};
 
-static int require(const struct kz_rfield *fields, size_t n, const char *key, const char *feed,
-                   char *why, size_t whylen)
+static int require(const struct kz_rfield *const seen[S_COUNT], enum seen_slot slot,
+                   const char *feed, char *why, size_t whylen)
 {
-	if (field_get(fields, n, key))
+	const char *key = slot_names[slot];
+	if (seen[slot])
 		return 0;
 	if (feed)
 		return failf(why, whylen, "%s: missing (required in %s records)", key, feed);
@@ -1120,6 +1178,8 @@ int kz_record_validate_fields(const struct kz_rfield *fields, size_t n, char *wh
 {
 	char kb[KEYBUF];
 	int rc;
+	/* The first field of each slot's name, as a scan in order finds it. */
+	const struct kz_rfield *seen[S_COUNT] = { NULL };
 	/* Per key first (type errors name the offending field), then what
 	 * must be present. The order is the line's own, so the first error
 	 * reported is stable for a given line. */
@@ -1133,39 +1193,42 @@ int kz_record_validate_fields(const struct kz_rfield *fields, size_t n, char *wh
 		if (strcmp(key, "extra") == 0)
 			return failf(why, whylen,
 			             "extra: a nested object; records are flat (extra.* keys)");
-		if (!key_format_ok(key))
+		bool extra = strncmp(key, "extra.", 6) == 0;
+		const struct field *f =
+		        extra ? lookup(kizuki_extra_fields, COUNT(kizuki_extra_fields), key)
+		              : lookup(intelmq_fields, COUNT(intelmq_fields), key);
+		/* The tables' names are well-formed: only other keys need the
+		 * check, which comes before any other reason about the key. */
+		if (!f && !key_format_ok(key))
 			return failf(
 			        why, whylen,
 			        "%s: not an IntelMQ field name (lowercase words joined by dots)",
 			        printable_key(key, kb));
-		const struct field *f;
-		if (strncmp(key, "extra.", 6) == 0) {
-			f = lookup(kizuki_extra_fields, COUNT(kizuki_extra_fields), key);
-			rc = f ? check_value(f, v, why, whylen) : check_extra(key, v, why, whylen);
-		} else {
-			f = lookup(intelmq_fields, COUNT(intelmq_fields), key);
-			if (!f)
-				return failf(why, whylen,
-				             "%s: not an IntelMQ harmonisation field (put it under "
-				             "extra.)",
-				             printable_key(key, kb));
+		if (f)
 			rc = check_value(f, v, why, whylen);
-		}
+		else if (extra)
+			rc = check_extra(key, v, why, whylen);
+		else
+			return failf(why, whylen,
+			             "%s: not an IntelMQ harmonisation field (put it under extra.)",
+			             printable_key(key, kb));
 		if (rc)
 			return rc;
+		if (f && f->slot != S_NONE && !seen[f->slot])
+			seen[f->slot] = &fields[i];
 	}
 
-	if ((rc = require(fields, n, "feed.name", NULL, why, whylen)) ||
-	    (rc = require(fields, n, "time.source", NULL, why, whylen)) ||
-	    (rc = require(fields, n, "classification.taxonomy", NULL, why, whylen)) ||
-	    (rc = require(fields, n, "classification.type", NULL, why, whylen)))
+	if ((rc = require(seen, S_FEED_NAME, NULL, why, whylen)) ||
+	    (rc = require(seen, S_TIME_SOURCE, NULL, why, whylen)) ||
+	    (rc = require(seen, S_TAXONOMY, NULL, why, whylen)) ||
+	    (rc = require(seen, S_CTYPE, NULL, why, whylen)))
 		return rc;
 
 	/* tlp may be stricter than extra.tlp says (an IntelMQ expert may have
 	 * raised it), never looser. */
 	char b1[16], b2[16];
-	const char *t1 = field_text(field_get(fields, n, "tlp"), b1, sizeof b1);
-	const char *t2 = field_text(field_get(fields, n, "extra.tlp"), b2, sizeof b2);
+	const char *t1 = field_text(seen[S_TLP], b1, sizeof b1);
+	const char *t2 = field_text(seen[S_EXTRA_TLP], b2, sizeof b2);
 	if (t1 && t2) {
 		enum kz_tlp a, b, mapped;
 		if (kz_tlp_parse_intelmq(t1, &a) || kz_tlp_parse_canonical(t2, &b) ||
@@ -1178,38 +1241,38 @@ int kz_record_validate_fields(const struct kz_rfield *fields, size_t n, char *wh
 	}
 
 	/* With one id the hub could neither trust it nor compute the other. */
-	bool fid = field_get(fields, n, "extra.finding_id") != NULL;
-	bool oid = field_get(fields, n, "extra.observation_id") != NULL;
+	bool fid = seen[S_FINDING_ID] != NULL;
+	bool oid = seen[S_OBSERVATION_ID] != NULL;
 	if (fid != oid)
 		return failf(why, whylen, "%s: present without %s",
 		             fid ? "extra.finding_id" : "extra.observation_id",
 		             fid ? "extra.observation_id" : "extra.finding_id");
 
-	const struct kz_rfield *fd = field_get(fields, n, "feed.name");
+	const struct kz_rfield *fd = seen[S_FEED_NAME];
 	bool telescope = fd->v.len == strlen(KZ_FEED_TELESCOPE) &&
 	                 memcmp(fd->v.s, KZ_FEED_TELESCOPE, fd->v.len) == 0;
 	bool survey = fd->v.len == strlen(KZ_FEED_SURVEY) &&
 	              memcmp(fd->v.s, KZ_FEED_SURVEY, fd->v.len) == 0;
 	if (telescope || survey) {
 		const char *feed = telescope ? KZ_FEED_TELESCOPE : KZ_FEED_SURVEY;
-		static const char *const common[] = {
-			"time.observation", "classification.identifier", "tlp",
-			"extra.tlp",        "extra.finding_id",          "extra.observation_id",
+		static const enum seen_slot common[] = {
+			S_TIME_OBSERVATION, S_IDENTIFIER, S_TLP,
+			S_EXTRA_TLP,        S_FINDING_ID, S_OBSERVATION_ID,
 		};
 		for (size_t i = 0; i < COUNT(common); i++)
-			if ((rc = require(fields, n, common[i], feed, why, whylen)))
+			if ((rc = require(seen, common[i], feed, why, whylen)))
 				return rc;
-		if (telescope && (rc = require(fields, n, "extra.sensor", feed, why, whylen)))
+		if (telescope && (rc = require(seen, S_SENSOR, feed, why, whylen)))
 			return rc;
-		if (survey && ((rc = require(fields, n, "extra.run_id", feed, why, whylen)) ||
-		               (rc = require(fields, n, "extra.scanner_ip", feed, why, whylen))))
+		if (survey && ((rc = require(seen, S_RUN_ID, feed, why, whylen)) ||
+		               (rc = require(seen, S_SCANNER_IP, feed, why, whylen))))
 			return rc;
 		/* A run record is its run's header or its trailer; which one
 		 * decides what the hub concludes from it (coverage). */
-		const struct kz_rfield *ci = field_get(fields, n, "classification.identifier");
+		const struct kz_rfield *ci = seen[S_IDENTIFIER];
 		if (survey && ci->v.type == KZ_RVAL_STRING && ci->v.len == 10 &&
 		    memcmp(ci->v.s, "survey-run", 10) == 0 &&
-		    (rc = require(fields, n, "extra.run_part", feed, why, whylen)))
+		    (rc = require(seen, S_RUN_PART, feed, why, whylen)))
 			return rc;
 	}
 	return 0;

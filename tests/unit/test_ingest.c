@@ -515,6 +515,71 @@ static void test_row_hint_after_rollback(void **state)
 	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_findings"), 2);
 }
 
+/* Stores one line in the open transaction, which the caller ends. */
+static void store_open(struct fx *f, const char *line, int64_t t, uint64_t acc, uint64_t dup)
+{
+	char err[256];
+	struct kz_submitter who = { "test", false };
+	struct kz_ingest_batch *batch = NULL;
+	assert_int_equal(kz_ingest_prepare(line, strlen(line), NULL, &who, t, NULL, &batch), 0);
+	assert_int_equal(kz_ingest_store(f->ing, batch, t, err, sizeof err), 0);
+	assert_int_equal(kz_ingest_batch_result(batch)->accepted, acc);
+	assert_int_equal(kz_ingest_batch_result(batch)->duplicates, dup);
+	kz_ingest_batch_free(batch);
+}
+
+/* The writer's memory of stored observations holds only committed ones: an
+ * observation whose transaction rolled back is stored when it comes again,
+ * a committed one is a duplicate (the same answer as the store's). */
+static void test_seen_after_rollback(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t t = (int64_t)time(NULL) - 60;
+	char *a = survey_line("192.0.2.1", "run-1", "login-possible", t);
+	assert_int_equal(kz_store_begin(f->s, err, sizeof err), 0);
+	store_open(f, a, t, 1, 0);
+	kz_store_rollback(f->s);
+	kz_ingest_rolled_back(f->ing);
+	assert_int_equal(kz_store_begin(f->s, err, sizeof err), 0);
+	store_open(f, a, t, 1, 0);
+	/* The same line twice in one transaction: the second is the store's
+	 * duplicate, not the memory's. */
+	store_open(f, a, t, 0, 1);
+	assert_int_equal(kz_store_commit(f->s, err, sizeof err), 0);
+	kz_ingest_committed(f->ing);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_observations"), 1);
+	assert_int_equal(kz_store_begin(f->s, err, sizeof err), 0);
+	store_open(f, a, t, 0, 1);
+	kz_store_rollback(f->s);
+	kz_ingest_rolled_back(f->ing);
+	post(f, a, 0, 1);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_observations"), 1);
+	assert_int_equal(q_int(f, "SELECT count FROM hub_findings"), 1);
+}
+
+/* Deleted observations (retention) are stored again when re-posted, once
+ * the writer is told to forget: until then its memory answers for them. */
+static void test_seen_forget(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	int64_t t = (int64_t)time(NULL) - 60;
+	char *a = survey_line("192.0.2.1", "run-1", "login-possible", t);
+	char *b = survey_line("192.0.2.1", "run-2", "login-possible", t + 60);
+	char body[8192];
+	snprintf(body, sizeof body, "%s%s", a, b);
+	ingest(f, body, 2, 0, 0);
+	ingest(f, body, 0, 2, 0);
+	assert_int_equal(kz_store_exec(f->s, "DELETE FROM hub_observations", err, sizeof err), 0);
+	ingest(f, body, 0, 2, 0); /* from memory: the store was changed behind its back */
+	kz_ingest_forget(f->ing);
+	ingest(f, body, 2, 0, 0);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM hub_observations"), 2);
+	free(a);
+	free(b);
+}
+
 /* The ip of every finding on an AS page with a state filter, joined by
  * spaces in page order. */
 static void page_ips(struct fx *f, uint32_t asn, const char *st, char *out, size_t len)
@@ -704,6 +769,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_observation_key_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_hint_after_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seen_after_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seen_forget, setup, teardown),
 		cmocka_unit_test(test_upgrade_from_v4),
 		cmocka_unit_test_setup_teardown(test_run_conflict, setup, teardown),
 		cmocka_unit_test(test_cursor),

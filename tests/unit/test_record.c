@@ -772,6 +772,37 @@ static void test_validate_rejects(void **state)
 	json_decref(arr);
 }
 
+/* Base64 values of any length are checked whole: a long valid value passes,
+ * padding anywhere but at the very end is refused, wherever it falls. */
+static void test_validate_long_base64(void **state)
+{
+	(void)state;
+	uint8_t bytes[700];
+	char b64[1000], value[1010];
+	for (size_t i = 0; i < sizeof bytes; i++)
+		bytes[i] = (uint8_t)(i * 37 + 11);
+	for (size_t n = 250; n < sizeof bytes; n += 61) {
+		kz_base64_encode(bytes, n, b64);
+		json_t *rec = parse(foreign);
+		json_object_set_new(rec, "raw", json_string(b64));
+		char why[KZ_RECORD_WHY_MAX] = "";
+		if (kz_record_validate(rec, why, sizeof why) != 0)
+			fail_msg("%zu bytes refused: %s", n, why);
+		json_decref(rec);
+	}
+	/* 700 bytes are 936 characters: "==" put at each quantum's end. */
+	kz_base64_encode(bytes, sizeof bytes, b64);
+	size_t len = strlen(b64);
+	for (size_t at = 4; at < len; at += 4) {
+		char saved[2] = { b64[at - 2], b64[at - 1] };
+		b64[at - 2] = b64[at - 1] = '=';
+		snprintf(value, sizeof value, "\"%s\"", b64);
+		expect_invalid_with("raw", value, "raw: not canonical base64");
+		b64[at - 2] = saved[0];
+		b64[at - 1] = saved[1];
+	}
+}
+
 static void test_validate_long_key_is_cut(void **state)
 {
 	(void)state;
@@ -903,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_set_text),
 		cmocka_unit_test(test_validate_accepts),
 		cmocka_unit_test(test_validate_rejects),
+		cmocka_unit_test(test_validate_long_base64),
 		cmocka_unit_test(test_validate_long_key_is_cut),
 		cmocka_unit_test(test_validate_tlp_stricter_is_fine),
 		cmocka_unit_test(test_validate_kizuki_feeds),
