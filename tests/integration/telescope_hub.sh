@@ -50,11 +50,16 @@ grep -q "hub: 0 records sent, 0 refused by the hub, [1-9][0-9]* bytes left in th
 # 2. The hub comes up; the same trace again, with the same spool.
 "$kz" hub --db hub.db --listen "127.0.0.1:$port" --tokens tokens.tsv 2>hub.err &
 hub_pid=$!
-for _ in $(seq 100); do
+# Up to 60 s: under the sanitizer build on a loaded machine the hub can
+# take several seconds to open its store and listen.
+up=
+for _ in $(seq 600); do
 	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
-		"$port" 2>/dev/null && break
+		"$port" 2>/dev/null && { up=1; break; }
+	kill -0 "$hub_pid" 2>/dev/null || { cat hub.err; fail "the hub exited"; }
 	sleep 0.1
 done
+[ -n "$up" ] || { cat hub.err; fail "the hub did not listen within 60 s"; }
 tele up
 grep -q "hub: [1-9][0-9]* records sent, 0 refused by the hub, 0 bytes left in the spool" up.err ||
 	{ cat up.err hub.err; fail "with the hub up, the spool should be sent in full"; }
