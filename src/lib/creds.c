@@ -206,9 +206,11 @@ static uint8_t parse_protocols(char *field, const char **bad)
 /* Compiled size past which a vendor regex is refused. glibc's regcomp
  * copies a repeated subexpression once per repetition ("x+" is "xx*",
  * "x{3}" is "xxx") and nested repetitions multiply, so a short pattern such
- * as "a+++++++++" or "((a{9}){9}){9}" asks for gigabytes; a vendor hint
- * never needs more than a few hundred nodes. */
-#define REGEX_NODES_MAX 4096
+ * as "a++++++++++++++++" asks for gigabytes; and its time grows faster than
+ * the node count ("3*+++++++++", 512 nodes, takes 0.1 s to compile; 2,048
+ * nodes, minutes). At 256 the worst shapes we found compile in 0.06 s, and
+ * a vendor hint ("hikvision|dahua", "[a-z]{1,20}cam") needs a few dozen. */
+#define REGEX_NODES_MAX 256
 /* Group nesting the estimate follows; deeper patterns are refused. */
 #define REGEX_DEPTH_MAX 32
 
@@ -249,14 +251,21 @@ static const char *bracket_end(const char *s)
 /* An upper estimate of the nodes regcomp builds for an ERE: each atom one,
  * a group the sum of its parts, a repetition multiplies its atom by the
  * copies glibc makes. Syntax errors are left to regcomp (the estimate only
- * has to be high enough for what it accepts). */
-static uint64_t regex_nodes(const char *re)
+ * has to be high enough for what it accepts). *stacked is set when two
+ * repetition operators are adjacent ("x?+", "x**", "x{2}{3}"): POSIX leaves
+ * that undefined, and glibc's compile time explodes on it ("h" and 65 '?'
+ * then "+++" did not finish in minutes). */
+static uint64_t regex_nodes(const char *re, bool *stacked)
 {
+	bool after_repetition = false;
+	*stacked = false;
 	uint64_t sum[REGEX_DEPTH_MAX + 1] = { 0 };
 	uint64_t last[REGEX_DEPTH_MAX + 1] = { 0 }; /* the atom a repetition applies to */
 	int depth = 0;
 	for (const char *p = re; *p; p++) {
 		uint64_t copies = 0;
+		if (*p == '(' || *p == ')' || *p == '|')
+			after_repetition = false;
 		switch (*p) {
 		case '(':
 			if (depth == REGEX_DEPTH_MAX)
@@ -308,6 +317,9 @@ static uint64_t regex_nodes(const char *re)
 		default:
 			break;
 		}
+		if (copies && after_repetition)
+			*stacked = true;
+		after_repetition = copies != 0;
 		if (copies) {
 			/* The repeated atom is replaced by its copies. */
 			uint64_t grown = sat_mul(last[depth], copies);
@@ -349,7 +361,16 @@ static int intern_regex(struct kz_creds *c, const char *text, struct reporter *r
 			return -ENOMEM;
 		c->re_text = nt;
 	}
-	if (regex_nodes(text) > REGEX_NODES_MAX) {
+	bool stacked;
+	uint64_t nodes = regex_nodes(text, &stacked);
+	if (stacked) {
+		report(rep, line,
+		       "vendor regex '%s': two repetition operators in a row ('*', '+', '?', "
+		       "'{m,n}'), which POSIX leaves undefined; use one or a group",
+		       text);
+		return -EINVAL;
+	}
+	if (nodes > REGEX_NODES_MAX) {
 		report(rep, line,
 		       "vendor regex '%s': its repetitions expand past %d nodes (nest fewer '+' "
 		       "and '{m,n}')",
