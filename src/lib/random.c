@@ -34,7 +34,10 @@ int kz_random_token(char buf[KZ_RANDOM_TOKEN_STRLEN])
 	explicit_bzero(raw, sizeof raw);
 	while (n > 0 && b64[n - 1] == '=')
 		n--;
-	/* 32 bytes are 43 characters: n always fits. */
+	/* 32 bytes are 43 characters: n always fits (the bound says so to the
+	 * compiler, which cannot see into kz_base64_encode). */
+	if (n > KZ_RANDOM_TOKEN_STRLEN - 1)
+		n = KZ_RANDOM_TOKEN_STRLEN - 1;
 	for (size_t i = 0; i < n; i++)
 		buf[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
 	buf[n] = '\0';
