@@ -42,6 +42,7 @@
 
 #include "http_auth.h"
 #include "http_response.h"
+#include "splitmix.h"
 
 #define BANNER_MAX   4096 /* CONTRACT.md: extra.banner is capped at 4 KiB */
 #define EVIDENCE_MAX 512  /* login_record.h's KZ_LOGIN_EVIDENCE_MAX */
@@ -169,24 +170,6 @@ int kz_http_login_user_agent_check(const char *ua, const char **why)
 }
 
 /* ------------------------------------------------------------- helpers */
-
-/* The service's random stream (control pair, client nonces, the random
- * path), from the engine's per-service seed. */
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-static void random_text(uint64_t *rng, char *out, size_t n, const char *alphabet)
-{
-	size_t k = strlen(alphabet);
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[splitmix(rng) % k];
-	out[n] = '\0';
-}
 
 /* The path being checked: the configured ones, or "/" by default. */
 static const struct kz_http_login_path *cur_path(const struct http_state *st)
@@ -320,7 +303,7 @@ static int prepare(struct http_state *st, int pair)
 			alen = kz_http_basic_credentials(user, pass, auth, sizeof auth);
 		} else {
 			char cnonce[17];
-			random_text(&st->rng, cnonce, 16, "0123456789abcdef");
+			kz_splitmix_text(&st->rng, cnonce, 16, "0123456789abcdef");
 			struct kz_http_digest_input in = {
 				.ch = &st->ch,
 				.user = user,
@@ -701,11 +684,11 @@ static int http_init(void *state, const struct kz_login_service *svc)
 	st->best = KZ_LOGIN_PENDING;
 	st->best_pair = st->cur = st->success = -1;
 	st->rng = svc->seed ^ 0x6b697a756b692d68u;
-	random_text(&st->rng, st->cuser, 10, "abcdefghijklmnopqrstuvwxyz");
-	random_text(&st->rng, st->cpass, 14,
-	            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	kz_splitmix_text(&st->rng, st->cuser, 10, "abcdefghijklmnopqrstuvwxyz");
+	kz_splitmix_text(&st->rng, st->cpass, 14,
+	                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	char r[13];
-	random_text(&st->rng, r, 12, "0123456789abcdef");
+	kz_splitmix_text(&st->rng, r, 12, "0123456789abcdef");
 	snprintf(st->ctl_path, sizeof st->ctl_path, "/kizuki-survey-%s", r);
 	size_t pairs = kz_creds_count(svc->creds);
 	if (svc->max_attempts && pairs > svc->max_attempts)

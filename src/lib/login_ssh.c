@@ -61,6 +61,7 @@
 #include <libssh/libssh.h>
 
 #include "log.h"
+#include "splitmix.h"
 #include "telnet_login.h"
 
 #define BANNER_MAX   4096 /* CONTRACT.md: extra.banner is capped at 4 KiB */
@@ -190,22 +191,6 @@ static void libssh_log(int priority, const char *function, const char *buffer, v
 	(void)function;
 	(void)userdata;
 	kz_debug("libssh: %s", buffer);
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-static void random_text(uint64_t *rng, char *out, size_t n, const char *alphabet)
-{
-	size_t k = strlen(alphabet);
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[splitmix(rng) % k];
-	out[n] = '\0';
 }
 
 static void banner_add(struct ssh_state *st, const void *p, size_t n)
@@ -948,9 +933,9 @@ static int ssh_init_state(void *state, const struct kz_login_service *svc)
 	st->cur = st->success = st->pair = -1;
 	st->status = KZ_LOGIN_PENDING;
 	st->rng = svc->seed ^ 0x6b697a756b692d73u;
-	random_text(&st->rng, st->cuser, 10, "abcdefghijklmnopqrstuvwxyz");
-	random_text(&st->rng, st->cpass, 14,
-	            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	kz_splitmix_text(&st->rng, st->cuser, 10, "abcdefghijklmnopqrstuvwxyz");
+	kz_splitmix_text(&st->rng, st->cpass, 14,
+	                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	size_t pairs = kz_creds_count(svc->creds);
 	if (svc->max_attempts && pairs > svc->max_attempts)
 		pairs = svc->max_attempts;

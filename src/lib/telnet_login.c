@@ -33,6 +33,7 @@
  * control pair.
  */
 #include "telnet_login.h"
+#include "splitmix.h"
 
 #include <errno.h>
 #include <string.h>
@@ -952,14 +953,6 @@ void kz_telnet_login_defaults(struct kz_telnet_login_params *p)
 	p->max_connections = 0;
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 int kz_telnet_login_init(struct kz_telnet_login *m, const struct kz_telnet_login_params *p)
 {
 	if (!p || (p->ncreds && !p->creds) || p->ncreds > INT32_MAX)
@@ -976,10 +969,8 @@ int kz_telnet_login_init(struct kz_telnet_login *m, const struct kz_telnet_login
 	static const char alnum[] =
 	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	uint64_t s = p->control_seed;
-	for (size_t i = 0; i < sizeof m->cuser - 1; i++)
-		m->cuser[i] = lower[splitmix64(&s) % (sizeof lower - 1)];
-	for (size_t i = 0; i < sizeof m->cpass - 1; i++)
-		m->cpass[i] = alnum[splitmix64(&s) % (sizeof alnum - 1)];
+	kz_splitmix_text(&s, m->cuser, sizeof m->cuser - 1, lower);
+	kz_splitmix_text(&s, m->cpass, sizeof m->cpass - 1, alnum);
 	return 0;
 }
 
