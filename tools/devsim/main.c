@@ -193,15 +193,10 @@ static void conn_free(struct sim *s, struct dsim_conn *c, uint64_t now)
 		listen_close(s, l);
 		timer_set(s, &l->tm, now + 1000);
 	}
-	timer_del(s, &c->tm);
-	close(c->fd);
-	free(c->req);
-	free(c);
-	s->nconns--;
-	if (http)
-		return;
-	if (d->behaviour == 27) {
-		/* Cool-down: no listener, so new SYNs are refused, for 1.5 s. */
+	if (!http && d->behaviour == 27) {
+		/* Cool-down: no listener, so new SYNs are refused, for 1.5 s.
+		 * Closed before the connection is, as for H09: a client that
+		 * reconnects as soon as it sees the close must be refused. */
 		d->refuse_until = now + 1500;
 		d->cooldowns++;
 		for (size_t p = 0; p < s->fleet.nports; p++) {
@@ -210,6 +205,11 @@ static void conn_free(struct sim *s, struct dsim_conn *c, uint64_t now)
 			timer_set(s, &l->tm, d->refuse_until);
 		}
 	}
+	timer_del(s, &c->tm);
+	close(c->fd);
+	free(c->req);
+	free(c);
+	s->nconns--;
 }
 
 static void want_out(struct sim *s, struct dsim_conn *c, bool on)
