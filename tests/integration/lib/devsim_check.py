@@ -573,9 +573,18 @@ def check_b27_cooldown():
         raise Fail('B27: a connection right after the close was accepted')
     except ConnectionRefusedError:
         pass
-    while time.monotonic() - closed < 1.6:
+    while time.monotonic() - closed < 1.5:
         time.sleep(0.05)
-    d = Dialog(dev, 'B27 after cool-down')
+    # The listener is back 1.5 s after the close; a busy machine may run
+    # the simulator's timer a little late, so allow it a few tries.
+    for attempt in range(40):
+        try:
+            d = Dialog(dev, 'B27 after cool-down')
+            break
+        except ConnectionRefusedError:
+            if attempt == 39:
+                raise Fail('B27: still refusing 3.5 s after the close')
+            time.sleep(0.05)
     d.expect(BB_OLD)
     d.close()
 
