@@ -8,7 +8,7 @@
  *   3. as root, two network namespaces (src/demo_net.c) with kizuki-devsim
  *      serving 512 simulated IoT devices in one of them;
  *   4. at once: kizuki telescope reading the trace in packet time and
- *      posting to the hub, and kizuki survey (connect scan, then logins)
+ *      posting to the hub, and kizuki survey (SYN scan, then logins)
  *      from the other namespace, its scope the fleet and nothing else;
  *      its records reach the hub through kizuki-upload, since the scanner's
  *      namespace has, by design, no route to the host's loopback;
@@ -307,12 +307,20 @@ static struct kz_demo_child *start_survey(struct kz_demo *d)
 		return NULL;
 	snprintf(auth, sizeof auth, "kizuki demo: simulated fleet in network namespace %s",
 	         d->ns_fleet);
-	/* Connect mode: the kernel's own handshakes, no raw socket; the rate
-	 * and cooldown are sized for 512 devices on one veth. */
+	/* SYN mode, as a survey of a real network runs: raw SYNs on the
+	 * scanner's veth end to the fleet side's fixed MAC, replies checked
+	 * without state; then the logins over ordinary sockets. The rate and
+	 * cooldown are sized for 512 devices on one veth. */
+	char ifname[16];
+	kz_demo_scan_if(d, ifname);
 	const char *argv[] = { d->exe,
 		               "survey",
 		               "--mode",
-		               "connect",
+		               "syn",
+		               "-i",
+		               ifname,
+		               "--gateway-mac",
+		               KZ_DEMO_FLEET_MAC,
 		               "--scope",
 		               scope,
 		               "--allow-reserved",
@@ -456,7 +464,7 @@ static int round_trip(struct kz_demo *d, bool *surveyed)
 		return -1;
 	struct kz_demo_child *survey = NULL;
 	if (d->root) {
-		step("starting kizuki survey from namespace %s: connect scan of %s, then logins",
+		step("starting kizuki survey from namespace %s: SYN scan of %s, then logins",
 		     d->ns_scan, KZ_DEMO_FLEET);
 		if (!(survey = start_survey(d)))
 			return -1;

@@ -99,17 +99,25 @@ bool kz_demo_can_netns(struct kz_demo *d);
 void kz_demo_net_names(struct kz_demo *d);
 
 /* Creates the fleet and scanner namespaces (named first), the veth pair between them,
- * the fleet's AnyIP route and the scanner's route to it. */
+ * the fleet's AnyIP route and the scanner's route to it. The scanner's veth end
+ * is named d->ns_scan cut to 11 bytes (kz_demo_scan_if). */
 int kz_demo_net_up(struct kz_demo *d) __attribute__((warn_unused_result));
 
 /* Deletes what kz_demo_net_up made (after killing any process left in it). */
 void kz_demo_net_down(struct kz_demo *d);
+
+/* The name of the scanner's veth end (IFNAMSIZ bytes at most). */
+void kz_demo_scan_if(const struct kz_demo *d, char buf[16]);
 
 /* The fleet: one /27 of it per operator, 512 simulated devices. */
 #define KZ_DEMO_FLEET      "198.18.128.0/23"
 #define KZ_DEMO_FLEET_BASE "198.18.128.0"
 #define KZ_DEMO_SCAN_IP    "198.18.254.1"
 #define KZ_DEMO_FLEET_GW   "198.18.254.2"
+/* The veth ends' MACs, fixed so that the SYN scan knows its next hop
+ * without a neighbour lookup (locally administered addresses). */
+#define KZ_DEMO_SCAN_MAC  "02:00:c6:12:fe:01"
+#define KZ_DEMO_FLEET_MAC "02:00:c6:12:fe:02"
 /* The telescope's darknet; the fleet lies outside it. */
 #define KZ_DEMO_DARKNET "198.18.0.0/17,2001:db8:ffff::/48"
 

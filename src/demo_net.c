@@ -58,13 +58,18 @@ void kz_demo_net_names(struct kz_demo *d)
 	snprintf(d->ns_scan, sizeof d->ns_scan, "kzd%lds", pid);
 }
 
+/* The veth ends are named after their namespaces (at most 11 bytes). */
+void kz_demo_scan_if(const struct kz_demo *d, char buf[16])
+{
+	snprintf(buf, 16, "%.11s", d->ns_scan);
+}
+
 int kz_demo_net_up(struct kz_demo *d)
 {
 	char log[PATH_MAX], vs[16], vf[16];
 	if (kz_demo_path(d, log, sizeof log, "logs/netns.log") != 0)
 		return -1;
-	/* The veth ends are named after their namespaces (at most 11 bytes). */
-	snprintf(vs, sizeof vs, "%.11s", d->ns_scan);
+	kz_demo_scan_if(d, vs);
 	snprintf(vf, sizeof vf, "%.11s", d->ns_fleet);
 	const char *F = d->ns_fleet, *S = d->ns_scan;
 	if (ip_cmd(d, log, "netns", "add", F, NULL))
@@ -75,7 +80,8 @@ int kz_demo_net_up(struct kz_demo *d)
 	d->ns_scan_made = true;
 	if (ip_cmd(d, log, "-n", F, "link", "set", "lo", "up", NULL) ||
 	    ip_cmd(d, log, "-n", S, "link", "set", "lo", "up", NULL) ||
-	    ip_cmd(d, log, "-n", S, "link", "add", vs, "type", "veth", "peer", "name", vf, NULL) ||
+	    ip_cmd(d, log, "-n", S, "link", "add", vs, "address", KZ_DEMO_SCAN_MAC, "type", "veth",
+	           "peer", "name", vf, "address", KZ_DEMO_FLEET_MAC, NULL) ||
 	    ip_cmd(d, log, "-n", S, "link", "set", vf, "netns", F, NULL) ||
 	    ip_cmd(d, log, "-n", S, "addr", "add", KZ_DEMO_SCAN_IP "/30", "dev", vs, NULL) ||
 	    ip_cmd(d, log, "-n", F, "addr", "add", KZ_DEMO_FLEET_GW "/30", "dev", vf, NULL) ||
