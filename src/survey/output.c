@@ -410,7 +410,8 @@ void survey_print_summary(struct survey_run *r, const struct kz_scan_stats *st)
 	if (syn)
 		kz_cli_info("drops: %" PRIu64 " send (queue full), %" PRIu64
 		            " capture (ring full); %" PRIu64
-		            " frames were no reply of ours, %" PRIu64
+		            " frames without a cookie of ours (this host's other connections, "
+		            "such as the login checks), %" PRIu64
 		            " came from outside the scope; %" PRIu64 " packets' worth of schedule "
 		            "lost to stalls",
 		            st->send_drops, st->recv_drops, st->unmatched, st->outside_scope,
