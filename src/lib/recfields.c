@@ -9,7 +9,6 @@
 #include "recfields.h"
 
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "jsonscan.h"
