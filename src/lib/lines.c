@@ -1,6 +1,7 @@
 #include "lines.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,30 @@ int kz_lines_parse_mem(const char *name, const void *data, size_t len, kz_lines_
 		kz_lines_close(lr);
 	}
 	fclose(f);
+	return rc;
+}
+
+int kz_lines_fail(const struct kz_lines *lr, char *err, size_t errlen, const char *fmt, ...)
+{
+	/* The reason first (cut at 255 bytes), then where it was found. */
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (errlen)
+		snprintf(err, errlen, "%s:%lu: %s", lr->name, lr->number, msg);
+	return -EINVAL;
+}
+
+int kz_lines_error(const struct kz_lines *lr, int rc, char *err, size_t errlen)
+{
+	if (rc == -EMSGSIZE)
+		return kz_lines_fail(lr, err, errlen, "line longer than %d bytes", KZ_LINES_MAX);
+	if (rc == -EINVAL)
+		return kz_lines_fail(lr, err, errlen, "NUL byte in the line");
+	if (errlen)
+		snprintf(err, errlen, "%s: %s", lr->name, strerror(-rc));
 	return rc;
 }
 

@@ -53,6 +53,17 @@ int kz_lines_parse_path(const char *path, kz_lines_parse_fn *parse, void *out, c
 int kz_lines_parse_mem(const char *name, const void *data, size_t len, kz_lines_parse_fn *parse,
                        void *out, char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Writes "path:line: why" (the line last returned) into err and returns
+ * -EINVAL: the message of a parser that stops at the first bad line. */
+int kz_lines_fail(const struct kz_lines *lr, char *err, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5), warn_unused_result));
+
+/* The message for a negative kz_lines_next result rc: "path:line: line
+ * longer than 65536 bytes" or "path:line: NUL byte in the line" (returns
+ * -EINVAL), or "path: why" for a read error (returns rc). */
+int kz_lines_error(const struct kz_lines *lr, int rc, char *err, size_t errlen)
+        __attribute__((warn_unused_result));
+
 /* Cuts a '#' comment and leading and trailing blanks, in place. Returns the
  * start of what is left, which may be the empty string. */
 char *kz_line_strip(char *line);

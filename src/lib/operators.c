@@ -5,7 +5,6 @@
 #include "operators.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,19 +33,6 @@ void kz_operators_free(struct kz_operators *ops)
 	}
 	free(ops->v);
 	free(ops);
-}
-
-__attribute__((format(printf, 5, 6))) static int
-linefail(char *err, size_t errlen, const char *path, unsigned long line, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (errlen)
-		snprintf(err, errlen, "%s:%lu: %s", path, line, msg);
-	return -EINVAL;
 }
 
 /* Parses a decimal unsigned number filling the whole field. */
@@ -106,8 +92,9 @@ static int cmp_asn(const void *a, const void *b)
 }
 
 /* The operators file, line by line; the first bad line ends the load. */
-static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err, size_t errlen)
+static int parse_lines(struct kz_lines *lr, void *outp, char *err, size_t errlen)
 {
+	struct kz_operators **out = outp;
 	const char *path = kz_lines_path(lr);
 	struct kz_operators *ops = calloc(1, sizeof *ops);
 	char *line;
@@ -116,7 +103,6 @@ static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err
 	if (!ops)
 		return -ENOMEM;
 	while ((rc = kz_lines_next(lr, &line, &len)) == 1) {
-		unsigned long no = kz_lines_number(lr);
 		/* Fields are tab-separated; '#' comments only at the start of a
 		 * line or after blanks, since names may hold '#'. */
 		char *p = line;
@@ -136,10 +122,11 @@ static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err
 			}
 		}
 		if (nf < 3 || nf > 4) {
-			rc = linefail(err, errlen, path, no,
-			              "expected asn<TAB>name<TAB>abuse-contact[<TAB>renotify-sec], "
-			              "got %zu field%s",
-			              nf, nf == 1 ? "" : "s");
+			rc = kz_lines_fail(
+			        lr, err, errlen,
+			        "expected asn<TAB>name<TAB>abuse-contact[<TAB>renotify-sec], "
+			        "got %zu field%s",
+			        nf, nf == 1 ? "" : "s");
 			goto fail;
 		}
 		/* Trailing blanks and '\r' on the last field. */
@@ -152,29 +139,30 @@ static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err
 			asn_text += 2;
 		uint64_t asn, renotify = 0;
 		if (!parse_u64(asn_text, UINT32_MAX, &asn) || asn == 0) {
-			rc = linefail(err, errlen, path, no, "asn: not an AS number 1-4294967295");
+			rc = kz_lines_fail(lr, err, errlen, "asn: not an AS number 1-4294967295");
 			goto fail;
 		}
 		if (!text_ok(f[1])) {
-			rc = linefail(err, errlen, path, no,
-			              "name: empty, over %d bytes, not UTF-8 or with control "
-			              "characters",
-			              KZ_OPERATOR_TEXT_MAX);
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "name: empty, over %d bytes, not UTF-8 or with control "
+			                   "characters",
+			                   KZ_OPERATOR_TEXT_MAX);
 			goto fail;
 		}
 		if (!contact_ok(f[2])) {
-			rc = linefail(err, errlen, path, no,
-			              "abuse-contact: not an e-mail address or an http(s) URL");
+			rc = kz_lines_fail(
+			        lr, err, errlen,
+			        "abuse-contact: not an e-mail address or an http(s) URL");
 			goto fail;
 		}
 		if (nf == 4 && (!parse_u64(f[3], (uint64_t)INT64_MAX, &renotify))) {
-			rc = linefail(err, errlen, path, no,
-			              "renotify-sec: not a number of seconds");
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "renotify-sec: not a number of seconds");
 			goto fail;
 		}
 		if (ops->n == OPERATORS_MAX) {
-			rc = linefail(err, errlen, path, no, "more than %d operators",
-			              OPERATORS_MAX);
+			rc = kz_lines_fail(lr, err, errlen, "more than %d operators",
+			                   OPERATORS_MAX);
 			goto fail;
 		}
 		if (ops->n == ops->cap) {
@@ -198,18 +186,8 @@ static int parse_lines(struct kz_lines *lr, struct kz_operators **out, char *err
 			goto fail;
 		}
 	}
-	if (rc == -EMSGSIZE) {
-		rc = linefail(err, errlen, path, kz_lines_number(lr), "line longer than %d bytes",
-		              KZ_LINES_MAX);
-		goto fail;
-	}
-	if (rc == -EINVAL) {
-		rc = linefail(err, errlen, path, kz_lines_number(lr), "NUL byte in the line");
-		goto fail;
-	}
 	if (rc < 0) {
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		rc = kz_lines_error(lr, rc, err, errlen);
 		goto fail;
 	}
 	if (ops->n)
@@ -230,22 +208,17 @@ fail:
 	return rc;
 }
 
-static int parse_any(struct kz_lines *lr, void *out, char *err, size_t errlen)
-{
-	return parse_lines(lr, out, err, errlen);
-}
-
 int kz_operators_load(const char *path, struct kz_operators **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	return kz_lines_parse_path(path, parse_any, out, err, errlen);
+	return kz_lines_parse_path(path, parse_lines, out, err, errlen);
 }
 
 int kz_operators_load_mem(const char *name, const void *data, size_t len, struct kz_operators **out,
                           char *err, size_t errlen)
 {
 	*out = NULL;
-	return kz_lines_parse_mem(name, data, len, parse_any, out, err, errlen);
+	return kz_lines_parse_mem(name, data, len, parse_lines, out, err, errlen);
 }
 
 const struct kz_operator *kz_operators_find(const struct kz_operators *ops, uint32_t asn)

@@ -2,30 +2,21 @@
  * The record field scanner (see recfields.h). One forward pass; every read
  * is checked against the end of the line; decoded strings go into the
  * caller's arena, which a decoded string can never outgrow (an escape is
- * always at least as long as what it stands for).
+ * always at least as long as what it stands for). Wanted strings are
+ * decoded by jsonscan.c, the ingest reader's decoder, so the two readers
+ * return the same bytes; skipped ones are only walked past.
  */
 #include "recfields.h"
 
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
-struct sc {
-	const char *p, *end;
-	char *a, *aend;
-};
-
-/* Skips JSON whitespace. */
-static void ws(struct sc *c)
-{
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-		c->p++;
-}
+#include "jsonscan.h"
 
 /* Past a string whose opening quote is at p, without decoding it: the
  * next quote not escaped by an odd run of backslashes ends it. memchr does
  * the walking, which matters for long values (banners, their base64). */
-static int skip_string(struct sc *c)
+static int skip_string(struct kz_jsonscan *c)
 {
 	const char *q = c->p + 1;
 	for (;;) {
@@ -43,118 +34,8 @@ static int skip_string(struct sc *c)
 	}
 }
 
-/* Four hex digits of a \u escape; the caller checked there are four. */
-static int hex4(const char *p, uint32_t *out)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++) {
-		char ch = p[i];
-		v <<= 4;
-		if (ch >= '0' && ch <= '9')
-			v |= (uint32_t)(ch - '0');
-		else if (ch >= 'a' && ch <= 'f')
-			v |= (uint32_t)(ch - 'a' + 10);
-		else if (ch >= 'A' && ch <= 'F')
-			v |= (uint32_t)(ch - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* Appends to the arena, refusing to pass its end. */
-static int put(struct sc *c, const char *b, size_t n)
-{
-	if ((size_t)(c->aend - c->a) < n)
-		return -1;
-	memcpy(c->a, b, n);
-	c->a += n;
-	return 0;
-}
-
-/* A code point as UTF-8 (never longer than the escape it came from). */
-static int put_cp(struct sc *c, uint32_t cp)
-{
-	char b[4];
-	size_t n;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return put(c, b, n);
-}
-
-/* Decodes a string whose opening quote is at p into the arena. */
-static int decode_string(struct sc *c, const char **out, size_t *outlen)
-{
-	char *start = c->a;
-	c->p++;
-	for (;;) {
-		const char *run = c->p;
-		while (c->p < c->end && *c->p != '"' && *c->p != '\\' &&
-		       (unsigned char)*c->p >= 0x20)
-			c->p++;
-		if (put(c, run, (size_t)(c->p - run)) != 0 || c->p >= c->end)
-			return -1;
-		char ch = *c->p;
-		if (ch == '"') {
-			c->p++;
-			break;
-		}
-		if ((unsigned char)ch < 0x20)
-			return -1; /* a raw control character: not JSON */
-		if (c->end - c->p < 2)
-			return -1;
-		char e = c->p[1];
-		c->p += 2;
-		static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-		const char *k = e ? strchr(from, e) : NULL;
-		if (k) {
-			if (put(c, &to[k - from], 1) != 0)
-				return -1;
-			continue;
-		}
-		uint32_t cp, lo;
-		if (e != 'u' || c->end - c->p < 4 || hex4(c->p, &cp) != 0)
-			return -1;
-		c->p += 4;
-		if (cp >= 0xdc00 && cp <= 0xdfff)
-			return -1; /* a low surrogate first */
-		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' ||
-			    hex4(c->p + 2, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
-				return -1;
-			c->p += 6;
-			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-		}
-		if (put_cp(c, cp) != 0)
-			return -1;
-	}
-	*outlen = (size_t)(c->a - start);
-	if (put(c, "", 1) != 0)
-		return -1;
-	*out = start;
-	return 0;
-}
-
 /* Past a number, true, false or null; *tok and *toklen say what it was. */
-static int skip_scalar(struct sc *c, const char **tok, size_t *toklen)
+static int skip_scalar(struct kz_jsonscan *c, const char **tok, size_t *toklen)
 {
 	const char *s = c->p;
 	while (c->p < c->end && *c->p != ',' && *c->p != '}' && *c->p != ']' && *c->p != ' ' &&
@@ -167,23 +48,23 @@ static int skip_scalar(struct sc *c, const char **tok, size_t *toklen)
 }
 
 /* Past an array of scalars and strings (nothing nested: records are flat). */
-static int skip_array(struct sc *c)
+static int skip_array(struct kz_jsonscan *c)
 {
 	const char *tok;
 	size_t tl;
 	c->p++;
-	ws(c);
+	kz_jsonscan_ws(c);
 	if (c->p < c->end && *c->p == ']') {
 		c->p++;
 		return 0;
 	}
 	for (;;) {
-		ws(c);
+		kz_jsonscan_ws(c);
 		if (c->p >= c->end || *c->p == '[' || *c->p == '{')
 			return -1;
 		if (*c->p == '"' ? skip_string(c) != 0 : skip_scalar(c, &tok, &tl) != 0)
 			return -1;
-		ws(c);
+		kz_jsonscan_ws(c);
 		if (c->p >= c->end)
 			return -1;
 		if (*c->p == ']') {
@@ -199,7 +80,7 @@ static int skip_array(struct sc *c)
 int kz_recfields_scan(const char *line, size_t len, struct kz_recfield *want, size_t nwant,
                       char *arena, size_t arena_cap)
 {
-	struct sc c = { line, line + len, arena, arena + arena_cap };
+	struct kz_jsonscan c = { line, line + len, arena, arena + arena_cap };
 	size_t wlen[KZ_RECFIELDS_MAX];
 	if (nwant > KZ_RECFIELDS_MAX)
 		return -1;
@@ -207,17 +88,17 @@ int kz_recfields_scan(const char *line, size_t len, struct kz_recfield *want, si
 		want[i].type = KZ_RECFIELD_ABSENT;
 		wlen[i] = strlen(want[i].key);
 	}
-	ws(&c);
+	kz_jsonscan_ws(&c);
 	if (c.p >= c.end || *c.p != '{')
 		return -1;
 	c.p++;
-	ws(&c);
+	kz_jsonscan_ws(&c);
 	if (c.p < c.end && *c.p == '}') {
 		c.p++;
 		goto tail;
 	}
 	for (;;) {
-		ws(&c);
+		kz_jsonscan_ws(&c);
 		if (c.p >= c.end || *c.p != '"')
 			return -1;
 		const char *key = ++c.p;
@@ -227,11 +108,11 @@ int kz_recfields_scan(const char *line, size_t len, struct kz_recfield *want, si
 			return -1; /* an escaped key: let jansson read it */
 		size_t klen = (size_t)(c.p - key);
 		c.p++;
-		ws(&c);
+		kz_jsonscan_ws(&c);
 		if (c.p >= c.end || *c.p != ':')
 			return -1;
 		c.p++;
-		ws(&c);
+		kz_jsonscan_ws(&c);
 		if (c.p >= c.end)
 			return -1;
 		struct kz_recfield *w = NULL;
@@ -243,7 +124,7 @@ int kz_recfields_scan(const char *line, size_t len, struct kz_recfield *want, si
 			return -1;
 		} else if (ch == '"') {
 			if (w) {
-				if (decode_string(&c, &w->s, &w->len) != 0)
+				if (kz_jsonscan_string(&c, false, &w->s, &w->len) != 0)
 					return -1;
 				w->type = KZ_RECFIELD_STRING;
 			} else if (skip_string(&c) != 0) {
@@ -266,7 +147,7 @@ int kz_recfields_scan(const char *line, size_t len, struct kz_recfield *want, si
 				w->b = t;
 			}
 		}
-		ws(&c);
+		kz_jsonscan_ws(&c);
 		if (c.p >= c.end)
 			return -1;
 		if (*c.p == '}') {
@@ -278,6 +159,6 @@ int kz_recfields_scan(const char *line, size_t len, struct kz_recfield *want, si
 		c.p++;
 	}
 tail:
-	ws(&c);
+	kz_jsonscan_ws(&c);
 	return c.p == c.end ? 0 : -1;
 }

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,19 +189,6 @@ int kz_token_generate(char out[KZ_TOKEN_STRLEN])
 	return kz_random_token(out + 3);
 }
 
-__attribute__((format(printf, 5, 6))) static int
-linefail(char *err, size_t errlen, const char *path, unsigned long line, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (errlen)
-		snprintf(err, errlen, "%s:%lu: %s", path, line, msg);
-	return -EINVAL;
-}
-
 /* A token's name: UTF-8 without control characters (it goes into logs and
  * the audit table), at most KZ_TOKEN_NAME_MAX bytes. */
 static bool name_ok(const char *s)
@@ -218,9 +204,9 @@ static bool name_ok(const char *s)
 
 /* The tokens file, line by line; the first bad line ends the load with
  * "path:line: why" and nothing of the file is used. */
-static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, size_t errlen)
+static int parse_lines(struct kz_lines *lr, void *outp, char *err, size_t errlen)
 {
-	const char *path = kz_lines_path(lr);
+	struct kz_tokens **out = outp;
 	struct kz_tokens *t = calloc(1, sizeof *t);
 	char *line;
 	size_t len;
@@ -228,7 +214,6 @@ static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, s
 	if (!t)
 		return -ENOMEM;
 	while ((rc = kz_lines_next(lr, &line, &len)) == 1) {
-		unsigned long no = kz_lines_number(lr);
 		char *p = kz_line_strip(line);
 		if (*p == '\0')
 			continue;
@@ -246,26 +231,26 @@ static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, s
 			}
 		}
 		if (nf != 4) {
-			rc = linefail(err, errlen, path, no,
-			              "expected role<TAB>name<TAB>scope<TAB>sha256-hex");
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "expected role<TAB>name<TAB>scope<TAB>sha256-hex");
 			goto fail;
 		}
 		struct kz_token tok = { 0 };
 		if (kz_role_parse(f[0], &tok.role)) {
-			rc = linefail(err, errlen, path, no,
-			              "role: not admin, sensor, operator or partner");
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "role: not admin, sensor, operator or partner");
 			goto fail;
 		}
 		if (!name_ok(f[1])) {
-			rc = linefail(err, errlen, path, no,
-			              "name: empty, over %d bytes, not UTF-8 or with control "
-			              "characters",
-			              KZ_TOKEN_NAME_MAX);
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "name: empty, over %d bytes, not UTF-8 or with control "
+			                   "characters",
+			                   KZ_TOKEN_NAME_MAX);
 			goto fail;
 		}
 		if (strlen(f[3]) != 64 || kz_hex_decode(f[3], 64, tok.hash, 32) != 0) {
-			rc = linefail(err, errlen, path, no,
-			              "sha256: not 64 hex digits (the hash, never the token)");
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "sha256: not 64 hex digits (the hash, never the token)");
 			goto fail;
 		}
 		const char *why = NULL;
@@ -273,23 +258,23 @@ static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, s
 		switch (tok.role) {
 		case KZ_ROLE_OPERATOR:
 			if (kz_token_parse_asns(f[2], &asns, &tok.nasns, &why)) {
-				rc = linefail(err, errlen, path, no, "scope: %s", why);
+				rc = kz_lines_fail(lr, err, errlen, "scope: %s", why);
 				goto fail;
 			}
 			break;
 		case KZ_ROLE_PARTNER:
 			if (kz_tlp_parse(f[2], &tok.tlp)) {
-				rc = linefail(err, errlen, path, no,
-				              "scope: a partner's scope is its TLP ceiling "
-				              "(CLEAR, GREEN, AMBER, AMBER+STRICT, RED)");
+				rc = kz_lines_fail(lr, err, errlen,
+				                   "scope: a partner's scope is its TLP ceiling "
+				                   "(CLEAR, GREEN, AMBER, AMBER+STRICT, RED)");
 				goto fail;
 			}
 			break;
 		default:
 			if (strcmp(f[2], "-") != 0) {
-				rc = linefail(err, errlen, path, no,
-				              "scope: must be \"-\" for %s tokens",
-				              kz_role_name(tok.role));
+				rc = kz_lines_fail(lr, err, errlen,
+				                   "scope: must be \"-\" for %s tokens",
+				                   kz_role_name(tok.role));
 				goto fail;
 			}
 			break;
@@ -302,14 +287,14 @@ static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, s
 				dup = "hash";
 			if (dup) {
 				free(asns);
-				rc = linefail(err, errlen, path, no,
-				              "the same %s as an earlier line", dup);
+				rc = kz_lines_fail(lr, err, errlen,
+				                   "the same %s as an earlier line", dup);
 				goto fail;
 			}
 		}
 		if (t->n == TOKENS_MAX) {
 			free(asns);
-			rc = linefail(err, errlen, path, no, "more than %d tokens", TOKENS_MAX);
+			rc = kz_lines_fail(lr, err, errlen, "more than %d tokens", TOKENS_MAX);
 			goto fail;
 		}
 		if (t->n == t->cap) {
@@ -331,14 +316,8 @@ static int parse_lines(struct kz_lines *lr, struct kz_tokens **out, char *err, s
 			goto fail;
 		}
 	}
-	if (rc == -EMSGSIZE || rc == -EINVAL) {
-		rc = linefail(err, errlen, path, kz_lines_number(lr), "%s",
-		              rc == -EINVAL ? "NUL byte in the line" : "line too long");
-		goto fail;
-	}
 	if (rc < 0) {
-		if (errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		rc = kz_lines_error(lr, rc, err, errlen);
 		goto fail;
 	}
 	*out = t;
@@ -348,22 +327,17 @@ fail:
 	return rc;
 }
 
-static int parse_any(struct kz_lines *lr, void *out, char *err, size_t errlen)
-{
-	return parse_lines(lr, out, err, errlen);
-}
-
 int kz_tokens_load(const char *path, struct kz_tokens **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	return kz_lines_parse_path(path, parse_any, out, err, errlen);
+	return kz_lines_parse_path(path, parse_lines, out, err, errlen);
 }
 
 int kz_tokens_load_mem(const char *name, const void *data, size_t len, struct kz_tokens **out,
                        char *err, size_t errlen)
 {
 	*out = NULL;
-	return kz_lines_parse_mem(name, data, len, parse_any, out, err, errlen);
+	return kz_lines_parse_mem(name, data, len, parse_lines, out, err, errlen);
 }
 
 int kz_token_file_read(const char *path, char *out, size_t outlen, char *err, size_t errlen)

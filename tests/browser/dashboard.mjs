@@ -10,43 +10,15 @@
 // first line), KZ_ARTIFACTS (screenshots go there), KZ_PROFILE_DIR (a new,
 // empty Chromium profile). Prints "ok:"/"FAIL:" lines and "N passed, N failed".
 
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { build, portsTruth, iso, NETS } from './data.mjs';
+import { build, portsTruth, NETS } from './data.mjs';
+import { requireEnv, iso, check, hubApi, openDashboard, finish } from './lib.mjs';
 
-const HUB = process.env.KZ_HUB_URL;
-const TOKENS = process.env.KZ_TOKEN_DIR;
-const ART = process.env.KZ_ARTIFACTS;
-const PROFILE = process.env.KZ_PROFILE_DIR;
-if (!HUB || !TOKENS || !ART || !PROFILE) {
-  console.error('KZ_HUB_URL, KZ_TOKEN_DIR, KZ_ARTIFACTS and KZ_PROFILE_DIR must be set');
-  process.exit(2);
-}
+const [HUB, TOKENS, ART, PROFILE] = requireEnv('KZ_HUB_URL', 'KZ_TOKEN_DIR', 'KZ_ARTIFACTS', 'KZ_PROFILE_DIR');
 const token = (name) => readFileSync(join(TOKENS, 'tok-' + name), 'utf8').split('\n')[0].trim();
-
-let passed = 0, failed = 0;
-function check(cond, msg, detail) {
-  if (cond) {
-    passed++;
-    console.log('ok:', msg);
-  } else {
-    failed++;
-    console.log('FAIL:', msg, detail === undefined ? '' : JSON.stringify(detail));
-  }
-}
 const near = (a, b) => Math.abs(Number(a) - Number(b)) < 1e-6 * Math.max(1, Math.abs(Number(b)));
-
-async function api(method, path, tok, body) {
-  const r = await fetch(HUB + path, {
-    method,
-    headers: { Authorization: 'Bearer ' + tok },
-    body,
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const api = hubApi(HUB);
 
 // ---------------------------------------------------------------- data
 
@@ -83,41 +55,8 @@ const count = (list, kind, pred = () => true) => list.filter((f) => f.kind === k
 
 // ------------------------------------------------------------- browser
 
-mkdirSync(ART, { recursive: true });
-const ctx = await chromium.launchPersistentContext(PROFILE, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1366, height: 768 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = ctx.pages()[0] || (await ctx.newPage());
-const consoleErrors = [];
-page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-page.on('pageerror', (e) => consoleErrors.push(String(e)));
-
-async function signIn(tok) {
-  await page.goto(HUB + '/');
-  await page.fill('#t', tok);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
-}
-
-async function view(name) {
-  await page.click(`nav a[data-view="${name}"]`);
-  await page.waitForSelector(`#view-${name}:not([hidden])`);
-}
-
-// Rows of a table as {column key: text}, skipping the "nothing here" row.
-const rows = (id) =>
-  page.$$eval(`#${id} tbody tr`, (trs) =>
-    trs.filter((tr) => tr.querySelector('td[data-col]'))
-      .map((tr) => Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => {
-        const c = td.cloneNode(true); // the text shown, without a select's options
-        c.querySelectorAll('select').forEach((x) => x.remove());
-        return [td.dataset.col, c.textContent];
-      }))));
-const cardValue = (key) => page.textContent(`[data-card="${key}"] .value`);
+const browser = await openDashboard({ hubUrl: HUB, artDir: ART, profileDir: PROFILE });
+const { page, consoleErrors, signIn, view, rows, cardValue, shot } = browser;
 const points = (name) =>
   page.$$eval(`#ports-chart g.series[data-series="${name}"] circle`, (cs) => cs.map((c) => [c.dataset.t, c.dataset.v]));
 
@@ -142,7 +81,7 @@ async function checkPorts(bin, measure) {
   return truth;
 }
 
-try {
+await finish(browser, 'dashboard-failure.png', async () => {
   // ---------------------------------------------------------- admin
   await page.goto(HUB + '/');
   check((await page.title()).includes('Sign in'), 'before sign-in the hub serves the sign-in page');
@@ -173,7 +112,7 @@ try {
     !near(ptab[i].per_sensor, Number(p.perSensor.toFixed(2))) || ptab[i].peak_unique !== String(p.peakUnique) ||
     ptab[i].rank !== String(i + 1));
   check(badRows.length === 0, 'ports table: rank, packets, packets per sensor, peak unique sources', badRows.map((p) => p.key));
-  await page.screenshot({ path: join(ART, 'dashboard-overview.png'), fullPage: true });
+  await shot('dashboard-overview.png');
 
   await page.check('input[name="bin"][value="5m"]');
   await page.waitForFunction(() => document.getElementById('ports-range').textContent.includes('5m bins'));
@@ -233,7 +172,7 @@ try {
   const surges = await rows('port-surges');
   check(surges.length === 1 && surges[0].port === '37215' && surges[0].sources === '412' && surges[0].baseline === '12.5',
     'port surges: port, sources, baseline', surges);
-  await page.screenshot({ path: join(ART, 'dashboard-telescope.png'), fullPage: true });
+  await shot('dashboard-telescope.png');
 
   // Survey.
   await view('survey');
@@ -255,7 +194,7 @@ try {
       r.status !== e.status || r.first_seen !== iso(e.first) || r.last_seen !== iso(e.last) || r.as_name !== e.net.name;
   });
   check(sf.length === surveyF.length && sfBad.length === 0, 'survey findings: ticket, state, last status, count, first/last seen, operator', sfBad);
-  await page.screenshot({ path: join(ART, 'dashboard-survey.png'), fullPage: true });
+  await shot('dashboard-survey.png');
 
   // Sources.
   await view('sources');
@@ -275,9 +214,9 @@ try {
     return !r || r.name !== n.name || r.total !== String(mine.length) || r.infected !== String(count(mine, 'infected'));
   });
   check(asr.length === NETS.length && asBad.length === 0, 'sources by AS', asr);
-  await page.screenshot({ path: join(ART, 'dashboard-sources.png'), fullPage: true });
+  await shot('dashboard-sources.png');
   await view('overview');
-  await page.screenshot({ path: join(ART, 'dashboard-overview-laptop.png') });
+  await shot('dashboard-overview-laptop.png', false);
   {
     // The admin sees every operator's findings: the same search that must
     // find nothing on the operator's page finds them all here.
@@ -323,7 +262,7 @@ try {
   check(after && after.feedback === 'acknowledged', 'the hub stored the feedback', after && after.feedback);
   const fbRow = (await rows('survey-findings')).find((r) => r.ticket === tf.ticket);
   check(fbRow && fbRow.feedback === `acknowledged ${after.feedback_at}`, 'the table shows the feedback and when', fbRow);
-  await page.screenshot({ path: join(ART, 'dashboard-operator.png'), fullPage: true });
+  await shot('dashboard-operator.png');
 
   const received = await Promise.all(bodies);
   const leaks = [];
@@ -340,11 +279,4 @@ try {
   check(JSON.stringify(navShown) === '["overview"]', 'sensor: only the overview (no findings views)', navShown);
   check(await cardValue('packets') === String(totalPackets), 'sensor: the ports graph and its packets');
   check(consoleErrors.length === 0, 'no errors in the browser console', consoleErrors);
-} catch (e) {
-  check(false, 'the browser test ran to its end', String(e && e.stack ? e.stack : e));
-  await page.screenshot({ path: join(ART, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
-} finally {
-  await ctx.close();
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

@@ -6,6 +6,7 @@
 // findings, survey lifecycle), not copied from the hub.
 
 import { createHash } from 'node:crypto';
+import { iso } from './lib.mjs';
 
 export function kizukiId(domain, ...fields) {
   const h = createHash('sha256');
@@ -18,8 +19,6 @@ export function kizukiId(domain, ...fields) {
   }
   return h.digest('hex').slice(0, 32);
 }
-
-export const iso = (t) => new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 // Where each test network is: pfx2as and mmdb are written from this.
 export const NETS = [

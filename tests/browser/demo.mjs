@@ -10,40 +10,18 @@
 // and tokens/AS<asn>.token), KZ_ARTIFACTS, KZ_PROFILE_DIR (a new, empty
 // Chromium profile). Prints "ok:"/"FAIL:" lines and "N passed, N failed".
 
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { requireEnv, iso, check, hubApi, openDashboard, finish } from './lib.mjs';
 
-const HUB = process.env.KZ_HUB_URL;
-const OUT = process.env.KZ_DEMO_OUT;
-const ART = process.env.KZ_ARTIFACTS;
-const PROFILE = process.env.KZ_PROFILE_DIR;
-if (!HUB || !OUT || !ART || !PROFILE) {
-  console.error('KZ_HUB_URL, KZ_DEMO_OUT, KZ_ARTIFACTS and KZ_PROFILE_DIR must be set');
-  process.exit(2);
-}
+const [HUB, OUT, ART, PROFILE] = requireEnv('KZ_HUB_URL', 'KZ_DEMO_OUT', 'KZ_ARTIFACTS', 'KZ_PROFILE_DIR');
 const token = (name) => readFileSync(join(OUT, 'tokens', name + '.token'), 'utf8').trim();
 const adminTok = token('admin');
 const ME = 64496;
 const operTok = token('AS' + ME);
+const get = hubApi(HUB);
+const api = (path, tok) => get('GET', path, tok);
 
-let passed = 0, failed = 0;
-function check(cond, msg, detail) {
-  if (cond) {
-    passed++;
-    console.log('ok:', msg);
-  } else {
-    failed++;
-    console.log('FAIL:', msg, detail === undefined ? '' : JSON.stringify(detail).slice(0, 2000));
-  }
-}
-
-async function api(path, tok) {
-  const r = await fetch(HUB + path, { headers: { Authorization: 'Bearer ' + tok } });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
 async function allFindings(tok, kind) {
   const out = [];
   let cursor = '';
@@ -71,7 +49,6 @@ for (const k of ['infected', 'scanner', 'dos-victim', 'port-surge', 'survey'])
 // the newest data, at most 7 days.
 const end1h = Math.ceil(Date.parse(summary.stats['1h'].end) / 1000 / 3600) * 3600;
 const from1h = Math.max(end1h - 7 * 86400, Math.floor(Date.parse(summary.stats['1h'].first) / 1000 / 3600) * 3600);
-const iso = (t) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 const ports = await api(`/api/v1/stats/ports?bin=1h&from=${iso(from1h)}&to=${iso(end1h)}`, adminTok);
 const perPort = new Map();
 for (const s of ports.series) {
@@ -83,43 +60,13 @@ const packets = portList.reduce((a, [, n]) => a + n, 0);
 
 // ------------------------------------------------------------ browser
 
-mkdirSync(ART, { recursive: true });
-const ctx = await chromium.launchPersistentContext(PROFILE, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1366, height: 768 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = ctx.pages()[0] || (await ctx.newPage());
-const consoleErrors = [];
-page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-page.on('pageerror', (e) => consoleErrors.push(String(e)));
-
-async function signIn(tok) {
-  await page.goto(HUB + '/');
-  await page.fill('#t', tok);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
-}
-async function view(name) {
-  await page.click(`nav a[data-view="${name}"]`);
-  await page.waitForSelector(`#view-${name}:not([hidden])`);
-}
-const rows = (id) =>
-  page.$$eval(`#${id} tbody tr`, (trs) =>
-    trs.filter((tr) => tr.querySelector('td[data-col]'))
-      .map((tr) => Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => {
-        const c = td.cloneNode(true);
-        c.querySelectorAll('select').forEach((x) => x.remove());
-        return [td.dataset.col, c.textContent];
-      }))));
-const cardValue = (key) => page.textContent(`[data-card="${key}"] .value`);
+const browser = await openDashboard({ hubUrl: HUB, artDir: ART, profileDir: PROFILE, readyTimeout: 60000 });
+const { page, consoleErrors, signIn, view, rows, cardValue, shot } = browser;
 const sameSet = (a, b) => a.length === b.length && JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 // An address as a whole word (198.18.128.3 must not match 198.18.128.32).
 const hasAddr = (hay, ip) => new RegExp(`(^|[^0-9a-f.:])${ip.replace(/[.]/g, '\\.')}($|[^0-9a-f:]|\\.[^0-9])`, 'i').test(hay);
 
-try {
+await finish(browser, 'demo-failure.png', async () => {
   // ---------------------------------------------------------- admin
   await signIn(adminTok);
   check((await page.textContent('#who')).includes('demo-admin (admin'), 'the header names the demo\'s admin');
@@ -135,8 +82,8 @@ try {
   const ptab = await rows('top-ports');
   check(ptab.length === portList.length && portList.every(([k, n], i) => ptab[i].key === k && ptab[i].packets === String(n)),
     `the ports table: all ${portList.length} ports with their packets, in order`, ptab.slice(0, 3));
-  await page.screenshot({ path: join(ART, 'demo-overview.png'), fullPage: true });
-  await page.screenshot({ path: join(ART, 'demo-overview-laptop.png') });
+  await shot('demo-overview.png');
+  await shot('demo-overview-laptop.png', false);
 
   await view('telescope');
   for (const [id, kind] of [['infected-hosts', 'infected'], ['scanners', 'scanner'], ['dos-victims', 'dos-victim']]) {
@@ -156,7 +103,7 @@ try {
     check(surges.length === want.length && want.every((f) => surges.some((r) => r.port === String(f.port) &&
       r.sources === String(f.detail.sources))), 'port surges: port and sources as the hub has them', { surges, want: want.map((f) => [f.port, f.detail]) });
   }
-  await page.screenshot({ path: join(ART, 'demo-telescope.png'), fullPage: true });
+  await shot('demo-telescope.png');
 
   await view('survey');
   {
@@ -174,7 +121,7 @@ try {
     check(sf.filter((r) => r.status === 'login-possible').length === weak.length,
       `survey findings: ${weak.length} login-possible, as the hub has them`);
   }
-  await page.screenshot({ path: join(ART, 'demo-survey.png'), fullPage: true });
+  await shot('demo-survey.png');
 
   await view('sources');
   {
@@ -184,7 +131,7 @@ try {
     const asr = await rows('by-asn');
     check(asr.length === summary.findings.by_asn.length, 'sources by AS: every AS the hub counts', asr.length);
   }
-  await page.screenshot({ path: join(ART, 'demo-sources.png'), fullPage: true });
+  await shot('demo-sources.png');
 
   // ------------------------------------------------------- operator
   await view('overview');
@@ -205,7 +152,7 @@ try {
   const sf = await rows('survey-findings');
   check(sameSet(sf.map((r) => r.ip + ':' + r.port), mine.filter((f) => f.kind === 'survey').map((f) => f.ip + ':' + f.port)),
     'operator: the survey table holds exactly its own services', sf.length);
-  await page.screenshot({ path: join(ART, 'demo-operator.png'), fullPage: true });
+  await shot('demo-operator.png');
   await view('overview');
 
   const html = await page.content();
@@ -224,11 +171,4 @@ try {
   check(received.length > 5 && leaks.length === 0, `operator: none of them in any of the ${received.length} responses the page received`, leaks.slice(0, 5));
   check(urls.every((u) => !/[?&]asn=/.test(u)), 'operator: the page never names an AS in a request');
   check(consoleErrors.length === 0, 'no errors in the browser console', consoleErrors);
-} catch (e) {
-  check(false, 'the browser test ran to its end', String(e && e.stack ? e.stack : e));
-  await page.screenshot({ path: join(ART, 'demo-failure.png'), fullPage: true }).catch(() => {});
-} finally {
-  await ctx.close();
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

@@ -134,6 +134,38 @@ static void test_lines_parse_helpers(void **state)
 	assert_string_equal(err, "/nonexistent/ops.txt: No such file or directory");
 }
 
+/* The messages of a parser that stops at the first bad line: the reason
+ * after "name:line:" of the line last returned, and the reader's own
+ * faults in the same words for every file. */
+static void test_lines_fail_and_error(void **state)
+{
+	(void)state;
+	static const char text[] = "one\ntwo\n";
+	FILE *f;
+	struct kz_lines *lr = open_text(text, sizeof text - 1, &f);
+	char *line, err[64];
+	size_t len;
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_int_equal(kz_lines_next(lr, &line, &len), 1);
+	assert_int_equal(kz_lines_fail(lr, err, sizeof err, "asn: %s %d", "not", 7), -EINVAL);
+	assert_string_equal(err, "mem.txt:2: asn: not 7");
+	assert_int_equal(kz_lines_error(lr, -EMSGSIZE, err, sizeof err), -EINVAL);
+	assert_string_equal(err, "mem.txt:2: line longer than 65536 bytes");
+	assert_int_equal(kz_lines_error(lr, -EINVAL, err, sizeof err), -EINVAL);
+	assert_string_equal(err, "mem.txt:2: NUL byte in the line");
+	/* A read error has no line: "name: why", and its errno is kept. */
+	assert_int_equal(kz_lines_error(lr, -EIO, err, sizeof err), -EIO);
+	assert_string_equal(err, "mem.txt: Input/output error");
+	/* A short err is cut, never overrun; errlen 0 writes nothing. */
+	char small[8];
+	assert_int_equal(kz_lines_fail(lr, small, sizeof small, "a long reason"), -EINVAL);
+	assert_string_equal(small, "mem.txt");
+	assert_int_equal(kz_lines_error(lr, -EIO, small, 0), -EIO);
+	assert_string_equal(small, "mem.txt");
+	kz_lines_close(lr);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_lines_open_missing_file),
 		cmocka_unit_test(test_line_strip),
 		cmocka_unit_test(test_lines_parse_helpers),
+		cmocka_unit_test(test_lines_fail_and_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

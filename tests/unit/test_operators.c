@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "lines.h"
 #include "operators.h"
 
 static void test_good(void **state)
@@ -71,11 +72,33 @@ static void test_errors(void **state)
 	assert_string_equal(err, "/nonexistent/ops: No such file or directory");
 }
 
+/* The reader's own faults name the file and line too: the first bad line
+ * ends the load. */
+static void test_line_faults(void **state)
+{
+	(void)state;
+	static const char nul[] = "# first\nx\0y\n";
+	static char text[KZ_LINES_MAX + 16];
+	struct kz_operators *ops = NULL;
+	char err[256] = "";
+	assert_int_equal(kz_operators_load_mem("ops", nul, sizeof nul - 1, &ops, err, sizeof err),
+	                 -EINVAL);
+	assert_null(ops);
+	assert_string_equal(err, "ops:2: NUL byte in the line");
+	memset(text, 'a', sizeof text);
+	text[0] = '\n';
+	assert_int_equal(kz_operators_load_mem("ops", text, sizeof text, &ops, err, sizeof err),
+	                 -EINVAL);
+	assert_null(ops);
+	assert_string_equal(err, "ops:2: line longer than 65536 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_line_faults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "lines.h"
 #include "tokens.h"
 
 static void test_generate_and_hash(void **state)
@@ -134,12 +135,34 @@ static void test_asns(void **state)
 		assert_int_equal(kz_token_parse_asns(bad[i], &v, &n, &why), -EINVAL);
 }
 
+/* The reader's own faults name the file and line too: the first bad line
+ * ends the load. */
+static void test_line_faults(void **state)
+{
+	(void)state;
+	static const char nul[] = "# first\nx\0y\n";
+	static char text[KZ_LINES_MAX + 16];
+	struct kz_tokens *t = NULL;
+	char err[256] = "";
+	assert_int_equal(kz_tokens_load_mem("tokens", nul, sizeof nul - 1, &t, err, sizeof err),
+	                 -EINVAL);
+	assert_null(t);
+	assert_string_equal(err, "tokens:2: NUL byte in the line");
+	memset(text, 'a', sizeof text);
+	text[0] = '\n';
+	assert_int_equal(kz_tokens_load_mem("tokens", text, sizeof text, &t, err, sizeof err),
+	                 -EINVAL);
+	assert_null(t);
+	assert_string_equal(err, "tokens:2: line longer than 65536 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generate_and_hash),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_line_faults),
 		cmocka_unit_test(test_asns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
