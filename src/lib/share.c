@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,18 +26,6 @@ struct kz_partner_keys {
 	char **names;
 	size_t n;
 };
-
-__attribute__((format(printf, 5, 6))) static int
-linefail(char *err, size_t errlen, const char *path, unsigned long no, const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s:%lu: %s", path, no, why);
-	return -EINVAL;
-}
 
 /* Key ids travel in every pseudonymised object: short and plain. */
 static bool key_id_ok(const char *s)
@@ -137,41 +124,43 @@ int kz_partner_keys_load(const char *path, struct kz_partner_keys **out, char *e
 		goto fail;
 	}
 	while ((rc = kz_lines_next(lr, &line, &len)) == 1) {
-		unsigned long no = kz_lines_number(lr);
 		char *s = kz_line_strip(line);
 		if (!*s)
 			continue;
 		char *t1 = strchr(s, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
 		if (!t1 || !t2 || strchr(t2 + 1, '\t')) {
-			rc = linefail(err, errlen, path, no,
-			              "expected partner<TAB>key-id<TAB>hex-key (three fields)");
+			rc = kz_lines_fail(
+			        lr, err, errlen,
+			        "expected partner<TAB>key-id<TAB>hex-key (three fields)");
 			goto fail;
 		}
 		*t1 = *t2 = '\0';
 		const char *partner = s, *kid = t1 + 1, *hex = t2 + 1;
 		if (!name_ok(partner)) {
-			rc = linefail(err, errlen, path, no,
-			              "partner: 1-128 bytes of UTF-8 without control characters");
+			rc = kz_lines_fail(
+			        lr, err, errlen,
+			        "partner: 1-128 bytes of UTF-8 without control characters");
 			goto fail;
 		}
 		if (!key_id_ok(kid)) {
-			rc = linefail(err, errlen, path, no,
-			              "key-id: 1-64 characters of A-Z a-z 0-9 . _ -");
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "key-id: 1-64 characters of A-Z a-z 0-9 . _ -");
 			goto fail;
 		}
 		if (strlen(hex) != 2 * KZ_CRYPTOPAN_KEYLEN ||
 		    kz_hex_decode(hex, strlen(hex), key, sizeof key) != 0) {
-			rc = linefail(err, errlen, path, no,
-			              "hex-key: the 32-byte Crypto-PAn key as 64 hex digits");
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "hex-key: the 32-byte Crypto-PAn key as 64 hex digits");
 			goto fail;
 		}
 		if (kz_partner_keys_find(k, partner)) {
-			rc = linefail(err, errlen, path, no,
-			              "partner %s is listed twice (one key per partner)", partner);
+			rc = kz_lines_fail(lr, err, errlen,
+			                   "partner %s is listed twice (one key per partner)",
+			                   partner);
 			goto fail;
 		}
 		if (k->n >= PARTNERS_MAX) {
-			rc = linefail(err, errlen, path, no, "more than %d partners", PARTNERS_MAX);
+			rc = kz_lines_fail(lr, err, errlen, "more than %d partners", PARTNERS_MAX);
 			goto fail;
 		}
 		if ((rc = add_key(k, &cap, partner, kid, key))) {
@@ -181,8 +170,7 @@ int kz_partner_keys_load(const char *path, struct kz_partner_keys **out, char *e
 		explicit_bzero(line, len);
 	}
 	if (rc < 0) {
-		rc = linefail(err, errlen, path, kz_lines_number(lr) + 1,
-		              rc == -EMSGSIZE ? "line too long" : "unreadable line");
+		rc = kz_lines_error(lr, rc, err, errlen);
 		goto fail;
 	}
 	explicit_bzero(key, sizeof key);

@@ -118,6 +118,18 @@ static void test_keys_file(void **state)
 		if (!strstr(err, bad[i].want))
 			fail_msg("case %zu: %s", i, err);
 	}
+	/* A line past the reader's limit is named by its own number. */
+	size_t big = 70000;
+	char *text = malloc(big + 3);
+	assert_non_null(text);
+	text[0] = '\n';
+	memset(text + 1, 'a', big);
+	memcpy(text + 1 + big, "\n", 2);
+	write_file(path, text, 0600);
+	free(text);
+	assert_int_equal(kz_partner_keys_load(path, &k, err, sizeof err), -EINVAL);
+	if (!strstr(err, "keys:2: line longer than"))
+		fail_msg("long line: %s", err);
 	snprintf(path, sizeof path, "%s/none", f->dir);
 	assert_int_equal(kz_partner_keys_load(path, &k, err, sizeof err), -ENOENT);
 }
