@@ -150,10 +150,8 @@ int kz_cmd_anon(int argc, char **argv)
 		case 'h':
 			fputs(anon_help, stdout);
 			return KZ_EXIT_OK;
-		case ':':
-			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			return kz_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return kz_cli_bad_option(c, argv);
 		}
 	}
 	if (kz_cli_no_positional(argc, argv, optind)) {

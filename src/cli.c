@@ -79,6 +79,19 @@ int kz_cli_not_landed(const char *part, const char *issue)
 	return KZ_EXIT_FAILURE;
 }
 
+int kz_cli_bad_option(int c, char **argv)
+{
+	/* A long option is the argument getopt stands on; a short one is
+	 * named by optopt, since that argument may be a cluster ("-rx"). */
+	const char *typed = argv[optind - 1];
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	if (strncmp(typed, "--", 2) != 0 && optopt > ' ' && optopt < 127)
+		typed = shortopt;
+	if (c == ':')
+		return kz_cli_usage_error("%s needs a value", typed);
+	return kz_cli_usage_error("unknown option '%s'", typed);
+}
+
 int kz_cli_no_positional(int argc, char **argv, int optind_now)
 {
 	if (optind_now < argc)

@@ -35,9 +35,13 @@ int kz_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* Says plainly that this part has not landed yet and returns KZ_EXIT_FAILURE. */
 int kz_cli_not_landed(const char *part, const char *issue);
 
-/* Handles the argument of getopt_long returning '?' or ':' and the usual
- * end-of-options checks: reports stray positional arguments. Returns 0 when
- * argv[optind..] is empty, else KZ_EXIT_USAGE after printing why. */
+/* The usage error for getopt_long's ':' (an option without its value) or
+ * '?' (an unknown option), naming the option as typed; optstring must start
+ * with ':'. Returns KZ_EXIT_USAGE. */
+int kz_cli_bad_option(int c, char **argv);
+
+/* The end-of-options check: reports a stray positional argument. Returns 0
+ * when argv[optind..] is empty, else KZ_EXIT_USAGE after printing why. */
 int kz_cli_no_positional(int argc, char **argv, int optind_now);
 
 /* Strict unsigned parse of an option value: decimal, no sign, no trailing

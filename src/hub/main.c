@@ -109,10 +109,8 @@ static int cmd_token(int argc, char **argv)
 		case OPT_TLP:
 			tlp_s = optarg;
 			break;
-		case ':':
-			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			return kz_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return kz_cli_bad_option(c, argv);
 		}
 	}
 	if (kz_cli_no_positional(argc, argv, optind))
@@ -284,10 +282,8 @@ int kz_cmd_hub(int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			break;
-		case ':':
-			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			return kz_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return kz_cli_bad_option(c, argv);
 		}
 	}
 	if (kz_cli_no_positional(argc, argv, optind))

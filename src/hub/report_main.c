@@ -141,10 +141,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			                     &a->period))
 				return KZ_EXIT_USAGE;
 			break;
-		case ':':
-			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			return kz_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return kz_cli_bad_option(c, argv);
 		}
 	}
 	if (kz_cli_no_positional(argc, argv, optind))

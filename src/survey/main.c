@@ -402,9 +402,8 @@ static int parse_options(int argc, char **argv, struct survey_opts *o)
 			fputs(survey_usage, stdout);
 			return KZ_EXIT_OK;
 		case ':':
-			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		case '?':
-			return kz_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return kz_cli_bad_option(c, argv);
 		default:
 			break;
 		}

@@ -407,9 +407,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			fputs(telescope_usage, stdout);
 			return -1;
 		case ':':
-			return kz_cli_usage_error("%s needs a value", argv[optind - 1]);
 		case '?':
-			return kz_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return kz_cli_bad_option(c, argv);
 		default:
 			break;
 		}

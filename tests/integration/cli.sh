@@ -42,4 +42,15 @@ check 2 "survey without --scope" -- "$bin" survey --no-login
 check 2 "hub without --db" -- "$bin" hub
 check 2 "anon without a key" -- "$bin" anon
 check 2 "demo with a missing value" -- "$bin" demo --out
+# The usage error names the option as it was typed, also inside a cluster.
+says() { # says EXPECTED-SUBSTRING command...
+	local want=$1 err
+	shift
+	err=$("$@" 2>&1 >/dev/null)
+	[[ $err == *"$want"* ]] || { echo "FAIL: '$*' says '$err', want '$want'"; fail=1; }
+}
+says "--db needs a value" "$bin" hub --db
+says "-r needs a value" "$bin" telescope -r
+says "unknown option '-z'" "$bin" telescope -zr /dev/null
+says "unknown option '--no-such-option'" "$bin" survey --no-such-option
 exit $fail
