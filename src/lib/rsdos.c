@@ -279,7 +279,7 @@ double kz_rsdos_attackers(const struct kz_rsdos_attack *a)
 {
 	if (!a->att_big)
 		return a->natt;
-	unsigned zeros = 64 - (unsigned)__builtin_popcountll(a->att_bits);
+	unsigned zeros = 64 - kz_popcount64(a->att_bits);
 	double est = 64.0 * log(64.0 / (zeros ? zeros : 1));
 	return est < 5 ? 5 : est;
 }

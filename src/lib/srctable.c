@@ -508,7 +508,7 @@ double kz_src_port_count(const struct kz_src *e)
 		uint16_t ports[4];
 		return kz_src_ports(e, ports);
 	}
-	unsigned zeros = 64 - (unsigned)__builtin_popcountll(e->port_bits);
+	unsigned zeros = 64 - kz_popcount64(e->port_bits);
 	double est = 64.0 * log(64.0 / (zeros ? zeros : 1));
 	/* More than the 4 the exact set held, whatever the bitmap says. */
 	return est < 5 ? 5 : est;
