@@ -271,7 +271,9 @@ static inline unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p,
                                       uint32_t silence_s, uint32_t iv_stamp)
 {
 	unsigned r = 0;
-	if (__builtin_expect(e->packets && now_s > e->last_seen && now_s - e->last_seen > silence_s,
+	/* now_s - last_seen > silence_s for a packet after last_seen, in 64
+	 * bits where the sum cannot wrap. */
+	if (__builtin_expect((uint64_t)now_s > (uint64_t)e->last_seen + silence_s && e->packets,
 	                     0)) {
 		kz_src_restart(e, now_s);
 		r |= KZ_OBS_RESTART;
@@ -299,11 +301,17 @@ static inline unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p,
 		                       KZ_FP_NMAP == 8 && KZ_VOTE_MASSCAN == 1 && KZ_VOTE_NMAP == 3,
 		               "vote lanes follow the rule bits");
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		uint64_t fp = p->fp, lanes;
-		lanes = (fp & 1) | (fp & 2) << 15 | (fp & 4) << 30 | (fp & 8) << 45;
+		static const uint64_t lanes[16] = {
+#define KZ_LANES_(b) ((b)&1) | ((b)&2) << 15 | (uint64_t)((b)&4) << 30 | (uint64_t)((b)&8) << 45
+			KZ_LANES_(0),  KZ_LANES_(1),  KZ_LANES_(2),  KZ_LANES_(3),
+			KZ_LANES_(4),  KZ_LANES_(5),  KZ_LANES_(6),  KZ_LANES_(7),
+			KZ_LANES_(8),  KZ_LANES_(9),  KZ_LANES_(10), KZ_LANES_(11),
+			KZ_LANES_(12), KZ_LANES_(13), KZ_LANES_(14), KZ_LANES_(15),
+#undef KZ_LANES_
+		};
 		uint64_t votes;
 		memcpy(&votes, e->votes, sizeof votes);
-		votes += lanes;
+		votes += lanes[p->fp & 15];
 		memcpy(e->votes, &votes, sizeof votes);
 #else
 		for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
