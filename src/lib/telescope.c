@@ -71,7 +71,7 @@
 
 #define NS_PER_S           UINT64_C(1000000000)
 #define TWO_POW_32         4294967296.0
-#define RING_BATCHES       128u /* 128 x 2 KiB: the ring stays in the caches */
+#define RING_BATCHES       32u /* 32 x 8 KiB: the ring stays in the caches */
 #define SPIN_LIMIT         64
 #define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16    /* ranges checked one by one; more: binary search */
@@ -780,8 +780,8 @@ static void tick(struct kz_telescope *t, uint64_t now_ns)
 }
 
 /* Updates the state with one packet whose source entry is resolved. */
-static inline void update(struct kz_telescope *t, const struct kz_tpkt *p, struct kz_src *e,
-                          uint32_t idx)
+static inline __attribute__((always_inline)) void
+update(struct kz_telescope *t, const struct kz_tpkt *p, struct kz_src *e, uint32_t idx)
 {
 	uint32_t stamp = advance(t, p->ts_ns);
 	uint32_t s = (uint32_t)(p->ts_ns / NS_PER_S);
@@ -814,42 +814,82 @@ static inline void update(struct kz_telescope *t, const struct kz_tpkt *p, struc
  * work to complete in. Entries resolved and not yet used (at most d) are
  * pinned, so making room for a new source never takes one of them; d is
  * below the table's capacity, so there is always an entry to take. */
+/* The pipeline's state and stages (see analyse). */
+struct pipe {
+	const struct kz_tpkt *pk;
+	uint32_t n, d;
+	const struct kz_srctable_hot *hot;
+	uint32_t idx[KZ_TELESCOPE_BATCH];
+};
+
+static inline __attribute__((always_inline)) void stage_prefetch(struct pipe *q, uint32_t i)
+{
+	kz_srctable_prefetch_slot(q->hot, q->pk[i].h);
+}
+
+static inline __attribute__((always_inline)) void stage_resolve(struct kz_telescope *t,
+                                                                struct pipe *q, uint32_t j)
+{
+	const struct kz_tpkt *p = &q->pk[j];
+	uint32_t from = j > q->d ? j - q->d : 0;
+	bool is_new;
+	q->idx[j] = kz_srctable_hot_find(q->hot, p->h);
+	if (q->idx[j] == UINT32_MAX)
+		q->idx[j] =
+		        kz_srctable_lookup(t->src, p->src, p->h, (uint32_t)(p->ts_ns / NS_PER_S),
+		                           q->idx + from, j - from, &is_new);
+	__builtin_prefetch(&t->ps.packets[kz_portkey(p->proto, p->port)], 1);
+}
+
+static inline __attribute__((always_inline)) void stage_update(struct kz_telescope *t,
+                                                               struct pipe *q, uint32_t k)
+{
+	const struct kz_tpkt *p = &q->pk[k];
+	struct kz_src *e = q->hot->pool + q->idx[k];
+	if (__builtin_expect(e->addr.v != p->src.v, 0)) {
+		/* A 32-bit tag matched another source: look it up by address,
+		 * pinning the entries resolved after this one. */
+		bool is_new;
+		uint32_t end = k + q->d + 1 < q->n ? k + q->d + 1 : q->n;
+		e = kz_srctable_entry_for(t->src, &q->idx[k], p->src, p->h,
+		                          (uint32_t)(p->ts_ns / NS_PER_S), q->idx + k + 1,
+		                          end - k - 1, &is_new);
+	}
+	update(t, p, e, q->idx[k]);
+}
+
+/* One step of the pipeline while it fills or drains (the first and last 2d
+ * steps of a batch), when a stage may have no packet: out of line, as the
+ * steady loop has the stages inline. */
+static __attribute__((noinline)) void pipe_step(struct kz_telescope *t, struct pipe *q, uint32_t i)
+{
+	uint32_t n = q->n, d = q->d;
+	if (i < n)
+		stage_prefetch(q, i);
+	if (i >= d && i - d < n)
+		stage_resolve(t, q, i - d);
+	if (i >= 2 * d && i - 2 * d < n)
+		stage_update(t, q, i - 2 * d);
+}
+
 static void analyse(struct kz_telescope *t, const struct batch *b)
 {
-	const struct kz_tpkt *pk = b->p;
-	uint32_t n = b->n, d = t->lookahead;
-	uint32_t idx[KZ_TELESCOPE_BATCH];
-	bool is_new;
-	const struct kz_srctable_hot *hot = kz_srctable_hot(t->src);
-	for (uint32_t i = 0; i < n + 2 * d; i++) {
-		if (i < n)
-			kz_srctable_prefetch_slot(hot, pk[i].h);
-		if (i >= d && i - d < n) {
-			uint32_t j = i - d, from = j > d ? j - d : 0;
-			const struct kz_tpkt *p = &pk[j];
-			idx[j] = kz_srctable_hot_find(hot, p->h);
-			if (idx[j] == UINT32_MAX)
-				idx[j] = kz_srctable_lookup(t->src, p->src, p->h,
-				                            (uint32_t)(p->ts_ns / NS_PER_S),
-				                            idx + from, j - from, &is_new);
-			__builtin_prefetch(&t->ps.packets[kz_portkey(p->proto, p->port)], 1);
-		}
-		if (i >= 2 * d && i - 2 * d < n) {
-			uint32_t k = i - 2 * d;
-			const struct kz_tpkt *p = &pk[k];
-			struct kz_src *e = hot->pool + idx[k];
-			if (__builtin_expect(e->addr.v != p->src.v, 0)) {
-				/* A 32-bit tag matched another source: look it up
-				 * by address, pinning the entries resolved after
-				 * this one. */
-				uint32_t end = k + d + 1 < n ? k + d + 1 : n;
-				e = kz_srctable_entry_for(t->src, &idx[k], p->src, p->h,
-				                          (uint32_t)(p->ts_ns / NS_PER_S),
-				                          idx + k + 1, end - k - 1, &is_new);
-			}
-			update(t, p, e, idx[k]);
-		}
+	struct pipe q;
+	q.pk = b->p;
+	q.n = b->n;
+	q.d = t->lookahead;
+	q.hot = kz_srctable_hot(t->src);
+	uint32_t n = q.n, d = q.d, i = 0;
+	for (; i < 2 * d && i < n + 2 * d; i++)
+		pipe_step(t, &q, i);
+	/* Every stage has a packet: no tests. */
+	for (; i < n; i++) {
+		stage_prefetch(&q, i);
+		stage_resolve(t, &q, i - d);
+		stage_update(t, &q, i - 2 * d);
 	}
+	for (; i < n + 2 * d; i++)
+		pipe_step(t, &q, i);
 }
 
 /* Analyses or runs the control mark of one batch (the back). */
