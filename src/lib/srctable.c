@@ -347,27 +347,6 @@ static inline bool real_port(uint8_t proto)
 	return proto == KZ_TPROTO_TCP || proto == KZ_TPROTO_UDP || proto == KZ_TPROTO_SCTP;
 }
 
-bool kz_src_pkey_update(struct kz_src *e, uint32_t pkey, bool has_port)
-{
-	if (has_port)
-		e->port_bits |= UINT64_C(1) << (kz_dset_hash(pkey & 0xffff) >> 26);
-	for (unsigned i = 0; i < e->npkeys; i++) {
-		if (e->pkeys[i] == pkey) {
-			if (e->iv_added & (1u << i))
-				return false;
-			e->iv_added = (uint8_t)(e->iv_added | 1u << i);
-			return true;
-		}
-	}
-	if (e->npkeys < 4) {
-		e->iv_added = (uint8_t)(e->iv_added | 1u << e->npkeys);
-		e->pkeys[e->npkeys++] = pkey;
-	} else {
-		e->flags |= KZ_SRC_PORTS_BIG;
-	}
-	return true;
-}
-
 /* The Boyer-Moore majority vote for a scan's constant: the candidate
  * survives if it is a majority; *match counts the packets that agreed with
  * the current candidate since it was chosen. */

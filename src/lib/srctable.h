@@ -252,23 +252,45 @@ size_t kz_srctable_memory(const struct kz_srctable *t);
  * need: a restart after silence (the state starts again, keeping the
  * identity and the interval bookkeeping, as the entry may already be
  * listed this interval); the unicornscan majority votes; the halving of
- * the vote counters; a change of (protocol, port) key (records it, and
- * says whether the key's sketch still needs this source in this interval:
- * keys in pkeys[] once per interval, keys past the first four every time);
- * a probe on another port than slot 0's. */
+ * the vote counters; a probe on a port neither slot tracks. */
 void kz_src_restart(struct kz_src *e, uint32_t now_s);
 void kz_src_unicorn_vote(struct kz_src *e, const struct kz_tpkt *p);
 void kz_src_halve_votes(struct kz_src *e);
-bool kz_src_pkey_update(struct kz_src *e, uint32_t pkey, bool has_port);
 void kz_src_slots_update(struct kz_src *e, const struct kz_tpkt *p, uint32_t dh);
+
+/* Records a (protocol, port) key the source sent to (at a change of key),
+ * and says whether the key's sketch still needs this source in this
+ * interval: keys in pkeys[] once per interval, keys past the first four
+ * every time (a sketch insert is idempotent, only slower). */
+static inline bool kz_src_pkey_update(struct kz_src *e, uint32_t pkey, bool has_port)
+{
+	if (has_port)
+		e->port_bits |= UINT64_C(1) << (kz_dset_hash(pkey & 0xffff) >> 26);
+	for (unsigned i = 0; i < e->npkeys; i++) {
+		if (e->pkeys[i] == pkey) {
+			if (e->iv_added & (1u << i))
+				return false;
+			e->iv_added = (uint8_t)(e->iv_added | 1u << i);
+			return true;
+		}
+	}
+	if (e->npkeys < 4) {
+		e->iv_added = (uint8_t)(e->iv_added | 1u << e->npkeys);
+		e->pkeys[e->npkeys++] = pkey;
+	} else {
+		e->flags |= KZ_SRC_PORTS_BIG;
+	}
+	return true;
+}
 
 /* Updates a source's state with one packet at now_s (the packet's second)
  * in the interval stamped iv_stamp (interval number + 1). When the source
  * was silent for longer than silence_s its previous scan is over and the
  * state restarts. Returns KZ_OBS_* bits. Inline: it runs for every packet,
  * in the analysis loop, where a call cost a tenth of its time. */
-static inline unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s,
-                                      uint32_t silence_s, uint32_t iv_stamp)
+static inline __attribute__((always_inline)) unsigned
+kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s, uint32_t silence_s,
+               uint32_t iv_stamp)
 {
 	unsigned r = 0;
 	/* now_s - last_seen > silence_s for a packet after last_seen, in 64
@@ -335,11 +357,17 @@ static inline unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p,
 			r |= KZ_OBS_NEW_PKEY;
 	}
 	if (p->cls == KZ_TCLASS_PROBE) {
-		/* The usual probe: on the port slot 0 tracks. */
+		/* The usual probe: on a port a slot tracks. */
 		struct kz_src_slot *s0 = &e->slot0;
-		if (s0->proto == (uint8_t)(p->proto + 1) && s0->port == p->port) {
+		struct kz_src_slot *s1 = &e->slot1;
+		uint8_t pk = (uint8_t)(p->proto + 1);
+		if (s0->proto == pk && s0->port == p->port) {
 			s0->weight = (uint8_t)(s0->weight + (s0->weight != 255));
 			kz_dset16_add(&s0->dsts, &e->flags, KZ_SRC_SLOT0_BIG, dh);
+		} else if (s1->proto == pk && s1->port == p->port) {
+			/* A scanner of two ports alternates between them. */
+			s1->weight = (uint8_t)(s1->weight + (s1->weight != 255));
+			kz_dset16_add(&s1->dsts, &e->flags, KZ_SRC_SLOT1_BIG, dh);
 		} else {
 			kz_src_slots_update(e, p, dh);
 		}
