@@ -158,13 +158,13 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
  * computes them: the options are hdr_n bytes by the data offset, cap_n of
  * them captured. Only the nmap rule reads them, so the fast path calls
  * this only when the rest of that rule holds. */
-bool kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n, uint16_t *mss)
+uint32_t kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n)
 {
 	uint32_t i = 0;
 	unsigned count = 0;
-	bool mss_ok = false;
+	uint32_t mss = 0;
 	if (cap_n < hdr_n)
-		return false; /* KZ_PKT_F_TCP_OPT_TRUNC */
+		return 0; /* KZ_PKT_F_TCP_OPT_TRUNC */
 	while (i < cap_n) {
 		uint8_t kind = o[i];
 		if (kind == 0)
@@ -174,20 +174,19 @@ bool kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n, uint1
 			continue;
 		}
 		if (hdr_n - i < 2)
-			return false; /* KZ_PKT_F_TCP_OPT_BAD */
+			return 0; /* KZ_PKT_F_TCP_OPT_BAD */
 		uint32_t len = o[i + 1];
 		if (len < 2 || len > hdr_n - i)
-			return false; /* bad (cap_n == hdr_n: never cut) */
+			return 0; /* bad (cap_n == hdr_n: never cut) */
 		count++;
 		if (kind == 2) {
 			if (len != 4)
-				return false; /* bad */
-			*mss = kz_cls_rd16(o + i + 2);
-			mss_ok = true;
+				return 0; /* bad */
+			mss = UINT32_C(0x10000) | kz_cls_rd16(o + i + 2);
 		}
 		i += len;
 	}
-	return count == 1 && mss_ok;
+	return count == 1 ? mss : 0;
 }
 
 const char *kz_tclass_name(enum kz_tclass c)

@@ -188,8 +188,11 @@ kz_cls_syn_rules(const struct kz_cls_syn_fields *s, bool v4, uint32_t dst, unsig
 
 /* KZ_PKT_F_TCP_MSS_ONLY and the MSS value of a TCP header's options, as
  * pkt.c's option walk computes them: hdr_n option bytes by the data
- * offset, cap_n of them captured. For kz_classify_frame. */
-bool kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n, uint16_t *mss);
+ * offset, cap_n of them captured. For kz_classify_frame: 0x10000 | the MSS
+ * when the only option is an MSS, else 0 (returned, not stored through a
+ * pointer, so that the caller's fields stay in registers and its frame
+ * needs no stack canary). */
+uint32_t kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n);
 
 /* The fast path of kz_pkt_decode + kz_classify, fused, for the frames a
  * darknet is mostly made of: IPv4 without options (raw, or in Ethernet
@@ -262,8 +265,9 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 			};
 			if (sf.win == 1024 && sf.ttl <= 59 && doff > 20) {
 				uint32_t opt_cap = doff < lcap ? doff : lcap;
-				sf.mss_only = kz_cls_tcp_mss_only(l + 20, doff - 20, opt_cap - 20,
-				                                  &sf.mss);
+				uint32_t m = kz_cls_tcp_mss_only(l + 20, doff - 20, opt_cap - 20);
+				sf.mss_only = m != 0;
+				sf.mss = (uint16_t)m;
 			}
 			fp = (uint8_t)kz_cls_syn_rules(&sf, true, dst, rules);
 			uint32_t ports = ((uint32_t)port << 16) + sport;

@@ -130,10 +130,11 @@ void kz_srctable_free(struct kz_srctable *t);
  * one): the table needs keys an outsider cannot aim at one bucket, not a
  * MAC; at 5 rounds for an IPv4 source instead of 2-4's 8 it is a third of
  * the per-packet cost it was. Callers on another thread use the key from
- * kz_srctable_key. */
-static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, struct kz_addr a)
+ * kz_srctable_key. This form takes the initial state (kz_siphash_init of
+ * the key). */
+static inline uint64_t kz_srctable_hash_init(const struct kz_siphash_state *init, struct kz_addr a)
 {
-	struct kz_siphash_state s = kz_siphash_init(k);
+	struct kz_siphash_state s = *init;
 	uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
 	uint64_t n = 8;
 	if (hi) {
@@ -154,6 +155,14 @@ static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, stru
 	kz_siphash_round(&s);
 	kz_siphash_round(&s);
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+/* The same from the key: kz_srctable_hash_init starts from the state
+ * kz_siphash_init(k) gives, which a caller hashing every packet keeps. */
+static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, struct kz_addr a)
+{
+	struct kz_siphash_state init = kz_siphash_init(k);
+	return kz_srctable_hash_init(&init, a);
 }
 
 /* The keyed hash of an address (kz_srctable_hash_key with the table's
