@@ -137,6 +137,12 @@ struct kz_telescope {
 	struct kz_ipset *darknet;
 	struct range ranges[DARKNET_LINEAR_MAX];
 	size_t nranges; /* 0 when there are too many: use the ipset */
+	/* The IPv4 part of ranges[], as host-order addresses, for the fused
+	 * path's 32-bit destination (valid when nranges != 0) */
+	struct range4 {
+		uint32_t lo, hi;
+	} ranges4[DARKNET_LINEAR_MAX];
+	size_t nranges4;
 	uint64_t n4;
 	struct kz_scan_thresholds th;
 	struct sink_ref sinks[KZ_TELESCOPE_SINKS_MAX];
@@ -1200,6 +1206,19 @@ static inline bool in_darknet(const struct kz_telescope *t, struct kz_addr a)
 	return false;
 }
 
+/* in_darknet for an IPv4 destination (host order), as the fused path
+ * gives it. */
+static inline bool in_darknet4(const struct kz_telescope *t, uint32_t a)
+{
+	if (__builtin_expect(t->nranges == 0, 0))
+		return kz_ipset_contains(t->darknet, kz_addr_from_v4(a));
+	for (size_t i = 0; i < t->nranges4; i++) {
+		if (a >= t->ranges4[i].lo && a <= t->ranges4[i].hi)
+			return true;
+	}
+	return false;
+}
+
 void kz_telescope_frame(void *user, const struct kz_frame *f)
 {
 	struct kz_telescope *t = user;
@@ -1216,7 +1235,7 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	                                       f->ts_ns, t->rules, p, &dst4),
 	                     1)) {
 		t->decode.by_result[KZ_PKT_OK]++;
-		if (!in_darknet(t, kz_addr_from_v4(dst4))) {
+		if (!in_darknet4(t, dst4)) {
 			t->outside++;
 			return;
 		}
@@ -1302,10 +1321,18 @@ static int build_darknet(struct kz_telescope *t, const struct kz_telescope_confi
 	}
 	size_t nr = kz_ipset_range_count(t->darknet);
 	if (nr <= DARKNET_LINEAR_MAX) {
+		kz_u128 v4lo = kz_addr_from_v4(0).v, v4hi = kz_addr_from_v4(UINT32_MAX).v;
 		for (size_t i = 0; i < nr; i++) {
 			struct kz_addr_range r = kz_ipset_range(t->darknet, i);
 			t->ranges[i].lo = r.first.v;
 			t->ranges[i].hi = r.last.v;
+			if (r.last.v < v4lo || r.first.v > v4hi)
+				continue;
+			kz_u128 lo = r.first.v < v4lo ? v4lo : r.first.v;
+			kz_u128 hi = r.last.v > v4hi ? v4hi : r.last.v;
+			t->ranges4[t->nranges4].lo = (uint32_t)lo;
+			t->ranges4[t->nranges4].hi = (uint32_t)hi;
+			t->nranges4++;
 		}
 		t->nranges = nr;
 	}
