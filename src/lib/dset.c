@@ -97,23 +97,20 @@ double kz_dset32_count(const struct kz_dset32 *s, bool big, uint8_t base)
 			n++;
 		return n;
 	}
-	/* 2^-v for every register value (rank - base <= 15, base <= 26):
-	 * exact, so the sum is the same as with ldexp, without a libm call
-	 * per register. */
-	static const double pow2neg[42] = {
-		0x1p-0,  0x1p-1,  0x1p-2,  0x1p-3,  0x1p-4,  0x1p-5,  0x1p-6,  0x1p-7,  0x1p-8,
-		0x1p-9,  0x1p-10, 0x1p-11, 0x1p-12, 0x1p-13, 0x1p-14, 0x1p-15, 0x1p-16, 0x1p-17,
-		0x1p-18, 0x1p-19, 0x1p-20, 0x1p-21, 0x1p-22, 0x1p-23, 0x1p-24, 0x1p-25, 0x1p-26,
-		0x1p-27, 0x1p-28, 0x1p-29, 0x1p-30, 0x1p-31, 0x1p-32, 0x1p-33, 0x1p-34, 0x1p-35,
-		0x1p-36, 0x1p-37, 0x1p-38, 0x1p-39, 0x1p-40, 0x1p-41,
-	};
-	double sum = 0;
+	/* The sum of 2^-v over the registers, in units of 2^-41: a register
+	 * holds at most 15 above a base of at most 26, so every term is a
+	 * whole number of units and 64 of them stay below 2^47. The integer
+	 * sum is exact, and so is its conversion, so the result is the one
+	 * adding ldexp(1.0, -v) in doubles gave (those partial sums were
+	 * exact too), at a shift and an add per register. */
+	uint64_t units = 0;
 	unsigned zeros = 0;
 	for (unsigned i = 0; i < HLL_M; i++) {
 		unsigned v = nibble(s, i) + base;
 		zeros += v == 0;
-		sum += v < 42 ? pow2neg[v] : ldexp(1.0, -(int)v);
+		units += v <= 41 ? UINT64_C(1) << (41 - v) : 0; /* v > 41: never */
 	}
+	double sum = (double)units * 0x1p-41;
 	double e = HLL_ALPHA * HLL_M * HLL_M / sum;
 	/* Linear counting over the registers is the better estimate while
 	 * some are still empty and the raw estimate is small. */
