@@ -1156,24 +1156,14 @@ static void post_record(struct kz_telescope *t, json_t *rec, const struct kz_tev
 
 /* A stats row's sketch is cleared when the interval's counters are reset,
  * which may be before the writer gets to it: with a writer the job holds
- * a copy, made by a round trip through the serialised form (docs/hll.md),
- * which gives back the same sketch. */
+ * a copy (kz_hll_clone: the same form, so the same serialised bytes). */
 static void post_stats(struct kz_telescope *t, const struct kz_tstats_row *row)
 {
 	struct kz_hll *copy = NULL;
 	if (t->jobs && row->hll) {
-		size_t n = kz_hll_serialized_size(row->hll);
-		uint8_t *buf = malloc(n);
-		const char *why = "";
-		int rc = buf ? 0 : -ENOMEM;
-		if (!rc) {
-			kz_hll_serialize(row->hll, buf);
-			rc = kz_hll_from_bytes(buf, n, &copy, &why);
-		}
-		free(buf);
+		int rc = kz_hll_clone(row->hll, &copy);
 		if (rc) {
-			set_error(t, rc, "stats sketch: %s",
-			          rc == -ENOMEM ? strerror(ENOMEM) : why);
+			set_error(t, rc, "stats sketch: %s", strerror(-rc));
 			return;
 		}
 	}
