@@ -20,28 +20,6 @@
 #include <endian.h>
 #include <string.h>
 
-/* ICMP (v4) types that are backscatter: replies to a spoofed request
- * (0 echo, 14 timestamp, 16 information, 18 address mask) and the errors
- * (3 unreachable, 4 source quench, 5 redirect, 11 time exceeded, 12
- * parameter problem). Bit t set for type t. */
-#define ICMP4_BACKSCATTER                                                                          \
-	((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 11) | (1u << 12) | (1u << 14) |    \
-	 (1u << 16) | (1u << 18))
-
-#define ICMP4_ECHO_REQUEST 8
-#define ICMP6_ECHO_REQUEST 128
-#define ICMP6_ECHO_REPLY   129
-
-#define IPPROTO_NUM_ICMP   1
-#define IPPROTO_NUM_TCP    6
-#define IPPROTO_NUM_UDP    17
-#define IPPROTO_NUM_ICMP6  58
-#define IPPROTO_NUM_SCTP   132
-#define IPPROTO_NUM_UDPLIT 136
-
-/* ZMap before 4.1 set every probe's IP ID to this constant. */
-#define ZMAP_IP_ID 54321
-
 /* A 32-bit stand-in for an IPv6 destination: distinct-destination sets
  * and hashes take 32 bits, and a darknet's addresses differ in their low
  * bits, so fold all four words rather than keep one. */
@@ -54,55 +32,20 @@ static inline uint32_t fold32(kz_u128 v)
 static inline enum kz_tproto proto_axis(uint8_t proto)
 {
 	switch (proto) {
-	case IPPROTO_NUM_TCP:
+	case KZ_CLS_IPPROTO_NUM_TCP:
 		return KZ_TPROTO_TCP;
-	case IPPROTO_NUM_UDP:
-	case IPPROTO_NUM_UDPLIT:
+	case KZ_CLS_IPPROTO_NUM_UDP:
+	case KZ_CLS_IPPROTO_NUM_UDPLIT:
 		return KZ_TPROTO_UDP;
-	case IPPROTO_NUM_ICMP:
+	case KZ_CLS_IPPROTO_NUM_ICMP:
 		return KZ_TPROTO_ICMP;
-	case IPPROTO_NUM_ICMP6:
+	case KZ_CLS_IPPROTO_NUM_ICMP6:
 		return KZ_TPROTO_ICMP6;
-	case IPPROTO_NUM_SCTP:
+	case KZ_CLS_IPPROTO_NUM_SCTP:
 		return KZ_TPROTO_SCTP;
 	default:
 		return KZ_TPROTO_OTHER;
 	}
-}
-
-/* What the fingerprint rules read of a TCP SYN probe: the same fields
- * whether they come from a struct kz_pkt or straight from the frame
- * (kz_classify_frame). */
-struct syn_fields {
-	uint32_t seq;
-	uint16_t dport, ip_id, win, mss;
-	uint8_t ttl, hlen;
-	bool mss_only; /* KZ_PKT_F_TCP_MSS_ONLY */
-};
-
-/* The fingerprint bits of a TCP SYN probe. */
-static inline __attribute__((always_inline)) unsigned syn_rules(const struct syn_fields *s, bool v4,
-                                                                uint32_t dst, unsigned rules)
-{
-	unsigned fp = 0;
-	uint8_t init = kz_ttl_initial(s->ttl);
-	if (v4) {
-		if (s->seq == dst && init == 64 && s->hlen == 20 &&
-		    (s->dport == 23 || s->dport == 2323))
-			fp |= KZ_FP_MIRAI;
-		if (s->ip_id == ((dst ^ s->dport ^ s->seq) & 0xffffu) && init == 255 &&
-		    s->win == 1024)
-			fp |= KZ_FP_MASSCAN;
-		if (s->ip_id == ZMAP_IP_ID && init == 255 && s->win == 65535)
-			fp |= KZ_FP_ZMAP;
-		if (s->win == 4096)
-			fp |= KZ_FP_UNICORN;
-	}
-	/* nmap's rule needs no IPv4 field: its hop limit is random in 37-59
-	 * too. */
-	if (s->win == 1024 && s->mss_only && s->mss == 1460 && s->ttl <= 59)
-		fp |= KZ_FP_NMAP;
-	return fp & rules;
 }
 
 void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct kz_tpkt *out)
@@ -142,7 +85,7 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
 		} else if (p->tcp_flags & KZ_TCP_SYN) {
 			cls = KZ_TCLASS_PROBE;
 			flags |= KZ_TPKT_SYN;
-			struct syn_fields sf = {
+			struct kz_cls_syn_fields sf = {
 				.seq = p->tcp_seq,
 				.dport = p->dport,
 				.ip_id = p->ip_id,
@@ -152,7 +95,7 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
 				.hlen = p->tcp_hlen,
 				.mss_only = (p->flags & KZ_PKT_F_TCP_MSS_ONLY) != 0,
 			};
-			fp = (uint8_t)syn_rules(&sf, v4, dst, rules);
+			fp = (uint8_t)kz_cls_syn_rules(&sf, v4, dst, rules);
 			if (v4) {
 				uint32_t ports = ((uint32_t)p->dport << 16) + p->sport;
 				t->unicorn = p->tcp_seq ^ dst ^ ports;
@@ -176,19 +119,19 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
 		if (!l4)
 			break;
 		t->port = p->icmp_type;
-		if (p->icmp_type == ICMP4_ECHO_REQUEST)
+		if (p->icmp_type == KZ_CLS_ICMP4_ECHO_REQUEST)
 			cls = KZ_TCLASS_PROBE;
-		else if (p->icmp_type < 32 && (ICMP4_BACKSCATTER >> p->icmp_type) & 1u)
+		else if (p->icmp_type < 32 && (KZ_CLS_ICMP4_BACKSCATTER >> p->icmp_type) & 1u)
 			cls = KZ_TCLASS_BACKSCATTER;
 		break;
 	case KZ_TPROTO_ICMP6:
 		if (!l4)
 			break;
 		t->port = p->icmp_type;
-		if (p->icmp_type == ICMP6_ECHO_REQUEST)
+		if (p->icmp_type == KZ_CLS_ICMP6_ECHO_REQUEST)
 			cls = KZ_TCLASS_PROBE;
 		else if ((p->icmp_type >= 1 && p->icmp_type <= 4) ||
-		         p->icmp_type == ICMP6_ECHO_REPLY)
+		         p->icmp_type == KZ_CLS_ICMP6_ECHO_REPLY)
 			cls = KZ_TCLASS_BACKSCATTER;
 		break;
 	default:
@@ -211,33 +154,17 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
 	t->flags = flags;
 }
 
-/* ------------------------------------------------ the fused fast path */
-
-static inline uint16_t rd16(const uint8_t *b)
-{
-	uint16_t v;
-	memcpy(&v, b, sizeof v);
-	return be16toh(v);
-}
-
-static inline uint32_t rd32(const uint8_t *b)
-{
-	uint32_t v;
-	memcpy(&v, b, sizeof v);
-	return be32toh(v);
-}
-
 /* KZ_PKT_F_TCP_MSS_ONLY and the MSS value, as pkt.c's TCP option walk
  * computes them: the options are hdr_n bytes by the data offset, cap_n of
  * them captured. Only the nmap rule reads them, so the fast path calls
  * this only when the rest of that rule holds. */
-static bool tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n, uint16_t *mss)
+uint32_t kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n)
 {
 	uint32_t i = 0;
 	unsigned count = 0;
-	bool mss_ok = false;
+	uint32_t mss = 0;
 	if (cap_n < hdr_n)
-		return false; /* KZ_PKT_F_TCP_OPT_TRUNC */
+		return 0; /* KZ_PKT_F_TCP_OPT_TRUNC */
 	while (i < cap_n) {
 		uint8_t kind = o[i];
 		if (kind == 0)
@@ -247,138 +174,19 @@ static bool tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n, uint1
 			continue;
 		}
 		if (hdr_n - i < 2)
-			return false; /* KZ_PKT_F_TCP_OPT_BAD */
+			return 0; /* KZ_PKT_F_TCP_OPT_BAD */
 		uint32_t len = o[i + 1];
 		if (len < 2 || len > hdr_n - i)
-			return false; /* bad (cap_n == hdr_n: never cut) */
+			return 0; /* bad (cap_n == hdr_n: never cut) */
 		count++;
 		if (kind == 2) {
 			if (len != 4)
-				return false; /* bad */
-			*mss = rd16(o + i + 2);
-			mss_ok = true;
+				return 0; /* bad */
+			mss = UINT32_C(0x10000) | kz_cls_rd16(o + i + 2);
 		}
 		i += len;
 	}
-	return count == 1 && mss_ok;
-}
-
-int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-                      uint64_t ts_ns, unsigned rules, struct kz_tpkt *out, uint32_t *dst_out)
-{
-	uint32_t off;
-	if (linktype == KZ_LINKTYPE_ETHERNET) {
-		if (caplen < 14 + 20 || rd16(data + 12) != 0x0800)
-			return 0;
-		off = 14;
-	} else if (linktype == KZ_LINKTYPE_RAW || linktype == KZ_LINKTYPE_DLT_RAW ||
-	           linktype == KZ_LINKTYPE_DLT_RAW14 || linktype == KZ_LINKTYPE_IPV4) {
-		if (caplen < 20)
-			return 0;
-		off = 0;
-	} else {
-		return 0;
-	}
-	const uint8_t *h = data + off;
-	/* IPv4 without options, not a later fragment, lengths consistent:
-	 * anything else is the decoder's. */
-	if (h[0] != 0x45)
-		return 0;
-	uint32_t cap = caplen - off;
-	uint32_t wire = (wirelen < caplen ? caplen : wirelen) - off;
-	uint32_t tot = rd16(h + 2);
-	if (tot < 20 || tot > wire || (rd16(h + 6) & 0x1fff) != 0)
-		return 0;
-	uint32_t len = tot - 20, lcap = (tot < cap ? tot : cap) - 20;
-	const uint8_t *l = h + 20;
-	uint32_t dst = rd32(h + 16);
-	struct kz_tpkt *t = out;
-	uint8_t cls = KZ_TCLASS_OTHER, fp = 0, flags = 0, proto;
-	uint16_t port, sport = 0;
-	switch (h[9]) {
-	case IPPROTO_NUM_TCP: {
-		if (len < 20 || lcap < 20)
-			return 0;
-		uint32_t doff = (uint32_t)(l[12] >> 4) * 4;
-		if (doff < 20 || doff > len)
-			return 0;
-		proto = KZ_TPROTO_TCP;
-		port = rd16(l + 2);
-		sport = rd16(l);
-		flags = KZ_TPKT_HASPORT;
-		t->victim.v = 0;
-		uint8_t tf = l[13];
-		if ((tf & KZ_TCP_RST) ||
-		    (tf & (KZ_TCP_SYN | KZ_TCP_ACK)) == (KZ_TCP_SYN | KZ_TCP_ACK)) {
-			cls = KZ_TCLASS_BACKSCATTER;
-		} else if (tf & KZ_TCP_SYN) {
-			cls = KZ_TCLASS_PROBE;
-			flags |= KZ_TPKT_SYN;
-			struct syn_fields sf = {
-				.seq = rd32(l + 4),
-				.dport = port,
-				.ip_id = rd16(h + 4),
-				.win = rd16(l + 14),
-				.ttl = h[8],
-				.hlen = (uint8_t)doff,
-			};
-			if (sf.win == 1024 && sf.ttl <= 59 && doff > 20) {
-				uint32_t opt_cap = doff < lcap ? doff : lcap;
-				sf.mss_only =
-				        tcp_mss_only(l + 20, doff - 20, opt_cap - 20, &sf.mss);
-			}
-			fp = (uint8_t)syn_rules(&sf, true, dst, rules);
-			uint32_t ports = ((uint32_t)port << 16) + sport;
-			t->unicorn = sf.seq ^ dst ^ ports;
-			t->unicorn_bs = sf.seq ^ __builtin_bswap32(dst) ^ ports;
-		}
-		break;
-	}
-	case IPPROTO_NUM_UDP:
-		if (len < 8 || lcap < 8)
-			return 0;
-		proto = KZ_TPROTO_UDP;
-		port = rd16(l + 2);
-		sport = rd16(l);
-		flags = KZ_TPKT_HASPORT;
-		cls = KZ_TCLASS_PROBE;
-		t->victim.v = 0;
-		break;
-	case IPPROTO_NUM_ICMP: {
-		if (len < 8 || lcap < 8)
-			return 0;
-		uint8_t type = l[0];
-		/* Errors quote a packet, which names the victim: the decoder's. */
-		if (type == 3 || type == 4 || type == 5 || type == 11 || type == 12)
-			return 0;
-		proto = KZ_TPROTO_ICMP;
-		port = type;
-		t->victim.v = 0;
-		if (type == ICMP4_ECHO_REQUEST)
-			cls = KZ_TCLASS_PROBE;
-		else if (type < 32 && (ICMP4_BACKSCATTER >> type) & 1u)
-			cls = KZ_TCLASS_BACKSCATTER;
-		break;
-	}
-	default:
-		return 0;
-	}
-	t->src = kz_addr_from_v4(rd32(h + 12));
-	if (cls == KZ_TCLASS_BACKSCATTER)
-		t->victim = t->src;
-	t->ts_ns = ts_ns;
-	t->h = 0;
-	t->dst_hash = kz_dset_hash(dst);
-	t->port = port;
-	t->sport = sport;
-	t->len = (uint16_t)tot;
-	t->dark16 = (uint16_t)(dst >> 16);
-	t->proto = proto;
-	t->cls = cls;
-	t->fp = fp;
-	t->flags = flags;
-	*dst_out = dst;
-	return 1;
+	return count == 1 ? mss : 0;
 }
 
 const char *kz_tclass_name(enum kz_tclass c)

@@ -97,13 +97,20 @@ double kz_dset32_count(const struct kz_dset32 *s, bool big, uint8_t base)
 			n++;
 		return n;
 	}
-	double sum = 0;
+	/* The sum of 2^-v over the registers, in units of 2^-41: a register
+	 * holds at most 15 above a base of at most 26, so every term is a
+	 * whole number of units and 64 of them stay below 2^47. The integer
+	 * sum is exact, and so is its conversion, so the result is the one
+	 * adding ldexp(1.0, -v) in doubles gave (those partial sums were
+	 * exact too), at a shift and an add per register. */
+	uint64_t units = 0;
 	unsigned zeros = 0;
 	for (unsigned i = 0; i < HLL_M; i++) {
 		unsigned v = nibble(s, i) + base;
 		zeros += v == 0;
-		sum += ldexp(1.0, -(int)v);
+		units += v <= 41 ? UINT64_C(1) << (41 - v) : 0; /* v > 41: never */
 	}
+	double sum = (double)units * 0x1p-41;
 	double e = HLL_ALPHA * HLL_M * HLL_M / sum;
 	/* Linear counting over the registers is the better estimate while
 	 * some are still empty and the raw estimate is small. */
@@ -122,7 +129,7 @@ double kz_dset16_count(const struct kz_dset16 *s, bool big)
 	}
 	unsigned set = 0;
 	for (unsigned i = 0; i < 4; i++)
-		set += (unsigned)__builtin_popcount(s->bits[i]);
+		set += kz_popcount64(s->bits[i]);
 	/* A full bitmap says only "at least about 128 ln 128". */
 	unsigned zeros = 128 - set;
 	return 128.0 * log(128.0 / (zeros ? zeros : 1));

@@ -54,6 +54,18 @@ static inline uint32_t kz_dset_hash(uint32_t x)
 	return x | 1u;
 }
 
+/* The number of bits set in x. The build targets the x86-64 baseline,
+ * which has no popcnt instruction: __builtin_popcountll there is a call to
+ * libgcc's table-free loop. This is the usual SWAR sum, a dozen
+ * instructions inline. */
+static inline unsigned kz_popcount64(uint64_t x)
+{
+	x -= (x >> 1) & UINT64_C(0x5555555555555555);
+	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* The out-of-line halves: the sketch forms and the conversion. */
 void kz_dset32_add_slow(struct kz_dset32 *s, uint8_t *flags, uint8_t big, uint8_t *base,
                         uint32_t h);

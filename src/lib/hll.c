@@ -213,6 +213,34 @@ void kz_hll_free(struct kz_hll *h)
 	free(h);
 }
 
+int kz_hll_clone(const struct kz_hll *h, struct kz_hll **out)
+{
+	*out = NULL;
+	struct kz_hll *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->p = h->p;
+	if (h->regs) {
+		c->regs = malloc(reg_count(h->p));
+		if (!c->regs)
+			goto fail;
+		memcpy(c->regs, h->regs, reg_count(h->p));
+	} else if (h->n) {
+		/* Exactly the entries: the copy only grows if added to. */
+		c->entries = malloc((size_t)h->n * sizeof *c->entries);
+		if (!c->entries)
+			goto fail;
+		memcpy(c->entries, h->entries, (size_t)h->n * sizeof *c->entries);
+		c->n = c->cap = h->n;
+		c->sparse_bytes = h->sparse_bytes;
+	}
+	*out = c;
+	return 0;
+fail:
+	kz_hll_free(c);
+	return -ENOMEM;
+}
+
 void kz_hll_clear(struct kz_hll *h)
 {
 	free(h->regs);

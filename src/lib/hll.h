@@ -60,6 +60,10 @@ int kz_hll_new(unsigned p, struct kz_hll **out) __attribute__((warn_unused_resul
 
 void kz_hll_free(struct kz_hll *h);
 
+/* A new sketch equal to h, in the same form (its serialisation is the
+ * same bytes). Returns 0 or -ENOMEM. */
+int kz_hll_clone(const struct kz_hll *h, struct kz_hll **out) __attribute__((warn_unused_result));
+
 /* Empties the sketch (back to the sparse form, precision kept). */
 void kz_hll_clear(struct kz_hll *h);
 

@@ -162,6 +162,21 @@ int kz_jsonl_write(struct kz_jsonl_writer *w, const json_t *obj)
 	return 0;
 }
 
+int kz_jsonl_write_line(struct kz_jsonl_writer *w, const char *line, size_t len)
+{
+	if (w->err)
+		return w->err;
+	if (len == 0 || line[len - 1] != '\n')
+		return -EINVAL;
+	if (len - 1 > KZ_JSONL_MAX_LINE)
+		return -EMSGSIZE;
+	errno = 0;
+	if (fwrite(line, 1, len, w->f) != len)
+		return writer_fail(w, -errno);
+	w->lines++;
+	return 0;
+}
+
 int kz_jsonl_flush(struct kz_jsonl_writer *w)
 {
 	if (w->err)

@@ -44,6 +44,14 @@ int kz_jsonl_writer_from_stream(FILE *f, const char *name, struct kz_jsonl_write
 int kz_jsonl_write(struct kz_jsonl_writer *w, const json_t *obj)
         __attribute__((warn_unused_result));
 
+/* Writes a line formatted by the caller (borrowed: len bytes, its "\n"
+ * included), which must be what kz_jsonl_write would write for its record:
+ * for writers of many records that build the text by hand. The same
+ * errors: sticky ones from the stream, -EMSGSIZE for a line over
+ * KZ_JSONL_MAX_LINE, -EINVAL for one without its "\n". */
+int kz_jsonl_write_line(struct kz_jsonl_writer *w, const char *line, size_t len)
+        __attribute__((warn_unused_result));
+
 /* Pushes buffered lines to the kernel (fflush). Returns 0 or the sticky
  * error: a full disk usually shows up here rather than in kz_jsonl_write. */
 int kz_jsonl_flush(struct kz_jsonl_writer *w) __attribute__((warn_unused_result));

@@ -5,7 +5,6 @@
  */
 #include "scanner.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -157,49 +156,106 @@ enum kz_label kz_scan_judge(const struct kz_src *e, const struct kz_scan_thresho
 	return label;
 }
 
-/* x as printf's "%.0f" writes it, without the cost of its arbitrary
- * precision path (a third of a record's formatting): for a finite x in
- * [0, 2^53), rint in the default rounding mode rounds to nearest with ties
- * to even, as "%.0f" does, and the result is an exact integer. Anything
- * else goes to printf. */
-static const char *count_text(double x, char buf[32])
+/* The basis text is built by appending, with snprintf's contract (text
+ * past the buffer is cut, the length it would have had is counted, the
+ * result is always terminated) but without its format parsing: the
+ * writer thread builds one for every record, and snprintf was most of a
+ * record's text cost. */
+struct text {
+	char *p;
+	size_t cap, len; /* len: the whole text's length, cut or not */
+};
+
+static void add(struct text *t, const char *s, size_t n)
 {
-	if (x >= 0 && x < 0x1p53)
-		snprintf(buf, 32, "%" PRIu64, (uint64_t)rint(x));
-	else
-		snprintf(buf, 32, "%.0f", x);
-	return buf;
+	if (t->len < t->cap - 1) {
+		size_t room = t->cap - 1 - t->len;
+		memcpy(t->p + t->len, s, n < room ? n : room);
+	}
+	t->len += n;
+}
+
+static void add_str(struct text *t, const char *s)
+{
+	add(t, s, strlen(s));
+}
+
+/* A decimal, as printf's "%" PRIu64 writes it. */
+static void add_u64(struct text *t, uint64_t v)
+{
+	char tmp[20];
+	char *q = tmp + sizeof tmp;
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	add(t, q, (size_t)(tmp + sizeof tmp - q));
+}
+
+/* x as printf's "%.0f" writes it, without the cost of its arbitrary
+ * precision path: for a finite x in [0, 2^53), rint in the default
+ * rounding mode rounds to nearest with ties to even, as "%.0f" does, and
+ * the result is an exact integer. Anything else goes to printf. */
+static void add_count(struct text *t, double x)
+{
+	if (x >= 0 && x < 0x1p53) {
+		add_u64(t, (uint64_t)rint(x));
+		return;
+	}
+	/* Cut at 31 characters, as the text always was. */
+	char buf[32];
+	snprintf(buf, sizeof buf, "%.0f", x);
+	add_str(t, buf);
+}
+
+static void text_end(struct text *t)
+{
+	t->p[t->len < t->cap ? t->len : t->cap - 1] = '\0';
 }
 
 void kz_scan_explain(const struct kz_src *e, const struct kz_scan_thresholds *th,
                      struct kz_verdict *v)
 {
-	char d[32], rate[32], min[32];
-	int len;
+	struct text t = { v->basis, sizeof v->basis, 0 };
 	v->basis[0] = '\0';
 	if (v->label == KZ_LABEL_NONE)
 		return;
 	const struct fp_rule *r = rule_for(v->label);
 	if (r) {
-		len = snprintf(v->basis, sizeof v->basis, "%s: %s in %u of %u SYN packets",
-		               kz_label_identifier(v->label), r->what, v->votes, v->syn);
-	} else if (!kz_addr_is_v4(e->addr) || th->n == 0) {
-		len = snprintf(
-		        v->basis, sizeof v->basis,
-		        "scanner: %s distinct dark addresses on %s/%u (D = %u, IPv6: no rate "
-		        "test)",
-		        count_text(v->dsts_on_port, d), kz_tproto_name(v->proto), v->port,
-		        KZ_SCAN_MIN_DSTS);
+		/* "<label>: <rule> in <votes> of <syn> SYN packets" */
+		add_str(&t, kz_label_identifier(v->label));
+		add(&t, ": ", 2);
+		add_str(&t, r->what);
+		add(&t, " in ", 4);
+		add_u64(&t, v->votes);
+		add(&t, " of ", 4);
+		add_u64(&t, v->syn);
+		add_str(&t, " SYN packets");
 	} else {
-		len = snprintf(
-		        v->basis, sizeof v->basis,
-		        "scanner: %s distinct dark addresses on %s/%u (D = %u) at an estimated "
-		        "%s pps Internet-wide (>= %s)",
-		        count_text(v->dsts_on_port, d), kz_tproto_name(v->proto), v->port,
-		        th->min_dsts, count_text(v->rate_pps, rate), count_text(th->min_rate, min));
+		/* "scanner: <d> distinct dark addresses on <proto>/<port> (D =
+		 * <D>" and either ", IPv6: no rate test)" or ") at an estimated
+		 * <rate> pps Internet-wide (>= <min>)" */
+		bool no_rate = !kz_addr_is_v4(e->addr) || th->n == 0;
+		add_str(&t, "scanner: ");
+		add_count(&t, v->dsts_on_port);
+		add_str(&t, " distinct dark addresses on ");
+		add_str(&t, kz_tproto_name(v->proto));
+		add(&t, "/", 1);
+		add_u64(&t, v->port);
+		add(&t, " (D = ", 6);
+		add_u64(&t, no_rate ? KZ_SCAN_MIN_DSTS : th->min_dsts);
+		if (no_rate) {
+			add_str(&t, ", IPv6: no rate test)");
+		} else {
+			add_str(&t, ") at an estimated ");
+			add_count(&t, v->rate_pps);
+			add_str(&t, " pps Internet-wide (>= ");
+			add_count(&t, th->min_rate);
+			add(&t, ")", 1);
+		}
 	}
-	if ((th->rules & KZ_FP_DST_RULES) != KZ_FP_DST_RULES && len > 0 &&
-	    (size_t)len < sizeof v->basis)
-		snprintf(v->basis + len, sizeof v->basis - (size_t)len,
-		         "; rules on ip.dst off (--anonymised-dst): mirai, masscan, unicornscan");
+	if ((th->rules & KZ_FP_DST_RULES) != KZ_FP_DST_RULES && t.len < sizeof v->basis)
+		add_str(&t,
+		        "; rules on ip.dst off (--anonymised-dst): mirai, masscan, unicornscan");
+	text_end(&t);
 }

@@ -30,7 +30,6 @@ _Static_assert(sizeof(struct kz_src) == 192, "a source entry is three cache line
 _Static_assert(offsetof(struct kz_src, dsts) == 64, "line 1 starts with the destinations");
 _Static_assert(offsetof(struct kz_src, slot1) == 128, "line 2 starts with slot 1");
 
-#define NO_PKEY UINT32_MAX
 /* The index starts this small and doubles as the table fills, up to its
  * allocated size: a darknet's tens of thousands of sources then probe an
  * index that fits in the L2 cache, not one sized for the whole budget. */
@@ -160,7 +159,7 @@ static void entry_init(struct kz_src *e, struct kz_addr addr, uint32_t now_s)
 	e->first_seen = now_s;
 	e->last_seen = now_s;
 	e->hll_hash = kz_hll_hash_addr(addr);
-	e->last_pkey = NO_PKEY;
+	e->last_pkey = KZ_SRC_NO_PKEY;
 	e->scans = 1;
 }
 
@@ -304,13 +303,10 @@ size_t kz_srctable_memory(const struct kz_srctable *t)
 
 /* ------------------------------------------------------------ per packet */
 
-static inline uint32_t sat_inc32(uint32_t v)
-{
-	return v + (v != UINT32_MAX);
-}
-
-/* The Misra-Gries update of the two tracked port slots with one probe. */
-static void slots_update(struct kz_src *e, const struct kz_tpkt *p, uint32_t dh)
+/* The rest of the Misra-Gries update of the two tracked port slots with one
+ * probe (kz_src_observe settled the common case, a probe on slot 0's
+ * port). */
+void kz_src_slots_update(struct kz_src *e, const struct kz_tpkt *p, uint32_t dh)
 {
 	uint8_t pk = (uint8_t)(p->proto + 1);
 	struct kz_src_slot *s0 = &e->slot0, *s1 = &e->slot1;
@@ -351,31 +347,6 @@ static inline bool real_port(uint8_t proto)
 	return proto == KZ_TPROTO_TCP || proto == KZ_TPROTO_UDP || proto == KZ_TPROTO_SCTP;
 }
 
-/* Records a (protocol, port) key the source sent to, and says whether the
- * key's sketch still needs this source in this interval: keys in pkeys[]
- * are added once per interval (iv_added), keys past the first four every
- * time (a sketch insert is idempotent, only slower). */
-static bool pkey_update(struct kz_src *e, uint32_t pkey, bool has_port)
-{
-	if (has_port)
-		e->port_bits |= UINT64_C(1) << (kz_dset_hash(pkey & 0xffff) >> 26);
-	for (unsigned i = 0; i < e->npkeys; i++) {
-		if (e->pkeys[i] == pkey) {
-			if (e->iv_added & (1u << i))
-				return false;
-			e->iv_added = (uint8_t)(e->iv_added | 1u << i);
-			return true;
-		}
-	}
-	if (e->npkeys < 4) {
-		e->iv_added = (uint8_t)(e->iv_added | 1u << e->npkeys);
-		e->pkeys[e->npkeys++] = pkey;
-	} else {
-		e->flags |= KZ_SRC_PORTS_BIG;
-	}
-	return true;
-}
-
 /* The Boyer-Moore majority vote for a scan's constant: the candidate
  * survives if it is a majority; *match counts the packets that agreed with
  * the current candidate since it was chosen. */
@@ -393,11 +364,28 @@ static void majority_vote(uint32_t *cand, uint16_t *match, uint16_t *weight, uin
 	}
 }
 
-/* Restarts a source's state for a new scan, keeping its identity and the
- * interval bookkeeping (the entry may already be listed this interval).
- * The key set starts again: keys re-added to this interval's sketches are
+void kz_src_unicorn_vote(struct kz_src *e, const struct kz_tpkt *p)
+{
+	majority_vote(&e->uni_cand, &e->uni_match, &e->uni_weight, p->unicorn);
+	majority_vote(&e->unb_cand, &e->unb_match, &e->unb_weight, p->unicorn_bs);
+}
+
+void kz_src_halve_votes(struct kz_src *e)
+{
+	/* Halving keeps every ratio, so a majority stays a majority, and
+	 * recent packets weigh more. */
+	e->syn >>= 1;
+	for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
+		e->votes[i] >>= 1;
+	e->uni_match >>= 1;
+	e->uni_weight >>= 1;
+	e->unb_match >>= 1;
+	e->unb_weight >>= 1;
+}
+
+/* The key set starts again: keys re-added to this interval's sketches are
  * no-ops there. */
-static void scan_restart(struct kz_src *e, uint32_t now_s)
+void kz_src_restart(struct kz_src *e, uint32_t now_s)
 {
 	struct kz_addr addr = e->addr;
 	uint64_t hh = e->hll_hash;
@@ -411,80 +399,6 @@ static void scan_restart(struct kz_src *e, uint32_t now_s)
 	e->last_pkey = pkey;
 	e->first_seen = now_s;
 	e->last_seen = now_s;
-}
-
-unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s,
-                        uint32_t silence_s, uint32_t iv_stamp)
-{
-	unsigned r = 0;
-	if (e->packets && now_s > e->last_seen && now_s - e->last_seen > silence_s) {
-		scan_restart(e, now_s);
-		r |= KZ_OBS_RESTART;
-	}
-	if (e->iv_stamp != iv_stamp) {
-		e->iv_stamp = iv_stamp;
-		e->last_pkey = NO_PKEY;
-		e->iv_added = 0;
-		r |= KZ_OBS_FIRST_IV;
-	}
-	if (now_s > e->last_seen)
-		e->last_seen = now_s;
-	e->packets = sat_inc32(e->packets);
-	e->bytes += p->len;
-	if (p->cls == KZ_TCLASS_PROBE)
-		e->probes = sat_inc32(e->probes);
-
-	if (p->flags & KZ_TPKT_SYN) {
-		e->syn++;
-		/* The four 16-bit vote counters in one 64-bit add: rule bit i
-		 * (KZ_FP_MIRAI .. KZ_FP_NMAP = 1, 2, 4, 8) becomes a 1 in lane
-		 * i. No lane overflows: votes never exceed syn, which is halved
-		 * before it reaches 2^16. */
-		_Static_assert(KZ_FP_MIRAI == 1 && KZ_FP_MASSCAN == 2 && KZ_FP_ZMAP == 4 &&
-		                       KZ_FP_NMAP == 8 && KZ_VOTE_MASSCAN == 1 && KZ_VOTE_NMAP == 3,
-		               "vote lanes follow the rule bits");
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		uint64_t fp = p->fp, lanes;
-		lanes = (fp & 1) | (fp & 2) << 15 | (fp & 4) << 30 | (fp & 8) << 45;
-		uint64_t votes;
-		memcpy(&votes, e->votes, sizeof votes);
-		votes += lanes;
-		memcpy(e->votes, &votes, sizeof votes);
-#else
-		for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
-			e->votes[i] = (uint16_t)(e->votes[i] + ((p->fp >> i) & 1));
-#endif
-		if (p->fp & KZ_FP_UNICORN) {
-			majority_vote(&e->uni_cand, &e->uni_match, &e->uni_weight, p->unicorn);
-			majority_vote(&e->unb_cand, &e->unb_match, &e->unb_weight, p->unicorn_bs);
-		}
-		if (e->syn == UINT16_MAX) {
-			/* Halving keeps every ratio, so a majority stays a
-			 * majority, and recent packets weigh more. */
-			e->syn >>= 1;
-			for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
-				e->votes[i] >>= 1;
-			e->uni_match >>= 1;
-			e->uni_weight >>= 1;
-			e->unb_match >>= 1;
-			e->unb_weight >>= 1;
-		}
-	}
-	uint32_t dh = p->dst_hash;
-	kz_dset32_add(&e->dsts, &e->flags, KZ_SRC_DSTS_BIG, &e->dsts_base, dh);
-	if (p->flags & KZ_TPKT_HASPORT)
-		e->last_sport = p->sport;
-	/* Most sources send to one port: comparing with the previous packet's
-	 * key keeps line 2 (the key set) out of the common case. */
-	uint32_t pkey = (uint32_t)p->proto << 16 | p->port;
-	if (pkey != e->last_pkey) {
-		e->last_pkey = pkey;
-		if (pkey_update(e, pkey, (p->flags & KZ_TPKT_HASPORT) != 0))
-			r |= KZ_OBS_NEW_PKEY;
-	}
-	if (p->cls == KZ_TCLASS_PROBE)
-		slots_update(e, p, dh);
-	return r;
 }
 
 double kz_src_unique_destinations(const struct kz_src *e)
@@ -508,7 +422,7 @@ double kz_src_port_count(const struct kz_src *e)
 		uint16_t ports[4];
 		return kz_src_ports(e, ports);
 	}
-	unsigned zeros = 64 - (unsigned)__builtin_popcountll(e->port_bits);
+	unsigned zeros = 64 - kz_popcount64(e->port_bits);
 	double est = 64.0 * log(64.0 / (zeros ? zeros : 1));
 	/* More than the 4 the exact set held, whatever the bitmap says. */
 	return est < 5 ? 5 : est;

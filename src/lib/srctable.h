@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "addr.h"
 #include "classify.h"
@@ -129,10 +130,11 @@ void kz_srctable_free(struct kz_srctable *t);
  * one): the table needs keys an outsider cannot aim at one bucket, not a
  * MAC; at 5 rounds for an IPv4 source instead of 2-4's 8 it is a third of
  * the per-packet cost it was. Callers on another thread use the key from
- * kz_srctable_key. */
-static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, struct kz_addr a)
+ * kz_srctable_key. This form takes the initial state (kz_siphash_init of
+ * the key). */
+static inline uint64_t kz_srctable_hash_init(const struct kz_siphash_state *init, struct kz_addr a)
 {
-	struct kz_siphash_state s = kz_siphash_init(k);
+	struct kz_siphash_state s = *init;
 	uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
 	uint64_t n = 8;
 	if (hi) {
@@ -153,6 +155,14 @@ static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, stru
 	kz_siphash_round(&s);
 	kz_siphash_round(&s);
 	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+/* The same from the key: kz_srctable_hash_init starts from the state
+ * kz_siphash_init(k) gives, which a caller hashing every packet keeps. */
+static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, struct kz_addr a)
+{
+	struct kz_siphash_state init = kz_siphash_init(k);
+	return kz_srctable_hash_init(&init, a);
 }
 
 /* The keyed hash of an address (kz_srctable_hash_key with the table's
@@ -244,12 +254,135 @@ size_t kz_srctable_memory(const struct kz_srctable *t);
 	        this interval (as far as pkeys[] can tell): the                                    \
 	        port's source sketch needs it */
 
+/* kz_src.last_pkey when the source has sent nothing in its interval yet. */
+#define KZ_SRC_NO_PKEY UINT32_MAX
+
+/* The out-of-line parts of kz_src_observe, for what most packets do not
+ * need: a restart after silence (the state starts again, keeping the
+ * identity and the interval bookkeeping, as the entry may already be
+ * listed this interval); the unicornscan majority votes; the halving of
+ * the vote counters; a probe on a port neither slot tracks. */
+void kz_src_restart(struct kz_src *e, uint32_t now_s);
+void kz_src_unicorn_vote(struct kz_src *e, const struct kz_tpkt *p);
+void kz_src_halve_votes(struct kz_src *e);
+void kz_src_slots_update(struct kz_src *e, const struct kz_tpkt *p, uint32_t dh);
+
+/* Records a (protocol, port) key the source sent to (at a change of key),
+ * and says whether the key's sketch still needs this source in this
+ * interval: keys in pkeys[] once per interval, keys past the first four
+ * every time (a sketch insert is idempotent, only slower). */
+static inline bool kz_src_pkey_update(struct kz_src *e, uint32_t pkey, bool has_port)
+{
+	if (has_port)
+		e->port_bits |= UINT64_C(1) << (kz_dset_hash(pkey & 0xffff) >> 26);
+	for (unsigned i = 0; i < e->npkeys; i++) {
+		if (e->pkeys[i] == pkey) {
+			if (e->iv_added & (1u << i))
+				return false;
+			e->iv_added = (uint8_t)(e->iv_added | 1u << i);
+			return true;
+		}
+	}
+	if (e->npkeys < 4) {
+		e->iv_added = (uint8_t)(e->iv_added | 1u << e->npkeys);
+		e->pkeys[e->npkeys++] = pkey;
+	} else {
+		e->flags |= KZ_SRC_PORTS_BIG;
+	}
+	return true;
+}
+
 /* Updates a source's state with one packet at now_s (the packet's second)
  * in the interval stamped iv_stamp (interval number + 1). When the source
  * was silent for longer than silence_s its previous scan is over and the
- * state restarts. Returns KZ_OBS_* bits. */
-unsigned kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s,
-                        uint32_t silence_s, uint32_t iv_stamp);
+ * state restarts. Returns KZ_OBS_* bits. Inline: it runs for every packet,
+ * in the analysis loop, where a call cost a tenth of its time. */
+static inline __attribute__((always_inline)) unsigned
+kz_src_observe(struct kz_src *e, const struct kz_tpkt *p, uint32_t now_s, uint32_t silence_s,
+               uint32_t iv_stamp)
+{
+	unsigned r = 0;
+	/* now_s - last_seen > silence_s for a packet after last_seen, in 64
+	 * bits where the sum cannot wrap. */
+	if (__builtin_expect((uint64_t)now_s > (uint64_t)e->last_seen + silence_s && e->packets,
+	                     0)) {
+		kz_src_restart(e, now_s);
+		r |= KZ_OBS_RESTART;
+	}
+	if (e->iv_stamp != iv_stamp) {
+		e->iv_stamp = iv_stamp;
+		e->last_pkey = KZ_SRC_NO_PKEY;
+		e->iv_added = 0;
+		r |= KZ_OBS_FIRST_IV;
+	}
+	if (now_s > e->last_seen)
+		e->last_seen = now_s;
+	e->packets += (uint32_t)(e->packets != UINT32_MAX);
+	e->bytes += p->len;
+	if (p->cls == KZ_TCLASS_PROBE)
+		e->probes += (uint32_t)(e->probes != UINT32_MAX);
+
+	if (p->flags & KZ_TPKT_SYN) {
+		e->syn++;
+		/* The four 16-bit vote counters in one 64-bit add: rule bit i
+		 * (KZ_FP_MIRAI .. KZ_FP_NMAP = 1, 2, 4, 8) becomes a 1 in lane
+		 * i. No lane overflows: votes never exceed syn, which is halved
+		 * before it reaches 2^16. */
+		_Static_assert(KZ_FP_MIRAI == 1 && KZ_FP_MASSCAN == 2 && KZ_FP_ZMAP == 4 &&
+		                       KZ_FP_NMAP == 8 && KZ_VOTE_MASSCAN == 1 && KZ_VOTE_NMAP == 3,
+		               "vote lanes follow the rule bits");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		static const uint64_t lanes[16] = {
+#define KZ_LANES_(b) ((b)&1) | ((b)&2) << 15 | (uint64_t)((b)&4) << 30 | (uint64_t)((b)&8) << 45
+			KZ_LANES_(0),  KZ_LANES_(1),  KZ_LANES_(2),  KZ_LANES_(3),
+			KZ_LANES_(4),  KZ_LANES_(5),  KZ_LANES_(6),  KZ_LANES_(7),
+			KZ_LANES_(8),  KZ_LANES_(9),  KZ_LANES_(10), KZ_LANES_(11),
+			KZ_LANES_(12), KZ_LANES_(13), KZ_LANES_(14), KZ_LANES_(15),
+#undef KZ_LANES_
+		};
+		uint64_t votes;
+		memcpy(&votes, e->votes, sizeof votes);
+		votes += lanes[p->fp & 15];
+		memcpy(e->votes, &votes, sizeof votes);
+#else
+		for (unsigned i = 0; i < KZ_VOTE_COUNT; i++)
+			e->votes[i] = (uint16_t)(e->votes[i] + ((p->fp >> i) & 1));
+#endif
+		if (__builtin_expect(p->fp & KZ_FP_UNICORN, 0))
+			kz_src_unicorn_vote(e, p);
+		if (__builtin_expect(e->syn == UINT16_MAX, 0))
+			kz_src_halve_votes(e);
+	}
+	uint32_t dh = p->dst_hash;
+	kz_dset32_add(&e->dsts, &e->flags, KZ_SRC_DSTS_BIG, &e->dsts_base, dh);
+	if (p->flags & KZ_TPKT_HASPORT)
+		e->last_sport = p->sport;
+	/* Most sources send to one port: comparing with the previous packet's
+	 * key keeps line 2 (the key set) out of the common case. */
+	uint32_t pkey = (uint32_t)p->proto << 16 | p->port;
+	if (pkey != e->last_pkey) {
+		e->last_pkey = pkey;
+		if (kz_src_pkey_update(e, pkey, (p->flags & KZ_TPKT_HASPORT) != 0))
+			r |= KZ_OBS_NEW_PKEY;
+	}
+	if (p->cls == KZ_TCLASS_PROBE) {
+		/* The usual probe: on a port a slot tracks. */
+		struct kz_src_slot *s0 = &e->slot0;
+		struct kz_src_slot *s1 = &e->slot1;
+		uint8_t pk = (uint8_t)(p->proto + 1);
+		if (s0->proto == pk && s0->port == p->port) {
+			s0->weight = (uint8_t)(s0->weight + (s0->weight != 255));
+			kz_dset16_add(&s0->dsts, &e->flags, KZ_SRC_SLOT0_BIG, dh);
+		} else if (s1->proto == pk && s1->port == p->port) {
+			/* A scanner of two ports alternates between them. */
+			s1->weight = (uint8_t)(s1->weight + (s1->weight != 255));
+			kz_dset16_add(&s1->dsts, &e->flags, KZ_SRC_SLOT1_BIG, dh);
+		} else {
+			kz_src_slots_update(e, p, dh);
+		}
+	}
+	return r;
+}
 
 /* Distinct dark addresses the source reached (an estimate past 8). */
 double kz_src_unique_destinations(const struct kz_src *e);

@@ -71,11 +71,12 @@
 
 #define NS_PER_S           UINT64_C(1000000000)
 #define TWO_POW_32         4294967296.0
-#define RING_BATCHES       128u /* 128 x 2 KiB: the ring stays in the caches */
+#define RING_BATCHES       32u /* 32 x 8 KiB: the ring stays in the caches */
 #define SPIN_LIMIT         64
 #define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16    /* ranges checked one by one; more: binary search */
 #define LOOKAHEAD          8     /* packets between a prefetch and its use (see analyse) */
+#define CLOSE_AHEAD        8     /* sources between a prefetch and their verdict */
 #define JOB_RING           8192u /* x 256 bytes: an interval close posts thousands of jobs */
 
 enum { MARK_NONE = 0, MARK_TICK, MARK_STOP };
@@ -137,6 +138,12 @@ struct kz_telescope {
 	struct kz_ipset *darknet;
 	struct range ranges[DARKNET_LINEAR_MAX];
 	size_t nranges; /* 0 when there are too many: use the ipset */
+	/* The IPv4 part of ranges[], as host-order addresses, for the fused
+	 * path's 32-bit destination (valid when nranges != 0) */
+	struct range4 {
+		uint32_t lo, hi;
+	} ranges4[DARKNET_LINEAR_MAX];
+	size_t nranges4;
 	uint64_t n4;
 	struct kz_scan_thresholds th;
 	struct sink_ref sinks[KZ_TELESCOPE_SINKS_MAX];
@@ -148,9 +155,9 @@ struct kz_telescope {
 	 * counters at every packet, and a shared line would travel between
 	 * the two cores each time. */
 	_Alignas(64) struct kz_pkt pkt;
-	const struct kz_siphash_key *key; /* the source table's */
-	struct batch *fill;               /* the batch being filled */
-	struct batch single;              /* the only batch with one thread */
+	struct kz_siphash_state key0; /* kz_siphash_init of the source table's key */
+	struct batch *fill;           /* the batch being filled */
+	struct batch single;          /* the only batch with one thread */
 	uint64_t frames, bytes, outside, analysed;
 	struct kz_pkt_counters decode;
 	_Atomic uint64_t frames_seen; /* progress copy */
@@ -441,6 +448,16 @@ static void close_sources(struct kz_telescope *t, uint64_t iv)
 {
 	uint32_t stamp = (uint32_t)(iv + 1);
 	for (uint32_t k = 0; k < t->nactive && !atomic_load(&t->error); k++) {
+		/* The listed entries are scattered over the pool: ask for the
+		 * one CLOSE_AHEAD places on (its three lines: the judge reads
+		 * them all, and a record copies them) while judging this one. */
+		if (k + CLOSE_AHEAD < t->nactive) {
+			const char *n =
+			        (const char *)kz_srctable_entry(t->src, t->active[k + CLOSE_AHEAD]);
+			__builtin_prefetch(n);
+			__builtin_prefetch(n + 64);
+			__builtin_prefetch(n + 128);
+		}
 		struct kz_src *e = kz_srctable_entry(t->src, t->active[k]);
 		/* Listed twice when its entry changed hands in the interval:
 		 * the stamp makes the second visit a no-op. */
@@ -780,8 +797,8 @@ static void tick(struct kz_telescope *t, uint64_t now_ns)
 }
 
 /* Updates the state with one packet whose source entry is resolved. */
-static inline void update(struct kz_telescope *t, const struct kz_tpkt *p, struct kz_src *e,
-                          uint32_t idx)
+static inline __attribute__((always_inline)) void
+update(struct kz_telescope *t, const struct kz_tpkt *p, struct kz_src *e, uint32_t idx)
 {
 	uint32_t stamp = advance(t, p->ts_ns);
 	uint32_t s = (uint32_t)(p->ts_ns / NS_PER_S);
@@ -814,42 +831,82 @@ static inline void update(struct kz_telescope *t, const struct kz_tpkt *p, struc
  * work to complete in. Entries resolved and not yet used (at most d) are
  * pinned, so making room for a new source never takes one of them; d is
  * below the table's capacity, so there is always an entry to take. */
+/* The pipeline's state and stages (see analyse). */
+struct pipe {
+	const struct kz_tpkt *pk;
+	uint32_t n, d;
+	const struct kz_srctable_hot *hot;
+	uint32_t idx[KZ_TELESCOPE_BATCH];
+};
+
+static inline __attribute__((always_inline)) void stage_prefetch(struct pipe *q, uint32_t i)
+{
+	kz_srctable_prefetch_slot(q->hot, q->pk[i].h);
+}
+
+static inline __attribute__((always_inline)) void stage_resolve(struct kz_telescope *t,
+                                                                struct pipe *q, uint32_t j)
+{
+	const struct kz_tpkt *p = &q->pk[j];
+	uint32_t from = j > q->d ? j - q->d : 0;
+	bool is_new;
+	q->idx[j] = kz_srctable_hot_find(q->hot, p->h);
+	if (q->idx[j] == UINT32_MAX)
+		q->idx[j] =
+		        kz_srctable_lookup(t->src, p->src, p->h, (uint32_t)(p->ts_ns / NS_PER_S),
+		                           q->idx + from, j - from, &is_new);
+	__builtin_prefetch(&t->ps.packets[kz_portkey(p->proto, p->port)], 1);
+}
+
+static inline __attribute__((always_inline)) void stage_update(struct kz_telescope *t,
+                                                               struct pipe *q, uint32_t k)
+{
+	const struct kz_tpkt *p = &q->pk[k];
+	struct kz_src *e = q->hot->pool + q->idx[k];
+	if (__builtin_expect(e->addr.v != p->src.v, 0)) {
+		/* A 32-bit tag matched another source: look it up by address,
+		 * pinning the entries resolved after this one. */
+		bool is_new;
+		uint32_t end = k + q->d + 1 < q->n ? k + q->d + 1 : q->n;
+		e = kz_srctable_entry_for(t->src, &q->idx[k], p->src, p->h,
+		                          (uint32_t)(p->ts_ns / NS_PER_S), q->idx + k + 1,
+		                          end - k - 1, &is_new);
+	}
+	update(t, p, e, q->idx[k]);
+}
+
+/* One step of the pipeline while it fills or drains (the first and last 2d
+ * steps of a batch), when a stage may have no packet: out of line, as the
+ * steady loop has the stages inline. */
+static __attribute__((noinline)) void pipe_step(struct kz_telescope *t, struct pipe *q, uint32_t i)
+{
+	uint32_t n = q->n, d = q->d;
+	if (i < n)
+		stage_prefetch(q, i);
+	if (i >= d && i - d < n)
+		stage_resolve(t, q, i - d);
+	if (i >= 2 * d && i - 2 * d < n)
+		stage_update(t, q, i - 2 * d);
+}
+
 static void analyse(struct kz_telescope *t, const struct batch *b)
 {
-	const struct kz_tpkt *pk = b->p;
-	uint32_t n = b->n, d = t->lookahead;
-	uint32_t idx[KZ_TELESCOPE_BATCH];
-	bool is_new;
-	const struct kz_srctable_hot *hot = kz_srctable_hot(t->src);
-	for (uint32_t i = 0; i < n + 2 * d; i++) {
-		if (i < n)
-			kz_srctable_prefetch_slot(hot, pk[i].h);
-		if (i >= d && i - d < n) {
-			uint32_t j = i - d, from = j > d ? j - d : 0;
-			const struct kz_tpkt *p = &pk[j];
-			idx[j] = kz_srctable_hot_find(hot, p->h);
-			if (idx[j] == UINT32_MAX)
-				idx[j] = kz_srctable_lookup(t->src, p->src, p->h,
-				                            (uint32_t)(p->ts_ns / NS_PER_S),
-				                            idx + from, j - from, &is_new);
-			__builtin_prefetch(&t->ps.packets[kz_portkey(p->proto, p->port)], 1);
-		}
-		if (i >= 2 * d && i - 2 * d < n) {
-			uint32_t k = i - 2 * d;
-			const struct kz_tpkt *p = &pk[k];
-			struct kz_src *e = hot->pool + idx[k];
-			if (__builtin_expect(e->addr.v != p->src.v, 0)) {
-				/* A 32-bit tag matched another source: look it up
-				 * by address, pinning the entries resolved after
-				 * this one. */
-				uint32_t end = k + d + 1 < n ? k + d + 1 : n;
-				e = kz_srctable_entry_for(t->src, &idx[k], p->src, p->h,
-				                          (uint32_t)(p->ts_ns / NS_PER_S),
-				                          idx + k + 1, end - k - 1, &is_new);
-			}
-			update(t, p, e, idx[k]);
-		}
+	struct pipe q;
+	q.pk = b->p;
+	q.n = b->n;
+	q.d = t->lookahead;
+	q.hot = kz_srctable_hot(t->src);
+	uint32_t n = q.n, d = q.d, i = 0;
+	for (; i < 2 * d && i < n + 2 * d; i++)
+		pipe_step(t, &q, i);
+	/* Every stage has a packet: no tests. */
+	for (; i < n; i++) {
+		stage_prefetch(&q, i);
+		stage_resolve(t, &q, i - d);
+		stage_update(t, &q, i - 2 * d);
 	}
+	for (; i < n + 2 * d; i++)
+		pipe_step(t, &q, i);
 }
 
 /* Analyses or runs the control mark of one batch (the back). */
@@ -1099,24 +1156,14 @@ static void post_record(struct kz_telescope *t, json_t *rec, const struct kz_tev
 
 /* A stats row's sketch is cleared when the interval's counters are reset,
  * which may be before the writer gets to it: with a writer the job holds
- * a copy, made by a round trip through the serialised form (docs/hll.md),
- * which gives back the same sketch. */
+ * a copy (kz_hll_clone: the same form, so the same serialised bytes). */
 static void post_stats(struct kz_telescope *t, const struct kz_tstats_row *row)
 {
 	struct kz_hll *copy = NULL;
 	if (t->jobs && row->hll) {
-		size_t n = kz_hll_serialized_size(row->hll);
-		uint8_t *buf = malloc(n);
-		const char *why = "";
-		int rc = buf ? 0 : -ENOMEM;
-		if (!rc) {
-			kz_hll_serialize(row->hll, buf);
-			rc = kz_hll_from_bytes(buf, n, &copy, &why);
-		}
-		free(buf);
+		int rc = kz_hll_clone(row->hll, &copy);
 		if (rc) {
-			set_error(t, rc, "stats sketch: %s",
-			          rc == -ENOMEM ? strerror(ENOMEM) : why);
+			set_error(t, rc, "stats sketch: %s", strerror(-rc));
 			return;
 		}
 	}
@@ -1160,6 +1207,37 @@ static inline bool in_darknet(const struct kz_telescope *t, struct kz_addr a)
 	return false;
 }
 
+/* in_darknet for an IPv4 destination (host order), as the fused path
+ * gives it. */
+static inline bool in_darknet4(const struct kz_telescope *t, uint32_t a)
+{
+	if (__builtin_expect(t->nranges == 0, 0))
+		return kz_ipset_contains(t->darknet, kz_addr_from_v4(a));
+	for (size_t i = 0; i < t->nranges4; i++) {
+		if (a >= t->ranges4[i].lo && a <= t->ranges4[i].hi)
+			return true;
+	}
+	return false;
+}
+
+/* The frames the fused path declines: the full decoder and classifier.
+ * Returns true when the packet counts (decoded, in the darknet). Out of
+ * line, so that the fused path's frame saves fewer registers. */
+static __attribute__((noinline)) bool frame_general(struct kz_telescope *t,
+                                                    const struct kz_frame *f, struct kz_tpkt *p)
+{
+	enum kz_pkt_result r = kz_pkt_decode(&t->pkt, f->linktype, f->data, f->caplen, f->wirelen);
+	kz_pkt_count(&t->decode, r);
+	if (r != KZ_PKT_OK)
+		return false;
+	if (!in_darknet(t, t->pkt.dst)) {
+		t->outside++;
+		return false;
+	}
+	kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	return true;
+}
+
 void kz_telescope_frame(void *user, const struct kz_frame *f)
 {
 	struct kz_telescope *t = user;
@@ -1176,25 +1254,16 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	                                       f->ts_ns, t->rules, p, &dst4),
 	                     1)) {
 		t->decode.by_result[KZ_PKT_OK]++;
-		if (!in_darknet(t, kz_addr_from_v4(dst4))) {
+		if (!in_darknet4(t, dst4)) {
 			t->outside++;
 			return;
 		}
-	} else {
-		enum kz_pkt_result r =
-		        kz_pkt_decode(&t->pkt, f->linktype, f->data, f->caplen, f->wirelen);
-		kz_pkt_count(&t->decode, r);
-		if (r != KZ_PKT_OK)
-			return;
-		if (!in_darknet(t, t->pkt.dst)) {
-			t->outside++;
-			return;
-		}
-		kz_classify(&t->pkt, f->ts_ns, t->rules, p);
+	} else if (!frame_general(t, f, p)) {
+		return;
 	}
 	t->analysed++;
 	/* Hashing here balances the two threads: the back has more to do. */
-	p->h = kz_srctable_hash_key(t->key, p->src);
+	p->h = kz_srctable_hash_init(&t->key0, p->src);
 	if (++b->n == KZ_TELESCOPE_BATCH)
 		publish(t, false);
 }
@@ -1262,10 +1331,18 @@ static int build_darknet(struct kz_telescope *t, const struct kz_telescope_confi
 	}
 	size_t nr = kz_ipset_range_count(t->darknet);
 	if (nr <= DARKNET_LINEAR_MAX) {
+		kz_u128 v4lo = kz_addr_from_v4(0).v, v4hi = kz_addr_from_v4(UINT32_MAX).v;
 		for (size_t i = 0; i < nr; i++) {
 			struct kz_addr_range r = kz_ipset_range(t->darknet, i);
 			t->ranges[i].lo = r.first.v;
 			t->ranges[i].hi = r.last.v;
+			if (r.last.v < v4lo || r.first.v > v4hi)
+				continue;
+			kz_u128 lo = r.first.v < v4lo ? v4lo : r.first.v;
+			kz_u128 hi = r.last.v > v4hi ? v4hi : r.last.v;
+			t->ranges4[t->nranges4].lo = (uint32_t)lo;
+			t->ranges4[t->nranges4].hi = (uint32_t)hi;
+			t->nranges4++;
 		}
 		t->nranges = nr;
 	}
@@ -1333,7 +1410,7 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 	/* Each source is listed once per interval, plus once for every entry
 	 * that changes hands in it; beyond twice the budget the flush sweeps
 	 * the table instead. */
-	t->key = kz_srctable_key(t->src);
+	t->key0 = kz_siphash_init(kz_srctable_key(t->src));
 	t->active_cap = cfg->max_sources > UINT32_MAX / 2 ? UINT32_MAX : 2 * cfg->max_sources;
 	t->active = calloc(t->active_cap, sizeof *t->active);
 	t->qualified_cap = 2 * attacks;

@@ -30,11 +30,15 @@
 #include "store.h"
 #include "telescope.h"
 
-/* State of the stats sink: the writer (borrowed) and room for the last
- * error's text. */
+/* State of the stats sink: the writer (borrowed), room for the last
+ * error's text, and the sensor name as a JSON string, kept from row to row
+ * (zero-initialise the struct, then set w). */
 struct kz_tsink_jsonl {
 	struct kz_jsonl_writer *w;
 	char why[320];
+	char sensor[256];       /* the name sensor_json holds, if it is this short */
+	char sensor_json[1100]; /* escaped by jansson, quotes included */
+	size_t sensor_json_len; /* 0: nothing kept */
 };
 
 extern const struct kz_tsink kz_tsink_events;

@@ -524,6 +524,40 @@ static void test_clear_and_memory(void **state)
 	kz_hll_free(fresh);
 }
 
+/* A clone serialises to the same bytes as its original, sparse or dense,
+ * and is independent of it. */
+static void test_clone(void **state)
+{
+	(void)state;
+	uint64_t x = 12345;
+	for (unsigned n = 0; n < 40000; n = n ? n * 4 : 1) {
+		struct kz_hll *h, *c;
+		assert_int_equal(kz_hll_new(KZ_HLL_P_DEFAULT, &h), 0);
+		for (unsigned i = 0; i < n; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			assert_int_equal(kz_hll_add_hash(h, x), 0);
+		}
+		assert_int_equal(kz_hll_clone(h, &c), 0);
+		size_t len = kz_hll_serialized_size(h);
+		assert_int_equal(kz_hll_serialized_size(c), len);
+		uint8_t *a = malloc(len), *b = malloc(len);
+		assert_non_null(a);
+		assert_non_null(b);
+		kz_hll_serialize(h, a);
+		kz_hll_serialize(c, b);
+		assert_memory_equal(a, b, len);
+		uint64_t before = kz_hll_count(h);
+		for (unsigned i = 0; i < 1000; i++)
+			assert_int_equal(kz_hll_add_hash(c, (uint64_t)i * 0x9e3779b97f4a7c15ull),
+			                 0);
+		assert_int_equal(kz_hll_count(h), before);
+		free(a);
+		free(b);
+		kz_hll_free(h);
+		kz_hll_free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_sparse_becomes_dense),
 		cmocka_unit_test(test_saturated),
 		cmocka_unit_test(test_clear_and_memory),
+		cmocka_unit_test(test_clone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

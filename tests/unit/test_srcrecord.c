@@ -21,6 +21,7 @@
 #include "jsonl.h"
 #include "record.h"
 #include "srcrecord.h"
+#include "timefmt.h"
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -107,6 +108,16 @@ static void test_same_bytes_as_jansson(void **state)
 			r.basis = "scanner: 17 distinct dark addresses on tcp/23 (D = 5) at an "
 			          "estimated 41 pps Internet-wide (>= 10)";
 			r.first_seen = 1700000000 + (int64_t)(rnd(&seed) % 100000000);
+			/* The encoder keeps the last day's date: times a second
+			 * either side of midnights, before 1970, and at the ends
+			 * of the range, after other days. */
+			if (n % 4 == 1)
+				r.first_seen = ((int64_t)(rnd(&seed) % 2000) - 1000) * 86400 +
+				               (int64_t)(rnd(&seed) % 3) - 1;
+			else if (n % 50 == 2)
+				r.first_seen = KZ_TIME_MIN + (int64_t)(rnd(&seed) % 3);
+			else if (n % 50 == 3)
+				r.first_seen = KZ_TIME_MAX - 100000 - (int64_t)(rnd(&seed) % 3);
 			r.last_seen = r.first_seen + (int64_t)(rnd(&seed) % 100000);
 			r.has_rate = rnd(&seed) % 2;
 			r.est_rate_pps = (int64_t)(rnd(&seed) % 5000000);
