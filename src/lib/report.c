@@ -17,7 +17,7 @@
 #include "report.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,20 +344,29 @@ static void jkv_text(FILE *f, bool *first, const char *key, const struct kz_ftex
 		puts_(f, "null");
 }
 
-/* A decimal integer without printf's format parsing (a report writes a
- * few per finding, a million findings at a time). */
-static void put_int(FILE *f, int64_t v)
+/* v in decimal, as "%lld" writes it, NUL-terminated at the end of b;
+ * returns where it starts. No printf format parsing: a report writes a
+ * few per finding, a million findings at a time. */
+static char *fmt_int(char b[24], int64_t v)
 {
-	char b[24];
-	size_t i = sizeof b;
+	size_t i = 23;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	b[i] = '\0';
 	do {
 		b[--i] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
 	if (v < 0)
 		b[--i] = '-';
-	put(f, b + i, sizeof b - i);
+	return b + i;
+}
+
+/* A decimal integer. */
+static void put_int(FILE *f, int64_t v)
+{
+	char b[24];
+	const char *s = fmt_int(b, v);
+	put(f, s, (size_t)(b + 23 - s));
 }
 
 static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
@@ -366,11 +375,10 @@ static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
 	put_int(f, v);
 }
 
-/* "key":"YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
-static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
+/* "YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
+static void put_time(FILE *f, int64_t t)
 {
 	char buf[KZ_TIME_STRLEN + 2];
-	json_key(f, first, key);
 	if (t == INT64_MIN || kz_time_format(t, buf + 1) != 0) {
 		puts_(f, "null");
 		return;
@@ -380,6 +388,13 @@ static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
 	buf[0] = '"';
 	buf[KZ_TIME_STRLEN] = '"';
 	put(f, buf, KZ_TIME_STRLEN + 1);
+}
+
+/* "key":"YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
+static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
+{
+	json_key(f, first, key);
+	put_time(f, t);
 }
 
 /* A CSV cell (RFC 4180). With guard, text that a spreadsheet would take
@@ -667,19 +682,52 @@ static void xstr(FILE *f, const char *s, size_t len)
 	json_str_styled(f, s, len, JSON_STYLE_JANSSON);
 }
 
-/* "key":"text" for text that is never NULL. */
-static void xkv_str(FILE *f, bool *first, const char *key, const char *s)
+/* Writes a string literal. X-ARF's keys come in a fixed order, so each is
+ * written with its comma as one literal (no per-key strlen or branch). */
+#define PUTLIT(f, lit) put((f), "" lit, sizeof(lit) - 1)
+
+/* ,"key":"text" for text that is never NULL; key is a literal. */
+#define XKV(f, key, s)                                                                             \
+	do {                                                                                       \
+		const char *xkv_s_ = (s);                                                          \
+		PUTLIT(f, ",\"" key "\":");                                                        \
+		xstr(f, xkv_s_, strlen(xkv_s_));                                                   \
+	} while (0)
+
+/* ,"key":"text" where both are literals with nothing to escape. */
+#define XKV_LIT(f, key, lit) PUTLIT(f, ",\"" key "\":\"" lit "\"")
+
+/* Text built into a fixed buffer and cut where snprintf would cut it: the
+ * X-ARF description has always been at most 999 bytes, its "where" part
+ * at most 159. */
+struct cut {
+	char *b;
+	size_t n, cap;
+};
+
+static void cut_add(struct cut *c, const char *s, size_t len)
 {
-	json_key(f, first, key);
-	xstr(f, s, strlen(s));
+	size_t room = c->cap - 1 - c->n;
+	if (len > room)
+		len = room;
+	memcpy(c->b + c->n, s, len);
+	c->n += len;
+	c->b[c->n] = '\0';
+}
+
+static void cut_str(struct cut *c, const char *s)
+{
+	cut_add(c, s, strlen(s));
 }
 
 /* X-ARF tags are "namespace:value" in [a-z0-9_+-]; anything else in our
- * names becomes '-'. False when there is no tag to write: the pattern
- * wants a letter or digit first. */
+ * names becomes '-'; at most 159 bytes. False when there is no tag to
+ * write: the pattern wants a letter or digit first. */
 static bool xarf_tag(char buf[160], const char *ns, const char *value)
 {
-	size_t n = (size_t)snprintf(buf, 160, "%s:", ns);
+	size_t n = strlen(ns), start = n + 1;
+	memcpy(buf, ns, n);
+	buf[n++] = ':';
 	for (const char *p = value; *p && n < 160 - 1; p++) {
 		char c = *p;
 		if (c >= 'A' && c <= 'Z')
@@ -690,57 +738,57 @@ static bool xarf_tag(char buf[160], const char *ns, const char *value)
 		buf[n++] = c;
 	}
 	buf[n] = '\0';
-	char c0 = buf[strlen(ns) + 1];
-	return !(c0 == '\0' || c0 == '-' || c0 == '_' || c0 == '+');
+	return !(buf[start] == '\0' || buf[start] == '-' || buf[start] == '_' || buf[start] == '+');
 }
 
-/* "tags": the finding's identifier, ticket and state, each when it makes a
- * tag. */
-static void xarf_tags(FILE *f, bool *first, const struct kz_frow *r)
+/* ,"tags":[...]: the finding's identifier, ticket and state, each when it
+ * makes a tag. A tag has nothing to escape. */
+static void xarf_tags(FILE *f, const struct kz_frow *r)
 {
 	const char *const ns[3] = { "kizuki", "ticket", "state" };
 	const char *const val[3] = { r->identifier, r->ticket, r->state };
 	char buf[160];
 	bool firsttag = true;
-	json_key(f, first, "tags");
-	fputc_unlocked('[', f);
+	PUTLIT(f, ",\"tags\":[");
 	for (size_t i = 0; i < 3; i++) {
 		if (!xarf_tag(buf, ns[i], val[i]))
 			continue;
 		if (!firsttag)
 			fputc_unlocked(',', f);
 		firsttag = false;
-		xstr(f, buf, strlen(buf));
+		fputc_unlocked('"', f);
+		puts_(f, buf);
+		fputc_unlocked('"', f);
 	}
 	fputc_unlocked(']', f);
 }
 
-/* "evidence": the banner, the bytes (base64, as received) with their size
- * and SHA-256, the one digest a finding costs. Nothing when the banner is
- * missing, too long or not base64. */
-static void xarf_evidence(FILE *f, bool *first, const struct kz_frow *r)
+/* ,"evidence":[...]: the banner, the bytes (base64, as received) with
+ * their size and SHA-256, the one digest a finding costs (SHA256(), not
+ * EVP_Digest: OpenSSL 3 would look the algorithm up, under a lock, on
+ * every call). Nothing when the banner is missing, too long or not
+ * base64. */
+static void xarf_evidence(FILE *f, const struct kz_frow *r)
 {
 	if (!r->banner_b64.s || r->banner_b64.len == 0 || r->banner_b64.len > 8192)
 		return;
-	uint8_t raw[6144];
+	uint8_t raw[6144], md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
 	long n = kz_base64_decode(r->banner_b64.s, r->banner_b64.len, raw);
 	if (n < 0)
 		return;
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	if (EVP_Digest(raw, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return;
-	kz_hex_encode(md, mdlen, hex);
-	json_key(f, first, "evidence");
-	puts_(f, "[{\"content_type\":\"application/octet-stream\",\"description\":\"the first "
-	         "bytes the service sent (its banner), as received\",\"payload\":");
-	xstr(f, r->banner_b64.s, r->banner_b64.len);
-	puts_(f, ",\"hash\":\"sha256:");
-	put(f, hex, 2 * (size_t)mdlen);
-	puts_(f, "\",\"size\":");
+	SHA256(raw, (size_t)n, md);
+	kz_hex_encode(md, sizeof md, hex);
+	PUTLIT(f, ",\"evidence\":[{\"content_type\":\"application/octet-stream\",\"description\":"
+	          "\"the first bytes the service sent (its banner), as received\",\"payload\":\"");
+	/* Strict base64 decoded: the text is of the base64 alphabet only,
+	 * nothing to escape. */
+	put(f, r->banner_b64.s, r->banner_b64.len);
+	PUTLIT(f, "\",\"hash\":\"sha256:");
+	put(f, hex, 2 * sizeof md);
+	PUTLIT(f, "\",\"size\":");
 	put_int(f, n);
-	put(f, "}]", 2);
+	PUTLIT(f, "}]");
 }
 
 /* The finding's transport when the X-ARF type allows it, else def. */
@@ -754,7 +802,7 @@ static const char *proto_or(const char *transport, const char *const *allowed, c
 
 /* Category, type and the type's own fields (docs/reports.md "X-ARF").
  * True when they include evidence_source. */
-static bool xarf_classify(FILE *f, bool *first, const struct kz_frow *r)
+static bool xarf_classify(FILE *f, const struct kz_frow *r)
 {
 	static const char *const p4[] = { "tcp", "udp", "icmp", "sctp", NULL };
 	static const char *const pmix[] = { "tcp", "udp", "icmp", NULL };
@@ -771,55 +819,58 @@ static bool xarf_classify(FILE *f, bool *first, const struct kz_frow *r)
 			         r->fingerprint_basis.s);
 		else
 			snprintf(ev, sizeof ev, "traffic from this address matched %s", family);
-		xkv_str(f, first, "category", "infrastructure");
-		xkv_str(f, first, "type", "botnet");
-		xkv_str(f, first, "malware_family", family);
-		xkv_str(f, first, "compromise_evidence", ev);
+		XKV_LIT(f, "category", "infrastructure");
+		XKV_LIT(f, "type", "botnet");
+		XKV(f, "malware_family", family);
+		XKV(f, "compromise_evidence", ev);
 	} else if (strcmp(kind, "scanner") == 0 ||
 	           (other && strcmp(tax, "information-gathering") == 0)) {
-		xkv_str(f, first, "category", "connection");
+		XKV_LIT(f, "category", "connection");
 		if (port_ok) {
-			xkv_str(f, first, "type", "port_scan");
-			xkv_str(f, first, "protocol", proto_or(r->transport, p4, "tcp"));
+			XKV_LIT(f, "type", "port_scan");
+			XKV(f, "protocol", proto_or(r->transport, p4, "tcp"));
 		} else {
-			xkv_str(f, first, "type", "vulnerability_scan");
-			xkv_str(f, first, "scan_type", "port_scan");
-			xkv_str(f, first, "protocol", proto_or(r->transport, pmix, "tcp"));
+			XKV_LIT(f, "type", "vulnerability_scan");
+			XKV_LIT(f, "scan_type", "port_scan");
+			XKV(f, "protocol", proto_or(r->transport, pmix, "tcp"));
 		}
-		xkv_str(f, first, "scanner_signature", r->identifier);
+		XKV(f, "scanner_signature", r->identifier);
 	} else if ((strcmp(kind, "dos-victim") == 0 ||
 	            (other && strcmp(tax, "availability") == 0)) &&
 	           port_ok) {
-		xkv_str(f, first, "category", "connection");
-		xkv_str(f, first, "type", "ddos");
-		xkv_str(f, first, "protocol", proto_or(r->transport, p4, "tcp"));
+		XKV_LIT(f, "category", "connection");
+		XKV_LIT(f, "type", "ddos");
+		XKV(f, "protocol", proto_or(r->transport, p4, "tcp"));
 		if (r->ip)
-			xkv_str(f, first, "destination_ip", r->ip);
-		xkv_str(f, first, "evidence_source", "traffic_monitoring");
+			XKV(f, "destination_ip", r->ip);
+		XKV_LIT(f, "evidence_source", "traffic_monitoring");
 		return true;
 	} else if (strcmp(kind, "dos-victim") == 0 || (other && strcmp(tax, "availability") == 0)) {
 		/* X-ARF's ddos type wants the source port when the source is an
 		 * address, and backscatter does not tell it: the victim is
 		 * reported as threat intelligence instead. */
-		xkv_str(f, first, "category", "reputation");
-		xkv_str(f, first, "type", "threat_intelligence");
-		xkv_str(f, first, "threat_type", "ddos_victim");
+		XKV_LIT(f, "category", "reputation");
+		XKV_LIT(f, "type", "threat_intelligence");
+		XKV_LIT(f, "threat_type", "ddos_victim");
 	} else if (strcmp(kind, "survey") == 0 || (other && strcmp(tax, "vulnerable") == 0)) {
 		bool weak = strcmp(r->identifier, "weak-credentials") == 0 ||
 		            strcmp(r->identifier, "no-auth") == 0;
-		xkv_str(f, first, "category", "vulnerability");
-		xkv_str(f, first, "type", weak ? "misconfiguration" : "open_service");
-		xkv_str(f, first, "service", r->application ? r->application : r->identifier);
+		XKV_LIT(f, "category", "vulnerability");
+		if (weak)
+			XKV_LIT(f, "type", "misconfiguration");
+		else
+			XKV_LIT(f, "type", "open_service");
+		XKV(f, "service", r->application ? r->application : r->identifier);
 	} else if (other && strcmp(tax, "intrusion-attempts") == 0 && port_ok) {
-		xkv_str(f, first, "category", "connection");
-		xkv_str(f, first, "type", "login_attack");
-		xkv_str(f, first, "protocol", proto_or(r->transport, p4, "tcp"));
+		XKV_LIT(f, "category", "connection");
+		XKV_LIT(f, "type", "login_attack");
+		XKV(f, "protocol", proto_or(r->transport, p4, "tcp"));
 	} else {
 		char tt[256];
 		snprintf(tt, sizeof tt, "%s/%s/%s", r->taxonomy, r->type, r->identifier);
-		xkv_str(f, first, "category", "reputation");
-		xkv_str(f, first, "type", "threat_intelligence");
-		xkv_str(f, first, "threat_type", tt);
+		XKV_LIT(f, "category", "reputation");
+		XKV_LIT(f, "type", "threat_intelligence");
+		XKV(f, "threat_type", tt);
 	}
 	return false;
 }
@@ -854,82 +905,104 @@ static const char *describe_kind(const struct kz_frow *r)
 	return "reported by an IntelMQ producer";
 }
 
-/* The reporter's (and sender's) object. */
-static void xarf_org(FILE *f, bool *first, const char *key, const struct kz_org *org)
+/* ,"description":"...": "APP on SUBJECT port N: what. Ticket T, state S,
+ * seen N time(s)." (APP on and port N when known). */
+static void xarf_description(FILE *f, const struct kz_frow *r, const char *subject)
 {
-	bool f2 = true;
-	json_key(f, first, key);
-	fputc_unlocked('{', f);
-	xkv_str(f, &f2, "org", org->name);
-	xkv_str(f, &f2, "contact", org->contact);
-	xkv_str(f, &f2, "domain", org->domain);
+	char where[160], desc[1000], num[24];
+	struct cut w = { where, 0, sizeof where }, d = { desc, 0, sizeof desc };
+	cut_str(&w, subject);
+	if (r->port >= 0) {
+		cut_str(&w, " port ");
+		cut_str(&w, fmt_int(num, r->port));
+	}
+	if (r->application) {
+		cut_str(&d, r->application);
+		cut_str(&d, " on ");
+	}
+	cut_add(&d, where, w.n);
+	cut_str(&d, ": ");
+	cut_str(&d, describe_kind(r));
+	cut_str(&d, ". Ticket ");
+	cut_str(&d, r->ticket);
+	cut_str(&d, ", state ");
+	cut_str(&d, r->state);
+	cut_str(&d, ", seen ");
+	cut_str(&d, fmt_int(num, r->count));
+	cut_str(&d, r->count == 1 ? " time." : " times.");
+	PUTLIT(f, ",\"description\":");
+	xstr(f, desc, d.n);
+}
+
+/* The reporter's (and sender's) object. */
+static void xarf_org(FILE *f, const struct kz_org *org)
+{
+	PUTLIT(f, "{\"org\":");
+	xstr(f, org->name, strlen(org->name));
+	PUTLIT(f, ",\"contact\":");
+	xstr(f, org->contact, strlen(org->contact));
+	PUTLIT(f, ",\"domain\":");
+	xstr(f, org->domain, strlen(org->domain));
 	fputc_unlocked('}', f);
 }
 
-/* One finding as an X-ARF v4 report: one JSON object, no newline. */
+/* One finding as an X-ARF v4 report: one JSON object, no newline. The
+ * keys in the order the jansson tree had them. */
 static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
                      const struct kz_org *org)
 {
-	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[16], desc[1000], where[160];
-	snprintf(last, sizeof last, "%lld", (long long)r->last_seen);
-	snprintf(cnt, sizeof cnt, "%lld", (long long)r->count);
-	snprintf(asn, sizeof asn, "%u", o->asn);
-	const char *name[] = { "xarf", r->finding_id, asn, last, cnt };
+	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[24];
+	const char *name[] = { "xarf", r->finding_id, fmt_int(asn, o->asn),
+		               fmt_int(last, r->last_seen), fmt_int(cnt, r->count) };
 	kz_uuid_kizuki(rid, 5, name);
 	const char *subject = r->ip ? r->ip : r->network ? r->network : r->finding_id;
-	bool first = true;
-	fputc_unlocked('{', f);
-	xkv_str(f, &first, "xarf_version", "4.0.0");
-	xkv_str(f, &first, "report_id", rid);
-	jkv_time(f, &first, "timestamp", r->last_seen);
-	xarf_org(f, &first, "reporter", org);
-	xarf_org(f, &first, "sender", org);
-	xkv_str(f, &first, "source_identifier", subject);
-	if (r->port >= 1 && r->port <= 65535)
-		jkv_int(f, &first, "source_port", r->port);
-	if (!xarf_classify(f, &first, r))
-		xkv_str(f, &first, "evidence_source", evidence_source(r));
-	jkv_time(f, &first, "first_seen", r->first_seen);
-	jkv_time(f, &first, "last_seen", r->last_seen);
-	if (r->port >= 0)
-		snprintf(where, sizeof where, "%s port %d", subject, r->port);
-	else
-		snprintf(where, sizeof where, "%s", subject);
-	snprintf(desc, sizeof desc, "%s%s%s: %s. Ticket %s, state %s, seen %lld time%s.",
-	         r->application ? r->application : "", r->application ? " on " : "", where,
-	         describe_kind(r), r->ticket, r->state, (long long)r->count,
-	         r->count == 1 ? "" : "s");
-	xkv_str(f, &first, "description", desc);
-	xarf_tags(f, &first, r);
-	xarf_evidence(f, &first, r);
+	PUTLIT(f, "{\"xarf_version\":\"4.0.0\",\"report_id\":");
+	xstr(f, rid, strlen(rid));
+	PUTLIT(f, ",\"timestamp\":");
+	put_time(f, r->last_seen);
+	PUTLIT(f, ",\"reporter\":");
+	xarf_org(f, org);
+	PUTLIT(f, ",\"sender\":");
+	xarf_org(f, org);
+	XKV(f, "source_identifier", subject);
+	if (r->port >= 1 && r->port <= 65535) {
+		PUTLIT(f, ",\"source_port\":");
+		put_int(f, r->port);
+	}
+	if (!xarf_classify(f, r))
+		XKV(f, "evidence_source", evidence_source(r));
+	PUTLIT(f, ",\"first_seen\":");
+	put_time(f, r->first_seen);
+	PUTLIT(f, ",\"last_seen\":");
+	put_time(f, r->last_seen);
+	xarf_description(f, r, subject);
+	xarf_tags(f, r);
+	xarf_evidence(f, r);
 	if (r->user.s || r->password.s) {
-		bool f2 = true;
-		json_key(f, &first, "credentials");
-		fputc_unlocked('{', f);
+		PUTLIT(f, ",\"credentials\":{");
 		if (r->user.s) {
-			json_key(f, &f2, "user");
+			PUTLIT(f, "\"user\":");
 			xstr(f, r->user.s, r->user.len);
 		}
+		if (r->user.s && r->password.s)
+			fputc_unlocked(',', f);
 		if (r->password.s && o->redact_passwords) {
-			json_key(f, &f2, "password_redacted");
-			puts_(f, "true");
+			PUTLIT(f, "\"password_redacted\":true");
 		} else if (r->password.s) {
-			json_key(f, &f2, "password");
+			PUTLIT(f, "\"password\":");
 			xstr(f, r->password.s, r->password.len);
 		}
 		fputc_unlocked('}', f);
 	}
-	bool f3 = true;
-	json_key(f, &first, "x_kizuki");
-	fputc_unlocked('{', f);
-	xkv_str(f, &f3, "finding_id", r->finding_id);
-	xkv_str(f, &f3, "ticket", r->ticket);
-	xkv_str(f, &f3, "state", r->state);
-	xkv_str(f, &f3, "tlp", kz_tlp_name(r->tlp));
-	jkv_int(f, &f3, "count", r->count);
-	xkv_str(f, &f3, "severity", kz_severity_name(kz_frow_severity(r)));
-	fputc_unlocked('}', f);
-	fputc_unlocked('}', f);
+	PUTLIT(f, ",\"x_kizuki\":{\"finding_id\":");
+	xstr(f, r->finding_id, strlen(r->finding_id));
+	XKV(f, "ticket", r->ticket);
+	XKV(f, "state", r->state);
+	XKV(f, "tlp", kz_tlp_name(r->tlp));
+	PUTLIT(f, ",\"count\":");
+	put_int(f, r->count);
+	XKV(f, "severity", kz_severity_name(kz_frow_severity(r)));
+	PUTLIT(f, "}}");
 }
 
 /* -------------------------------------------------------------- driver */
