@@ -17,7 +17,7 @@
 #include "report.h"
 
 #include <errno.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -763,31 +763,79 @@ static void xarf_tags(FILE *f, const struct kz_frow *r)
 	fputc_unlocked(']', f);
 }
 
-/* ,"evidence":[...]: the banner, the bytes (base64, as received) with
- * their size and SHA-256, the one digest a finding costs (SHA256(), not
- * EVP_Digest: OpenSSL 3 would look the algorithm up, under a lock, on
- * every call). Nothing when the banner is missing, too long or not
- * base64. */
-static void xarf_evidence(FILE *f, const struct kz_frow *r)
+/* What an X-ARF report keeps from one finding to the next: SHA-256
+ * fetched once (OpenSSL 3 looks EVP_sha256(), and SHA256(), up under a
+ * lock on every call: that lookup cost more than the digest), and the
+ * last finding's evidence digest, which a pass over every operator
+ * reuses when the finding goes to several ASes. */
+struct xarf_state {
+	EVP_MD *sha256;
+	EVP_MD_CTX *ctx;
+	bool have; /* id, size and hex below are the last finding's */
+	int64_t id;
+	long size;
+	char hex[2 * 32 + 1];
+};
+
+/* Sets x up for a report of format f (only X-ARF needs the digest).
+ * Returns 0 or -ENOMEM; xarf_state_free is due either way. */
+static int xarf_state_init(struct xarf_state *x, enum kz_report_format f)
+{
+	memset(x, 0, sizeof *x);
+	if (f != KZ_REPORT_XARF)
+		return 0;
+	x->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	x->ctx = EVP_MD_CTX_new();
+	return x->sha256 && x->ctx ? 0 : -ENOMEM;
+}
+
+static void xarf_state_free(struct xarf_state *x)
+{
+	EVP_MD_CTX_free(x->ctx);
+	EVP_MD_free(x->sha256);
+}
+
+/* The banner's size and SHA-256 (lower-case hex, as kz_hex_encode writes
+ * it) into x; false when there is no evidence: the banner is missing, too
+ * long or not base64, or the digest failed. */
+static bool xarf_digest(struct xarf_state *x, const struct kz_frow *r)
 {
 	if (!r->banner_b64.s || r->banner_b64.len == 0 || r->banner_b64.len > 8192)
-		return;
-	uint8_t raw[6144], md[SHA256_DIGEST_LENGTH];
-	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+		return false;
+	if (x->have && x->id == r->id)
+		return true;
+	x->have = false;
+	uint8_t raw[6144], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
 	long n = kz_base64_decode(r->banner_b64.s, r->banner_b64.len, raw);
 	if (n < 0)
+		return false;
+	if (EVP_DigestInit_ex2(x->ctx, x->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(x->ctx, raw, (size_t)n) != 1 ||
+	    EVP_DigestFinal_ex(x->ctx, md, &mdlen) != 1 || mdlen != 32)
+		return false;
+	kz_hex_encode(md, mdlen, x->hex);
+	x->size = n;
+	x->id = r->id;
+	x->have = true;
+	return true;
+}
+
+/* ,"evidence":[...]: the banner, the bytes (base64, as received) with
+ * their size and SHA-256. */
+static void xarf_evidence(FILE *f, const struct kz_frow *r, struct xarf_state *x)
+{
+	if (!xarf_digest(x, r))
 		return;
-	SHA256(raw, (size_t)n, md);
-	kz_hex_encode(md, sizeof md, hex);
 	PUTLIT(f, ",\"evidence\":[{\"content_type\":\"application/octet-stream\",\"description\":"
 	          "\"the first bytes the service sent (its banner), as received\",\"payload\":\"");
-	/* Strict base64 decoded: the text is of the base64 alphabet only,
-	 * nothing to escape. */
+	/* It decoded as strict base64: the text is of the base64 alphabet
+	 * only, nothing to escape. */
 	put(f, r->banner_b64.s, r->banner_b64.len);
 	PUTLIT(f, "\",\"hash\":\"sha256:");
-	put(f, hex, 2 * sizeof md);
+	put(f, x->hex, 64);
 	PUTLIT(f, "\",\"size\":");
-	put_int(f, n);
+	put_int(f, x->size);
 	PUTLIT(f, "}]");
 }
 
@@ -949,7 +997,7 @@ static void xarf_org(FILE *f, const struct kz_org *org)
 /* One finding as an X-ARF v4 report: one JSON object, no newline. The
  * keys in the order the jansson tree had them. */
 static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
-                     const struct kz_org *org)
+                     const struct kz_org *org, struct xarf_state *x)
 {
 	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[24];
 	const char *name[] = { "xarf", r->finding_id, fmt_int(asn, o->asn),
@@ -977,7 +1025,7 @@ static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_op
 	put_time(f, r->last_seen);
 	xarf_description(f, r, subject);
 	xarf_tags(f, r);
-	xarf_evidence(f, r);
+	xarf_evidence(f, r, x);
 	if (r->user.s || r->password.s) {
 		PUTLIT(f, ",\"credentials\":{");
 		if (r->user.s) {
@@ -1028,7 +1076,7 @@ static int begin(FILE *out, const struct kz_report_opts *o, const struct kz_org 
 
 /* Writes one finding; n is how many the report holds already. */
 static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *o,
-               const struct kz_org *org, size_t n, char *err, size_t errlen)
+               const struct kz_org *org, struct xarf_state *x, size_t n, char *err, size_t errlen)
 {
 	if (o->format == KZ_REPORT_CSV) {
 		csv_row(out, r, o->asn);
@@ -1040,7 +1088,7 @@ static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *
 	}
 	if (n)
 		puts_(out, ",\n");
-	xarf_row(out, r, o, org);
+	xarf_row(out, r, o, org, x);
 	/* As json_dumpf's failure did: stop at the first failed write. */
 	if (ferror_unlocked(out)) {
 		snprintf(err, errlen, "write failed");
@@ -1086,6 +1134,7 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 	};
 	struct kz_frows *rows = NULL;
 	struct kz_frow r;
+	struct xarf_state x;
 	size_t n = 0;
 	int rc;
 	if (count)
@@ -1098,13 +1147,20 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 		snprintf(err, errlen, "unknown report format");
 		return -EINVAL;
 	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+	if ((rc = xarf_state_init(&x, o->format))) {
+		xarf_state_free(&x);
+		snprintf(err, errlen, "out of memory");
 		return rc;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen))) {
+		xarf_state_free(&x);
+		return rc;
+	}
 	(void)begin(out, o, org);
 	while ((rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		if (o->due_only && !kz_frow_notifiable(&r))
 			continue;
-		if ((rc = row(out, &r, o, org, n, err, errlen)))
+		if ((rc = row(out, &r, o, org, &x, n, err, errlen)))
 			break;
 		if (ids && (rc = kz_idlist_add(ids, r.finding_id))) {
 			snprintf(err, errlen, "too many findings in one report");
@@ -1113,6 +1169,7 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 		n++;
 	}
 	kz_frows_close(rows);
+	xarf_state_free(&x);
 	if (rc < 0)
 		return rc;
 	end(out, o, n);
@@ -1193,6 +1250,7 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 	};
 	struct kz_frows *rows = NULL;
 	struct kz_frow r;
+	struct xarf_state x;
 	struct slots m = { 0 };
 	size_t total = 0;
 	int rc;
@@ -1202,8 +1260,15 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 		snprintf(err, errlen, "unknown report format");
 		return -EINVAL;
 	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+	if ((rc = xarf_state_init(&x, o->format))) {
+		xarf_state_free(&x);
+		snprintf(err, errlen, "out of memory");
 		return rc;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen))) {
+		xarf_state_free(&x);
+		return rc;
+	}
 	while (rc == 0 && (rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		rc = 0;
 		for (const char *p = r.asns; *p && rc == 0;) {
@@ -1233,7 +1298,7 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 			if (sl->skip || (o->due_only && !kz_frow_due(&r, sl->renotify_before)))
 				continue;
 			ao.operator_info = sl->op;
-			if ((rc = row(sl->out, &r, &ao, org, sl->n, err, errlen)) == 0) {
+			if ((rc = row(sl->out, &r, &ao, org, &x, sl->n, err, errlen)) == 0) {
 				if (sink->row)
 					rc = sink->row(sink->arg, sl->asn, r.finding_id);
 				sl->n++;
@@ -1242,6 +1307,7 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 		}
 	}
 	kz_frows_close(rows);
+	xarf_state_free(&x);
 	/* Every opened report is finished and handed back, also after an
 	 * error, so that the sink can drop what it made. */
 	for (size_t i = 0; i < m.cap; i++) {
