@@ -4,9 +4,10 @@
 # FINDINGS survey findings (banners, devices, credentials: the records of
 # kizuki-bench-hub, stored through the ingest library) spread over
 # OPERATORS ASes with an operators table, then times writing every
-# operator's CSV and JSON report to files (three runs each, the first on a
-# cold page cache for the store as far as the machine allows) and X-ARF
-# once. Prints the machine, the commands and the figures;
+# operator's CSV, JSON and X-ARF report to files (three runs each, the
+# first on a cold page cache for the store as far as the machine allows).
+# Prints the machine, the commands and the figures (wall and CPU time: on
+# a shared machine only the CPU time says what the code costs);
 # docs/bench-hub-reports.md keeps the last results.
 #
 # usage: bench/hub_reports.sh [FINDINGS] [OPERATORS] [DB]
@@ -42,10 +43,7 @@ if [ ! -f "$db" ]; then
 fi
 echo "store: $(du -h "$db" | cut -f1), $(sqlite3 "$db" 'SELECT count(*) FROM hub_findings') findings, $(sqlite3 "$db" 'SELECT count(*) FROM hub_operators') operators"
 for run in 1 2 3; do
-	echo "+ $bench $db $tmp/out csv json   (run $run)"
-	"$bench" "$db" "$tmp/out" csv json
+	echo "+ $bench $db $tmp/out csv json xarf   (run $run, load $(cut -d' ' -f1-3 /proc/loadavg))"
+	"$bench" "$db" "$tmp/out" csv json xarf
 	rm -rf "$tmp/out"
 done
-echo "+ $bench $db $tmp/out xarf"
-"$bench" "$db" "$tmp/out" xarf
-rm -rf "$tmp/out"

@@ -2,21 +2,21 @@
  * Per-operator reports: CSV, JSON and X-ARF v4 (see report.h; the columns
  * and their meaning are documented in docs/reports.md).
  *
- * CSV and JSON are written by hand, one finding at a time, straight into
+ * All three are written by hand, one finding at a time, straight into
  * the FILE*: a report of every operator over a million findings must take
  * seconds, and building a jansson tree per row costs an allocation per
- * value. The writers below keep every output valid whatever the store
- * holds: JSON strings escape every control character and turn ill-formed
- * UTF-8 into U+FFFD; CSV cells are quoted per RFC 4180, with control
- * characters (other than tab, CR and LF) shown as U+FFFD, and text that
- * came from the network cannot start a spreadsheet formula. X-ARF reports
- * are nested objects with a schema to satisfy, so they are built with
- * jansson, one report (one finding) at a time.
+ * value (X-ARF, built that way, took 35 us a finding). The writers below
+ * keep every output valid whatever the store holds: JSON strings escape
+ * every control character and turn ill-formed UTF-8 into U+FFFD; CSV
+ * cells are quoted per RFC 4180, with control characters (other than
+ * tab, CR and LF) shown as U+FFFD, and text that came from the network
+ * cannot start a spreadsheet formula. X-ARF is written byte for byte as
+ * jansson's JSON_COMPACT wrote it when reports were built as trees, so
+ * that published reports did not change.
  */
 #include "report.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,23 +238,51 @@ static void puts_(FILE *f, const char *s)
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
+/* How a JSON string writes the control characters it escapes. The JSON
+ * report has always written \n \r \t and \u00xx in lower case; X-ARF
+ * reports were made with jansson, which also writes \b and \f and puts
+ * the hex digits in upper case. Everything else (quote, backslash, '/'
+ * and DEL unescaped, valid UTF-8 as is, U+FFFD for each ill-formed
+ * maximal subpart as kz_utf8_sanitize does) is the same in both, so one
+ * writer serves both and the published bytes of neither change. */
+enum json_style {
+	JSON_STYLE_REPORT,
+	JSON_STYLE_JANSSON,
+};
+
+/* 1 for the bytes a JSON string holds as they are: printable ASCII and
+ * DEL, but not '"' (0x22) or '\\' (0x5c). A table, because every byte of
+ * a million reports goes through the test. */
+static const uint8_t json_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x70 */
+	/* 0x80-0xff: 0, UTF-8 is checked sequence by sequence */
+};
+
 /* A JSON string: quotes, escapes for '"', '\\' and every control
  * character, U+FFFD for ill-formed UTF-8. */
-static void json_str(FILE *f, const char *s, size_t len)
+static void json_str_styled(FILE *f, const char *s, size_t len, enum json_style style)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char lower[] = "0123456789abcdef", upper[] = "0123456789ABCDEF";
+	const char *hex = style == JSON_STYLE_JANSSON ? upper : lower;
 	const uint8_t *p = (const uint8_t *)s;
-	size_t i = 0, run = 0;
+	size_t i = 0;
 	fputc_unlocked('"', f);
 	while (i < len) {
-		uint8_t c = p[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		size_t start = i;
+		while (i < len && json_plain[p[i]])
 			i++;
-			run++;
-			continue;
-		}
-		put(f, (const char *)p + i - run, run);
-		run = 0;
+		if (i > start)
+			put(f, s + start, i - start);
+		if (i == len)
+			break;
+		uint8_t c = p[i];
 		if (c >= 0x80) {
 			uint32_t cp;
 			size_t n;
@@ -267,23 +295,21 @@ static void json_str(FILE *f, const char *s, size_t len)
 		}
 		char esc[7] = { '\\', 0 };
 		size_t en = 2;
-		switch (c) {
-		case '"':
+		if (c == '"')
 			esc[1] = '"';
-			break;
-		case '\\':
+		else if (c == '\\')
 			esc[1] = '\\';
-			break;
-		case '\n':
+		else if (c == '\n')
 			esc[1] = 'n';
-			break;
-		case '\r':
+		else if (c == '\r')
 			esc[1] = 'r';
-			break;
-		case '\t':
+		else if (c == '\t')
 			esc[1] = 't';
-			break;
-		default:
+		else if (c == '\b' && style == JSON_STYLE_JANSSON)
+			esc[1] = 'b';
+		else if (c == '\f' && style == JSON_STYLE_JANSSON)
+			esc[1] = 'f';
+		else {
 			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
@@ -292,8 +318,13 @@ static void json_str(FILE *f, const char *s, size_t len)
 		put(f, esc, en);
 		i++;
 	}
-	put(f, (const char *)p + i - run, run);
 	fputc_unlocked('"', f);
+}
+
+/* A string of the JSON report. */
+static void json_str(FILE *f, const char *s, size_t len)
+{
+	json_str_styled(f, s, len, JSON_STYLE_REPORT);
 }
 
 /* Writes ,"key": (the comma from the second key on). */
@@ -327,20 +358,29 @@ static void jkv_text(FILE *f, bool *first, const char *key, const struct kz_ftex
 		puts_(f, "null");
 }
 
-/* A decimal integer without printf's format parsing (a report writes a
- * few per finding, a million findings at a time). */
-static void put_int(FILE *f, int64_t v)
+/* v in decimal, as "%lld" writes it, NUL-terminated at the end of b;
+ * returns where it starts. No printf format parsing: a report writes a
+ * few per finding, a million findings at a time. */
+static char *fmt_int(char b[24], int64_t v)
 {
-	char b[24];
-	size_t i = sizeof b;
+	size_t i = 23;
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	b[i] = '\0';
 	do {
 		b[--i] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
 	if (v < 0)
 		b[--i] = '-';
-	put(f, b + i, sizeof b - i);
+	return b + i;
+}
+
+/* A decimal integer. */
+static void put_int(FILE *f, int64_t v)
+{
+	char b[24];
+	const char *s = fmt_int(b, v);
+	put(f, s, (size_t)(b + 23 - s));
 }
 
 static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
@@ -349,11 +389,10 @@ static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
 	put_int(f, v);
 }
 
-/* "key":"YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
-static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
+/* "YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
+static void put_time(FILE *f, int64_t t)
 {
 	char buf[KZ_TIME_STRLEN + 2];
-	json_key(f, first, key);
 	if (t == INT64_MIN || kz_time_format(t, buf + 1) != 0) {
 		puts_(f, "null");
 		return;
@@ -363,6 +402,13 @@ static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
 	buf[0] = '"';
 	buf[KZ_TIME_STRLEN] = '"';
 	put(f, buf, KZ_TIME_STRLEN + 1);
+}
+
+/* "key":"YYYY-MM-DDTHH:MM:SSZ", or null for a time never set. */
+static void jkv_time(FILE *f, bool *first, const char *key, int64_t t)
+{
+	json_key(f, first, key);
+	put_time(f, t);
 }
 
 /* A CSV cell (RFC 4180). With guard, text that a spreadsheet would take
@@ -633,34 +679,70 @@ static void json_row(FILE *f, const struct kz_frow *r, const struct kz_report_op
 
 /* -------------------------------------------------------------- X-ARF */
 
-/* A jansson string of text that may be ill-formed UTF-8 or hold NUL. */
-static json_t *jtext(const char *s, size_t len)
+/* X-ARF reports used to be built as a jansson tree and written with
+ * json_dumpf(JSON_COMPACT); they are now written straight to the stream,
+ * like the JSON report, with the same bytes: every key in the order it was
+ * inserted into the tree, no blanks, jansson's string escaping
+ * (JSON_STYLE_JANSSON) and integers as "%lld". X-ARF holds no real
+ * numbers. The unit tests hold the output to jansson by parsing it and
+ * dumping it again. One difference is deliberate: where jansson refused a
+ * value (store text or a description cut by its buffer that is not valid
+ * UTF-8) the report failed with "out of memory"; such bytes now become
+ * U+FFFD, as they do in the JSON report. */
+
+/* An X-ARF string. */
+static void xstr(FILE *f, const char *s, size_t len)
 {
-	if (kz_utf8_check((const uint8_t *)s, len) == len)
-		return json_stringn(s, len);
-	char *clean = malloc(KZ_UTF8_SANITIZED_SIZE(len));
-	if (!clean)
-		return NULL;
-	size_t n = kz_utf8_sanitize((const uint8_t *)s, len, len, clean, NULL);
-	json_t *v = json_stringn(clean, n);
-	free(clean);
-	return v;
+	json_str_styled(f, s, len, JSON_STYLE_JANSSON);
 }
 
-/* A time as jansson text, or null. */
-static json_t *jtime(int64_t t)
+/* Writes a string literal. X-ARF's keys come in a fixed order, so each is
+ * written with its comma as one literal (no per-key strlen or branch). */
+#define PUTLIT(f, lit) put((f), "" lit, sizeof(lit) - 1)
+
+/* ,"key":"text" for text that is never NULL; key is a literal. */
+#define XKV(f, key, s)                                                                             \
+	do {                                                                                       \
+		const char *xkv_s_ = (s);                                                          \
+		PUTLIT(f, ",\"" key "\":");                                                        \
+		xstr(f, xkv_s_, strlen(xkv_s_));                                                   \
+	} while (0)
+
+/* ,"key":"text" where both are literals with nothing to escape. */
+#define XKV_LIT(f, key, lit) PUTLIT(f, ",\"" key "\":\"" lit "\"")
+
+/* Text built into a fixed buffer and cut where snprintf would cut it: the
+ * X-ARF description has always been at most 999 bytes, its "where" part
+ * at most 159. */
+struct cut {
+	char *b;
+	size_t n, cap;
+};
+
+static void cut_add(struct cut *c, const char *s, size_t len)
 {
-	char buf[KZ_TIME_STRLEN];
-	return kz_time_format(t, buf) == 0 ? json_string(buf) : json_null();
+	size_t room = c->cap - 1 - c->n;
+	if (len > room)
+		len = room;
+	memcpy(c->b + c->n, s, len);
+	c->n += len;
+	c->b[c->n] = '\0';
+}
+
+static void cut_str(struct cut *c, const char *s)
+{
+	cut_add(c, s, strlen(s));
 }
 
 /* X-ARF tags are "namespace:value" in [a-z0-9_+-]; anything else in our
- * names becomes '-'. */
-static json_t *xarf_tag(const char *ns, const char *value)
+ * names becomes '-'; at most 159 bytes. False when there is no tag to
+ * write: the pattern wants a letter or digit first. */
+static bool xarf_tag(char buf[160], const char *ns, const char *value)
 {
-	char buf[160];
-	size_t n = (size_t)snprintf(buf, sizeof buf, "%s:", ns);
-	for (const char *p = value; *p && n < sizeof buf - 1; p++) {
+	size_t n = strlen(ns), start = n + 1;
+	memcpy(buf, ns, n);
+	buf[n++] = ':';
+	for (const char *p = value; *p && n < 160 - 1; p++) {
 		char c = *p;
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
@@ -670,34 +752,105 @@ static json_t *xarf_tag(const char *ns, const char *value)
 		buf[n++] = c;
 	}
 	buf[n] = '\0';
-	if (buf[strlen(ns) + 1] == '\0' || buf[strlen(ns) + 1] == '-' ||
-	    buf[strlen(ns) + 1] == '_' || buf[strlen(ns) + 1] == '+')
-		return NULL; /* the pattern wants a letter or digit first */
-	return json_string(buf);
+	return !(buf[start] == '\0' || buf[start] == '-' || buf[start] == '_' || buf[start] == '+');
 }
 
-/* The banner as X-ARF evidence: the bytes (base64, as received) with
- * their size and SHA-256. */
-static json_t *xarf_evidence(const struct kz_frow *r)
+/* ,"tags":[...]: the finding's identifier, ticket and state, each when it
+ * makes a tag. A tag has nothing to escape. */
+static void xarf_tags(FILE *f, const struct kz_frow *r)
+{
+	const char *const ns[3] = { "kizuki", "ticket", "state" };
+	const char *const val[3] = { r->identifier, r->ticket, r->state };
+	char buf[160];
+	bool firsttag = true;
+	PUTLIT(f, ",\"tags\":[");
+	for (size_t i = 0; i < 3; i++) {
+		if (!xarf_tag(buf, ns[i], val[i]))
+			continue;
+		if (!firsttag)
+			fputc_unlocked(',', f);
+		firsttag = false;
+		fputc_unlocked('"', f);
+		puts_(f, buf);
+		fputc_unlocked('"', f);
+	}
+	fputc_unlocked(']', f);
+}
+
+/* What an X-ARF report keeps from one finding to the next: SHA-256
+ * fetched once (OpenSSL 3 looks EVP_sha256(), and SHA256(), up under a
+ * lock on every call: that lookup cost more than the digest), and the
+ * last finding's evidence digest, which a pass over every operator
+ * reuses when the finding goes to several ASes. */
+struct xarf_state {
+	EVP_MD *sha256;
+	EVP_MD_CTX *ctx;
+	bool have; /* id, size and hex below are the last finding's */
+	int64_t id;
+	long size;
+	char hex[2 * 32 + 1];
+};
+
+/* Sets x up for a report of format f (only X-ARF needs the digest).
+ * Returns 0 or -ENOMEM; xarf_state_free is due either way. */
+static int xarf_state_init(struct xarf_state *x, enum kz_report_format f)
+{
+	memset(x, 0, sizeof *x);
+	if (f != KZ_REPORT_XARF)
+		return 0;
+	x->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	x->ctx = EVP_MD_CTX_new();
+	return x->sha256 && x->ctx ? 0 : -ENOMEM;
+}
+
+static void xarf_state_free(struct xarf_state *x)
+{
+	EVP_MD_CTX_free(x->ctx);
+	EVP_MD_free(x->sha256);
+}
+
+/* The banner's size and SHA-256 (lower-case hex, as kz_hex_encode writes
+ * it) into x; false when there is no evidence: the banner is missing, too
+ * long or not base64, or the digest failed. */
+static bool xarf_digest(struct xarf_state *x, const struct kz_frow *r)
 {
 	if (!r->banner_b64.s || r->banner_b64.len == 0 || r->banner_b64.len > 8192)
-		return NULL;
-	uint8_t raw[6144];
+		return false;
+	if (x->have && x->id == r->id)
+		return true;
+	x->have = false;
+	uint8_t raw[6144], md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
 	long n = kz_base64_decode(r->banner_b64.s, r->banner_b64.len, raw);
 	if (n < 0)
-		return NULL;
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 8];
-	if (EVP_Digest(raw, (size_t)n, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return NULL;
-	memcpy(hex, "sha256:", 7);
-	kz_hex_encode(md, mdlen, hex + 7);
-	json_t *item = json_pack(
-	        "{s:s, s:s, s:s%, s:s, s:I}", "content_type", "application/octet-stream",
-	        "description", "the first bytes the service sent (its banner), as received",
-	        "payload", r->banner_b64.s, r->banner_b64.len, "hash", hex, "size", (json_int_t)n);
-	return item ? json_pack("[o]", item) : NULL;
+		return false;
+	if (EVP_DigestInit_ex2(x->ctx, x->sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(x->ctx, raw, (size_t)n) != 1 ||
+	    EVP_DigestFinal_ex(x->ctx, md, &mdlen) != 1 || mdlen != 32)
+		return false;
+	kz_hex_encode(md, mdlen, x->hex);
+	x->size = n;
+	x->id = r->id;
+	x->have = true;
+	return true;
+}
+
+/* ,"evidence":[...]: the banner, the bytes (base64, as received) with
+ * their size and SHA-256. */
+static void xarf_evidence(FILE *f, const struct kz_frow *r, struct xarf_state *x)
+{
+	if (!xarf_digest(x, r))
+		return;
+	PUTLIT(f, ",\"evidence\":[{\"content_type\":\"application/octet-stream\",\"description\":"
+	          "\"the first bytes the service sent (its banner), as received\",\"payload\":\"");
+	/* It decoded as strict base64: the text is of the base64 alphabet
+	 * only, nothing to escape. */
+	put(f, r->banner_b64.s, r->banner_b64.len);
+	PUTLIT(f, "\",\"hash\":\"sha256:");
+	put(f, x->hex, 64);
+	PUTLIT(f, "\",\"size\":");
+	put_int(f, x->size);
+	PUTLIT(f, "}]");
 }
 
 /* The finding's transport when the X-ARF type allows it, else def. */
@@ -709,79 +862,79 @@ static const char *proto_or(const char *transport, const char *const *allowed, c
 	return def;
 }
 
-/* Category, type and the type's own fields (docs/reports.md "X-ARF"). */
-static int xarf_classify(json_t *o, const struct kz_frow *r)
+/* Category, type and the type's own fields (docs/reports.md "X-ARF").
+ * True when they include evidence_source. */
+static bool xarf_classify(FILE *f, const struct kz_frow *r)
 {
 	static const char *const p4[] = { "tcp", "udp", "icmp", "sctp", NULL };
 	static const char *const pmix[] = { "tcp", "udp", "icmp", NULL };
 	const char *kind = r->kind, *tax = r->taxonomy;
 	bool port_ok = r->port >= 1 && r->port <= 65535;
-	int bad = 0;
 	bool other = strcmp(kind, "other") == 0;
 	if (strcmp(kind, "infected") == 0 || (other && strcmp(tax, "malicious-code") == 0)) {
 		char ev[512];
+		/* strlen, not malware_name.len: the name ends at a NUL, as
+		 * it always has in these reports. */
 		const char *family = r->malware_name.s ? r->malware_name.s : r->identifier;
 		if (r->fingerprint_basis.s)
 			snprintf(ev, sizeof ev, "%.*s", (int)r->fingerprint_basis.len,
 			         r->fingerprint_basis.s);
 		else
 			snprintf(ev, sizeof ev, "traffic from this address matched %s", family);
-		bad |= json_object_set_new(o, "category", json_string("infrastructure"));
-		bad |= json_object_set_new(o, "type", json_string("botnet"));
-		bad |= json_object_set_new(o, "malware_family", jtext(family, strlen(family)));
-		bad |= json_object_set_new(o, "compromise_evidence", jtext(ev, strlen(ev)));
+		XKV_LIT(f, "category", "infrastructure");
+		XKV_LIT(f, "type", "botnet");
+		XKV(f, "malware_family", family);
+		XKV(f, "compromise_evidence", ev);
 	} else if (strcmp(kind, "scanner") == 0 ||
 	           (other && strcmp(tax, "information-gathering") == 0)) {
-		bad |= json_object_set_new(o, "category", json_string("connection"));
+		XKV_LIT(f, "category", "connection");
 		if (port_ok) {
-			bad |= json_object_set_new(o, "type", json_string("port_scan"));
-			bad |= json_object_set_new(o, "protocol",
-			                           json_string(proto_or(r->transport, p4, "tcp")));
+			XKV_LIT(f, "type", "port_scan");
+			XKV(f, "protocol", proto_or(r->transport, p4, "tcp"));
 		} else {
-			bad |= json_object_set_new(o, "type", json_string("vulnerability_scan"));
-			bad |= json_object_set_new(o, "scan_type", json_string("port_scan"));
-			bad |= json_object_set_new(
-			        o, "protocol", json_string(proto_or(r->transport, pmix, "tcp")));
+			XKV_LIT(f, "type", "vulnerability_scan");
+			XKV_LIT(f, "scan_type", "port_scan");
+			XKV(f, "protocol", proto_or(r->transport, pmix, "tcp"));
 		}
-		bad |= json_object_set_new(o, "scanner_signature", json_string(r->identifier));
+		XKV(f, "scanner_signature", r->identifier);
 	} else if ((strcmp(kind, "dos-victim") == 0 ||
 	            (other && strcmp(tax, "availability") == 0)) &&
 	           port_ok) {
-		bad |= json_object_set_new(o, "category", json_string("connection"));
-		bad |= json_object_set_new(o, "type", json_string("ddos"));
-		bad |= json_object_set_new(o, "protocol",
-		                           json_string(proto_or(r->transport, p4, "tcp")));
+		XKV_LIT(f, "category", "connection");
+		XKV_LIT(f, "type", "ddos");
+		XKV(f, "protocol", proto_or(r->transport, p4, "tcp"));
 		if (r->ip)
-			bad |= json_object_set_new(o, "destination_ip", json_string(r->ip));
-		bad |= json_object_set_new(o, "evidence_source", json_string("traffic_monitoring"));
+			XKV(f, "destination_ip", r->ip);
+		XKV_LIT(f, "evidence_source", "traffic_monitoring");
+		return true;
 	} else if (strcmp(kind, "dos-victim") == 0 || (other && strcmp(tax, "availability") == 0)) {
 		/* X-ARF's ddos type wants the source port when the source is an
 		 * address, and backscatter does not tell it: the victim is
 		 * reported as threat intelligence instead. */
-		bad |= json_object_set_new(o, "category", json_string("reputation"));
-		bad |= json_object_set_new(o, "type", json_string("threat_intelligence"));
-		bad |= json_object_set_new(o, "threat_type", json_string("ddos_victim"));
+		XKV_LIT(f, "category", "reputation");
+		XKV_LIT(f, "type", "threat_intelligence");
+		XKV_LIT(f, "threat_type", "ddos_victim");
 	} else if (strcmp(kind, "survey") == 0 || (other && strcmp(tax, "vulnerable") == 0)) {
 		bool weak = strcmp(r->identifier, "weak-credentials") == 0 ||
 		            strcmp(r->identifier, "no-auth") == 0;
-		const char *service = r->application ? r->application : r->identifier;
-		bad |= json_object_set_new(o, "category", json_string("vulnerability"));
-		bad |= json_object_set_new(o, "type",
-		                           json_string(weak ? "misconfiguration" : "open_service"));
-		bad |= json_object_set_new(o, "service", jtext(service, strlen(service)));
+		XKV_LIT(f, "category", "vulnerability");
+		if (weak)
+			XKV_LIT(f, "type", "misconfiguration");
+		else
+			XKV_LIT(f, "type", "open_service");
+		XKV(f, "service", r->application ? r->application : r->identifier);
 	} else if (other && strcmp(tax, "intrusion-attempts") == 0 && port_ok) {
-		bad |= json_object_set_new(o, "category", json_string("connection"));
-		bad |= json_object_set_new(o, "type", json_string("login_attack"));
-		bad |= json_object_set_new(o, "protocol",
-		                           json_string(proto_or(r->transport, p4, "tcp")));
+		XKV_LIT(f, "category", "connection");
+		XKV_LIT(f, "type", "login_attack");
+		XKV(f, "protocol", proto_or(r->transport, p4, "tcp"));
 	} else {
 		char tt[256];
 		snprintf(tt, sizeof tt, "%s/%s/%s", r->taxonomy, r->type, r->identifier);
-		bad |= json_object_set_new(o, "category", json_string("reputation"));
-		bad |= json_object_set_new(o, "type", json_string("threat_intelligence"));
-		bad |= json_object_set_new(o, "threat_type", jtext(tt, strlen(tt)));
+		XKV_LIT(f, "category", "reputation");
+		XKV_LIT(f, "type", "threat_intelligence");
+		XKV(f, "threat_type", tt);
 	}
-	return bad;
+	return false;
 }
 
 /* X-ARF's evidence_source: how kizuki came to know. */
@@ -814,87 +967,104 @@ static const char *describe_kind(const struct kz_frow *r)
 	return "reported by an IntelMQ producer";
 }
 
-/* One finding as an X-ARF v4 report (NULL when out of memory). */
-static json_t *xarf_report(const struct kz_frow *r, const struct kz_report_opts *o,
-                           const struct kz_org *org)
+/* ,"description":"...": "APP on SUBJECT port N: what. Ticket T, state S,
+ * seen N time(s)." (APP on and port N when known). */
+static void xarf_description(FILE *f, const struct kz_frow *r, const char *subject)
 {
-	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[16], desc[1000];
-	snprintf(last, sizeof last, "%lld", (long long)r->last_seen);
-	snprintf(cnt, sizeof cnt, "%lld", (long long)r->count);
-	snprintf(asn, sizeof asn, "%u", o->asn);
-	const char *name[] = { "xarf", r->finding_id, asn, last, cnt };
+	char where[160], desc[1000], num[24];
+	struct cut w = { where, 0, sizeof where }, d = { desc, 0, sizeof desc };
+	cut_str(&w, subject);
+	if (r->port >= 0) {
+		cut_str(&w, " port ");
+		cut_str(&w, fmt_int(num, r->port));
+	}
+	if (r->application) {
+		cut_str(&d, r->application);
+		cut_str(&d, " on ");
+	}
+	cut_add(&d, where, w.n);
+	cut_str(&d, ": ");
+	cut_str(&d, describe_kind(r));
+	cut_str(&d, ". Ticket ");
+	cut_str(&d, r->ticket);
+	cut_str(&d, ", state ");
+	cut_str(&d, r->state);
+	cut_str(&d, ", seen ");
+	cut_str(&d, fmt_int(num, r->count));
+	cut_str(&d, r->count == 1 ? " time." : " times.");
+	PUTLIT(f, ",\"description\":");
+	xstr(f, desc, d.n);
+}
+
+/* The reporter's (and sender's) object. */
+static void xarf_org(FILE *f, const struct kz_org *org)
+{
+	PUTLIT(f, "{\"org\":");
+	xstr(f, org->name, strlen(org->name));
+	PUTLIT(f, ",\"contact\":");
+	xstr(f, org->contact, strlen(org->contact));
+	PUTLIT(f, ",\"domain\":");
+	xstr(f, org->domain, strlen(org->domain));
+	fputc_unlocked('}', f);
+}
+
+/* One finding as an X-ARF v4 report: one JSON object, no newline. The
+ * keys in the order the jansson tree had them. */
+static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
+                     const struct kz_org *org, struct xarf_state *x)
+{
+	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[24];
+	const char *name[] = { "xarf", r->finding_id, fmt_int(asn, o->asn),
+		               fmt_int(last, r->last_seen), fmt_int(cnt, r->count) };
 	kz_uuid_kizuki(rid, 5, name);
-	json_t *who = json_pack("{s:s, s:s, s:s}", "org", org->name, "contact", org->contact,
-	                        "domain", org->domain);
-	json_t *x = json_object();
-	if (!who || !x) {
-		json_decref(who);
-		json_decref(x);
-		return NULL;
-	}
 	const char *subject = r->ip ? r->ip : r->network ? r->network : r->finding_id;
-	int bad = 0;
-	bad |= json_object_set_new(x, "xarf_version", json_string("4.0.0"));
-	bad |= json_object_set_new(x, "report_id", json_string(rid));
-	bad |= json_object_set_new(x, "timestamp", jtime(r->last_seen));
-	bad |= json_object_set(x, "reporter", who);
-	bad |= json_object_set_new(x, "sender", who);
-	bad |= json_object_set_new(x, "source_identifier", json_string(subject));
-	if (r->port >= 1 && r->port <= 65535)
-		bad |= json_object_set_new(x, "source_port", json_integer(r->port));
-	bad |= xarf_classify(x, r);
-	if (!json_object_get(x, "evidence_source"))
-		bad |= json_object_set_new(x, "evidence_source", json_string(evidence_source(r)));
-	bad |= json_object_set_new(x, "first_seen", jtime(r->first_seen));
-	bad |= json_object_set_new(x, "last_seen", jtime(r->last_seen));
-	char where[160];
-	if (r->port >= 0)
-		snprintf(where, sizeof where, "%s port %d", subject, r->port);
-	else
-		snprintf(where, sizeof where, "%s", subject);
-	snprintf(desc, sizeof desc, "%s%s%s: %s. Ticket %s, state %s, seen %lld time%s.",
-	         r->application ? r->application : "", r->application ? " on " : "", where,
-	         describe_kind(r), r->ticket, r->state, (long long)r->count,
-	         r->count == 1 ? "" : "s");
-	bad |= json_object_set_new(x, "description", json_string(desc));
-	json_t *tags = json_array();
-	json_t *t1 = xarf_tag("kizuki", r->identifier), *t2 = xarf_tag("ticket", r->ticket),
-	       *t3 = xarf_tag("state", r->state);
-	if (tags) {
-		if (t1)
-			json_array_append_new(tags, t1);
-		if (t2)
-			json_array_append_new(tags, t2);
-		if (t3)
-			json_array_append_new(tags, t3);
-		bad |= json_object_set_new(x, "tags", tags);
+	PUTLIT(f, "{\"xarf_version\":\"4.0.0\",\"report_id\":");
+	xstr(f, rid, strlen(rid));
+	PUTLIT(f, ",\"timestamp\":");
+	put_time(f, r->last_seen);
+	PUTLIT(f, ",\"reporter\":");
+	xarf_org(f, org);
+	PUTLIT(f, ",\"sender\":");
+	xarf_org(f, org);
+	XKV(f, "source_identifier", subject);
+	if (r->port >= 1 && r->port <= 65535) {
+		PUTLIT(f, ",\"source_port\":");
+		put_int(f, r->port);
 	}
-	json_t *ev = xarf_evidence(r);
-	if (ev)
-		bad |= json_object_set_new(x, "evidence", ev);
+	if (!xarf_classify(f, r))
+		XKV(f, "evidence_source", evidence_source(r));
+	PUTLIT(f, ",\"first_seen\":");
+	put_time(f, r->first_seen);
+	PUTLIT(f, ",\"last_seen\":");
+	put_time(f, r->last_seen);
+	xarf_description(f, r, subject);
+	xarf_tags(f, r);
+	xarf_evidence(f, r, x);
 	if (r->user.s || r->password.s) {
-		json_t *cred = json_object();
-		if (cred && r->user.s)
-			json_object_set_new(cred, "user", jtext(r->user.s, r->user.len));
-		if (cred && r->password.s) {
-			if (o->redact_passwords)
-				json_object_set_new(cred, "password_redacted", json_true());
-			else
-				json_object_set_new(cred, "password",
-				                    jtext(r->password.s, r->password.len));
+		PUTLIT(f, ",\"credentials\":{");
+		if (r->user.s) {
+			PUTLIT(f, "\"user\":");
+			xstr(f, r->user.s, r->user.len);
 		}
-		bad |= json_object_set_new(x, "credentials", cred ? cred : json_null());
+		if (r->user.s && r->password.s)
+			fputc_unlocked(',', f);
+		if (r->password.s && o->redact_passwords) {
+			PUTLIT(f, "\"password_redacted\":true");
+		} else if (r->password.s) {
+			PUTLIT(f, "\"password\":");
+			xstr(f, r->password.s, r->password.len);
+		}
+		fputc_unlocked('}', f);
 	}
-	json_t *k =
-	        json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "finding_id", r->finding_id, "ticket",
-	                  r->ticket, "state", r->state, "tlp", kz_tlp_name(r->tlp), "count",
-	                  (json_int_t)r->count, "severity", kz_severity_name(kz_frow_severity(r)));
-	bad |= json_object_set_new(x, "x_kizuki", k ? k : json_null());
-	if (bad) {
-		json_decref(x);
-		return NULL;
-	}
-	return x;
+	PUTLIT(f, ",\"x_kizuki\":{\"finding_id\":");
+	xstr(f, r->finding_id, strlen(r->finding_id));
+	XKV(f, "ticket", r->ticket);
+	XKV(f, "state", r->state);
+	XKV(f, "tlp", kz_tlp_name(r->tlp));
+	PUTLIT(f, ",\"count\":");
+	put_int(f, r->count);
+	XKV(f, "severity", kz_severity_name(kz_frow_severity(r)));
+	PUTLIT(f, "}}");
 }
 
 /* -------------------------------------------------------------- driver */
@@ -920,7 +1090,7 @@ static int begin(FILE *out, const struct kz_report_opts *o, const struct kz_org 
 
 /* Writes one finding; n is how many the report holds already. */
 static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *o,
-               const struct kz_org *org, size_t n, char *err, size_t errlen)
+               const struct kz_org *org, struct xarf_state *x, size_t n, char *err, size_t errlen)
 {
 	if (o->format == KZ_REPORT_CSV) {
 		csv_row(out, r, o->asn);
@@ -930,16 +1100,11 @@ static int row(FILE *out, const struct kz_frow *r, const struct kz_report_opts *
 		json_row(out, r, o, n == 0);
 		return 0;
 	}
-	json_t *x = xarf_report(r, o, org);
-	if (!x) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	if (n)
 		puts_(out, ",\n");
-	int rc = json_dumpf(x, out, JSON_COMPACT);
-	json_decref(x);
-	if (rc) {
+	xarf_row(out, r, o, org, x);
+	/* As json_dumpf's failure did: stop at the first failed write. */
+	if (ferror_unlocked(out)) {
 		snprintf(err, errlen, "write failed");
 		return -EIO;
 	}
@@ -983,6 +1148,7 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 	};
 	struct kz_frows *rows = NULL;
 	struct kz_frow r;
+	struct xarf_state x;
 	size_t n = 0;
 	int rc;
 	if (count)
@@ -995,13 +1161,20 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 		snprintf(err, errlen, "unknown report format");
 		return -EINVAL;
 	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+	if ((rc = xarf_state_init(&x, o->format))) {
+		xarf_state_free(&x);
+		snprintf(err, errlen, "out of memory");
 		return rc;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen))) {
+		xarf_state_free(&x);
+		return rc;
+	}
 	(void)begin(out, o, org);
 	while ((rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		if (o->due_only && !kz_frow_notifiable(&r))
 			continue;
-		if ((rc = row(out, &r, o, org, n, err, errlen)))
+		if ((rc = row(out, &r, o, org, &x, n, err, errlen)))
 			break;
 		if (ids && (rc = kz_idlist_add(ids, r.finding_id))) {
 			snprintf(err, errlen, "too many findings in one report");
@@ -1010,6 +1183,7 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 		n++;
 	}
 	kz_frows_close(rows);
+	xarf_state_free(&x);
 	if (rc < 0)
 		return rc;
 	end(out, o, n);
@@ -1090,6 +1264,7 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 	};
 	struct kz_frows *rows = NULL;
 	struct kz_frow r;
+	struct xarf_state x;
 	struct slots m = { 0 };
 	size_t total = 0;
 	int rc;
@@ -1099,8 +1274,15 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 		snprintf(err, errlen, "unknown report format");
 		return -EINVAL;
 	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen)))
+	if ((rc = xarf_state_init(&x, o->format))) {
+		xarf_state_free(&x);
+		snprintf(err, errlen, "out of memory");
 		return rc;
+	}
+	if ((rc = kz_frows_open(db, &q, &rows, err, errlen))) {
+		xarf_state_free(&x);
+		return rc;
+	}
 	while (rc == 0 && (rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		rc = 0;
 		for (const char *p = r.asns; *p && rc == 0;) {
@@ -1130,7 +1312,7 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 			if (sl->skip || (o->due_only && !kz_frow_due(&r, sl->renotify_before)))
 				continue;
 			ao.operator_info = sl->op;
-			if ((rc = row(sl->out, &r, &ao, org, sl->n, err, errlen)) == 0) {
+			if ((rc = row(sl->out, &r, &ao, org, &x, sl->n, err, errlen)) == 0) {
 				if (sink->row)
 					rc = sink->row(sink->arg, sl->asn, r.finding_id);
 				sl->n++;
@@ -1139,6 +1321,7 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 		}
 	}
 	kz_frows_close(rows);
+	xarf_state_free(&x);
 	/* Every opened report is finished and handed back, also after an
 	 * error, so that the sink can drop what it made. */
 	for (size_t i = 0; i < m.cap; i++) {

@@ -67,8 +67,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A survey record of ip:23 in AS asn, with a password and a banner. */
-static char *survey(const char *ip, uint32_t asn, const char *status, const char *pw)
+/* A survey record of ip:23 in AS asn, with a login (when pw) and a banner. */
+static char *survey_login(const char *ip, uint32_t asn, const char *status, const char *user,
+                          const char *pw)
 {
 	struct kz_record_spec sp = { 0 };
 	const char *why;
@@ -90,12 +91,18 @@ static char *survey(const char *ip, uint32_t asn, const char *status, const char
 	assert_int_equal(kz_record_set_int(rec, "source.asn", asn), 0);
 	assert_int_equal(kz_record_set_banner(rec, banner, sizeof banner - 1), 0);
 	if (pw) {
-		assert_int_equal(kz_record_set_str(rec, "extra.user", "root"), 0);
+		assert_int_equal(kz_record_set_str(rec, "extra.user", user), 0);
 		assert_int_equal(kz_record_set_str(rec, "extra.password", pw), 0);
 	}
 	assert_int_equal(kz_jsonl_format(rec, &line, &len), 0);
 	json_decref(rec);
 	return line;
+}
+
+/* The same with the user root. */
+static char *survey(const char *ip, uint32_t asn, const char *status, const char *pw)
+{
+	return survey_login(ip, asn, status, "root", pw);
 }
 
 static void ingest(struct fx *f, char *line)
@@ -117,9 +124,9 @@ static void load(struct fx *f)
 	ingest(f, survey("198.51.100.9", 64501, "login-possible", "s3cret-B"));
 }
 
-/* The report as a string (caller frees). */
-static char *report(struct fx *f, uint32_t asn, enum kz_report_format fmt, bool redact,
-                    size_t *count)
+/* The report as a string (caller frees), by org (NULL: the default). */
+static char *report_by(struct fx *f, uint32_t asn, enum kz_report_format fmt, bool redact,
+                       const struct kz_org *org, size_t *count)
 {
 	char *buf = NULL, err[256];
 	size_t len = 0;
@@ -130,12 +137,19 @@ static char *report(struct fx *f, uint32_t asn, enum kz_report_format fmt, bool 
 		.since = INT64_MIN,
 		.now = T0 + 60,
 		.redact_passwords = redact,
+		.org = org,
 	};
 	assert_non_null(m);
 	if (kz_report_write(kz_store_db(f->s), &o, m, NULL, count, err, sizeof err) != 0)
 		fail_msg("report: %s", err);
 	fclose(m);
 	return buf;
+}
+
+static char *report(struct fx *f, uint32_t asn, enum kz_report_format fmt, bool redact,
+                    size_t *count)
+{
+	return report_by(f, asn, fmt, redact, NULL, count);
 }
 
 static void test_csv(void **state)
@@ -237,6 +251,76 @@ static void test_xarf(void **state)
 	free(again);
 	json_decref(a);
 	free(x);
+}
+
+/* Each X-ARF report is exactly what jansson's json_dumps(JSON_COMPACT)
+ * writes for it (X-ARF used to be written that way, and the writer must
+ * not change a published byte): one report a line between "[" and "]". */
+static void assert_jansson_bytes(const char *x, size_t want)
+{
+	size_t reports = 0;
+	const char *end = x + strlen(x);
+	assert_memory_equal(x, "[\n", 2);
+	assert_string_equal(end - 2, "]\n");
+	for (const char *p = x + 2; p < end - 2;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(nl);
+		size_t len = (size_t)(nl - p);
+		if (len && p[len - 1] == ',')
+			len--;
+		json_error_t je;
+		json_t *r = json_loadb(p, len, JSON_ALLOW_NUL, &je);
+		if (!r)
+			fail_msg("not JSON: %s: %.*s", je.text, (int)len, p);
+		char *again = json_dumps(r, JSON_COMPACT);
+		assert_non_null(again);
+		if (strlen(again) != len || memcmp(again, p, len) != 0)
+			fail_msg("not jansson's bytes:\n%.*s\n%s", (int)len, p, again);
+		free(again);
+		json_decref(r);
+		reports++;
+		p = nl + 1;
+	}
+	assert_int_equal(reports, want);
+}
+
+static void test_xarf_bytes(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	/* Every control character jansson writes its own way, DEL and '/'
+	 * (written as they are), non-ASCII, quote and backslash. */
+	ingest(f, survey_login("192.0.2.1", 64500, "login-possible",
+	                       "ro\bot\f\x01\x1f\x7f/\xc3\xa9", "p\"w\\d\xe2\x80\xa8\t\n\r"));
+	ingest(f, survey("192.0.2.2", 64500, "timeout", NULL));
+	ingest(f, survey("192.0.2.3", 64500, "login-possible", "s3cret-C"));
+	struct kz_org org;
+	const char *why;
+	assert_int_equal(kz_org_parse("CSIRT \xc3\xa9 \"q\" \\ <csirt@example.org>", &org, &why),
+	                 0);
+	for (int redact = 0; redact < 2; redact++) {
+		char *x = report_by(f, 64500, KZ_REPORT_XARF, redact, &org, &n);
+		assert_int_equal(n, 3);
+		assert_jansson_bytes(x, 3);
+		assert_non_null(strstr(x, "\"user\":\"ro\\bot\\f\\u0001\\u001F\x7f/\xc3\xa9\""));
+		assert_non_null(strstr(x, "\"org\":\"CSIRT \xc3\xa9 \\\"q\\\" \\\\\""));
+		if (redact) {
+			assert_null(strstr(x, "s3cret"));
+			assert_non_null(strstr(x, "\"password_redacted\":true"));
+		} else {
+			assert_non_null(
+			        strstr(x, "\"password\":\"p\\\"w\\\\d\xe2\x80\xa8\\t\\n\\r\""));
+		}
+		free(x);
+		x = report_by(f, 64999, KZ_REPORT_XARF, redact, &org, &n);
+		assert_int_equal(n, 0);
+		assert_string_equal(x, "[\n]\n");
+		free(x);
+	}
+	/* The JSON report keeps its own escapes (lower case, \u0008, \u000c). */
+	char *js = report(f, 64500, KZ_REPORT_JSON, false, &n);
+	assert_non_null(strstr(js, "\"user\":\"ro\\u0008ot\\u000c\\u0001\\u001f\x7f/\xc3\xa9\""));
+	free(js);
 }
 
 static void test_org(void **state)
@@ -409,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xarf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xarf_bytes, setup, teardown),
 		cmocka_unit_test(test_org),
 		cmocka_unit_test(test_severity),
 		cmocka_unit_test_setup_teardown(test_notify_outbox, setup, teardown),
