@@ -24,7 +24,6 @@
 
 #include "bigmem.h"
 #include "hll.h"
-#include "siphash.h"
 
 _Static_assert(sizeof(struct kz_src) == 192, "a source entry is three cache lines");
 _Static_assert(offsetof(struct kz_src, dsts) == 64, "line 1 starts with the destinations");
@@ -41,7 +40,7 @@ struct kz_srctable {
 	uint32_t max_mask; /* index slots allocated - 1 */
 	uint32_t hand;     /* the CLOCK hand: the next entry it looks at */
 	uint32_t silence_s;
-	struct kz_siphash_key key;
+	struct kz_srctable_key key;
 	struct kz_srctable_stats st;
 };
 
@@ -66,16 +65,15 @@ int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **
 		kz_srctable_free(t);
 		return -ENOMEM;
 	}
-	uint8_t k[KZ_SIPHASH_KEYLEN];
-	if (getrandom(k, sizeof k, 0) != (ssize_t)sizeof k) {
+	if (getrandom(&t->key, sizeof t->key, 0) != (ssize_t)sizeof t->key) {
 		/* getrandom only fails this way on a kernel without it; a
-		 * key from the clock and the heap address still varies. */
-		uint64_t a = (uint64_t)(uintptr_t)t ^ (uint64_t)(uintptr_t)&k;
-		memcpy(k, &a, 8);
-		memcpy(k + 8, &t->hot.pool, sizeof t->hot.pool < 8 ? sizeof t->hot.pool : 8);
+		 * key from the heap addresses and a multiplier still varies. */
+		uint64_t a = (uint64_t)(uintptr_t)t ^ (uint64_t)(uintptr_t)t->hot.pool << 17;
+		for (size_t i = 0; i < 4; i++)
+			t->key.mul[i] =
+			        (a += UINT64_C(0x9e3779b97f4a7c15)) * UINT64_C(0xbf58476d1ce4e5b9);
+		t->key.add = a ^ (a >> 31);
 	}
-	kz_siphash_key_load(&t->key, k);
-	explicit_bzero(k, sizeof k);
 	t->silence_s = silence_s;
 	t->st.capacity = capacity;
 	*out = t;
@@ -228,7 +226,7 @@ uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t
 	return lookup(t, addr, h, now_s, pinned, npinned, is_new);
 }
 
-const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t)
+const struct kz_srctable_key *kz_srctable_key(const struct kz_srctable *t)
 {
 	return &t->key;
 }

@@ -11,10 +11,11 @@
  * back without touching the entries (no tombstones, so probe lengths do not
  * grow over a long run).
  *
- * Keys are 128-bit addresses (IPv4 mapped), hashed with SipHash-1-3 under
- * a random key drawn at kz_srctable_new: the sources in a darknet are
- * chosen by others, spoofers included, and an unkeyed hash would let them
- * pile every entry into one probe run.
+ * Keys are 128-bit addresses (IPv4 mapped), hashed by vector
+ * multiply-shift under a random key drawn at kz_srctable_new (see
+ * kz_srctable_hash_key): the sources in a darknet are chosen by others,
+ * spoofers included, and an unkeyed hash would let them pile every entry
+ * into one probe run.
  *
  * Budget and eviction. When the pool is full, a new source takes the entry
  * of an old one chosen by CLOCK (second chance): a reference bit per entry,
@@ -41,7 +42,6 @@
 #include "addr.h"
 #include "classify.h"
 #include "dset.h"
-#include "siphash.h"
 
 /* Fingerprint vote counters, in this order. */
 enum kz_vote { KZ_VOTE_MIRAI = 0, KZ_VOTE_MASSCAN, KZ_VOTE_ZMAP, KZ_VOTE_NMAP, KZ_VOTE_COUNT };
@@ -123,46 +123,29 @@ int kz_srctable_new(uint32_t capacity, uint32_t silence_s, struct kz_srctable **
 
 void kz_srctable_free(struct kz_srctable *t);
 
-/* The keyed hash of an address under a table's key: SipHash-1-3 (one
- * compression round per word, three to finish) of its 16 bytes, or of its
- * low 8 when the high 8 are zero, as they are for every IPv4 address. This
- * is the variant hash tables use against flooding (Rust's HashMap, for
- * one): the table needs keys an outsider cannot aim at one bucket, not a
- * MAC; at 5 rounds for an IPv4 source instead of 2-4's 8 it is a third of
- * the per-packet cost it was. Callers on another thread use the key from
- * kz_srctable_key. This form takes the initial state (kz_siphash_init of
- * the key). */
-static inline uint64_t kz_srctable_hash_init(const struct kz_siphash_state *init, struct kz_addr a)
-{
-	struct kz_siphash_state s = *init;
-	uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
-	uint64_t n = 8;
-	if (hi) {
-		s.v3 ^= hi;
-		kz_siphash_round(&s);
-		s.v0 ^= hi;
-		n = 16;
-	}
-	s.v3 ^= lo;
-	kz_siphash_round(&s);
-	s.v0 ^= lo;
-	uint64_t last = n << 56;
-	s.v3 ^= last;
-	kz_siphash_round(&s);
-	s.v0 ^= last;
-	s.v2 ^= 0xff;
-	kz_siphash_round(&s);
-	kz_siphash_round(&s);
-	kz_siphash_round(&s);
-	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
-}
+/* A table's hash key: four multipliers and an addend, 64 random bits each. */
+struct kz_srctable_key {
+	uint64_t mul[4];
+	uint64_t add;
+};
 
-/* The same from the key: kz_srctable_hash_init starts from the state
- * kz_siphash_init(k) gives, which a caller hashing every packet keeps. */
-static inline uint64_t kz_srctable_hash_key(const struct kz_siphash_key *k, struct kz_addr a)
+/* The keyed hash of an address: vector multiply-shift over its four 32-bit
+ * words, (add + sum mul[i] * word[i]) mod 2^64, of which the high 32 bits
+ * are the hash (the table uses 32). Under a uniformly random key this
+ * family is strongly universal (Dietzfelbinger 1996; Thorup, "High Speed
+ * Hashing for Integers and Strings", 2015): two given addresses collide
+ * with probability 2^-32, whatever they are. That is the guarantee a table
+ * of attacker-chosen keys needs when the attacker cannot watch the table
+ * (a darknet sensor answers nobody); it is no MAC, and an adversary who
+ * could time the lookups and adapt would want SipHash, at about 65 more
+ * instructions per packet. Callers on another thread copy the key from
+ * kz_srctable_key. Returns the 32 bits in a uint64_t. */
+static inline uint64_t kz_srctable_hash_key(const struct kz_srctable_key *k, struct kz_addr a)
 {
-	struct kz_siphash_state init = kz_siphash_init(k);
-	return kz_srctable_hash_init(&init, a);
+	uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
+	uint64_t h = k->add + k->mul[0] * (uint32_t)lo + k->mul[1] * (lo >> 32) +
+	             k->mul[2] * (uint32_t)hi + k->mul[3] * (hi >> 32);
+	return h >> 32;
 }
 
 /* The keyed hash of an address (kz_srctable_hash_key with the table's
@@ -221,7 +204,7 @@ uint32_t kz_srctable_lookup(struct kz_srctable *t, struct kz_addr addr, uint64_t
 
 /* The key of kz_srctable_hash, for callers that hash on another thread
  * (kz_srctable_hash_key). */
-const struct kz_siphash_key *kz_srctable_key(const struct kz_srctable *t);
+const struct kz_srctable_key *kz_srctable_key(const struct kz_srctable *t);
 
 /* The entry at idx, checked against addr: when the fast lookup's tag
  * matched another address, this redoes the lookup comparing addresses

@@ -155,9 +155,9 @@ struct kz_telescope {
 	 * counters at every packet, and a shared line would travel between
 	 * the two cores each time. */
 	_Alignas(64) struct kz_pkt pkt;
-	struct kz_siphash_state key0; /* kz_siphash_init of the source table's key */
-	struct batch *fill;           /* the batch being filled */
-	struct batch single;          /* the only batch with one thread */
+	struct kz_srctable_key key; /* a copy of the source table's hash key */
+	struct batch *fill;         /* the batch being filled */
+	struct batch single;        /* the only batch with one thread */
 	uint64_t frames, bytes, outside, analysed;
 	struct kz_pkt_counters decode;
 	_Atomic uint64_t frames_seen; /* progress copy */
@@ -1263,7 +1263,7 @@ void kz_telescope_frame(void *user, const struct kz_frame *f)
 	}
 	t->analysed++;
 	/* Hashing here balances the two threads: the back has more to do. */
-	p->h = kz_srctable_hash_init(&t->key0, p->src);
+	p->h = kz_srctable_hash_key(&t->key, p->src);
 	if (++b->n == KZ_TELESCOPE_BATCH)
 		publish(t, false);
 }
@@ -1410,7 +1410,7 @@ int kz_telescope_new(const struct kz_telescope_config *cfg, struct kz_telescope 
 	/* Each source is listed once per interval, plus once for every entry
 	 * that changes hands in it; beyond twice the budget the flush sweeps
 	 * the table instead. */
-	t->key0 = kz_siphash_init(kz_srctable_key(t->src));
+	t->key = *kz_srctable_key(t->src);
 	t->active_cap = cfg->max_sources > UINT32_MAX / 2 ? UINT32_MAX : 2 * cfg->max_sources;
 	t->active = calloc(t->active_cap, sizeof *t->active);
 	t->qualified_cap = 2 * attacks;

@@ -37,83 +37,78 @@ static uint32_t lookup(struct kz_srctable *t, struct kz_addr a, uint32_t now, bo
 	return idx;
 }
 
-/* SipHash-c-d over bytes, written from the paper, to check the table's
- * inline SipHash-1-3 against. */
-static uint64_t rotl(uint64_t x, int b)
+static int cmp_u64(const void *x, const void *y)
 {
-	return (x << b) | (x >> (64 - b));
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
 }
 
-static void sipround(uint64_t v[4])
+/* Counts how many of n hashes repeat an earlier one (32-bit tags) and the
+ * fullest bucket of a 2n-slot index, the two things a flood aims at. */
+static void spread(const uint64_t *h, size_t n, size_t *repeats, unsigned *fullest)
 {
-	v[0] += v[1];
-	v[1] = rotl(v[1], 13) ^ v[0];
-	v[0] = rotl(v[0], 32);
-	v[2] += v[3];
-	v[3] = rotl(v[3], 16) ^ v[2];
-	v[0] += v[3];
-	v[3] = rotl(v[3], 21) ^ v[0];
-	v[2] += v[1];
-	v[1] = rotl(v[1], 17) ^ v[2];
-	v[2] = rotl(v[2], 32);
-}
-
-static uint64_t siphash_cd(int c, int d, const uint8_t key[16], const uint8_t *m, size_t len)
-{
-	uint64_t k0 = 0, k1 = 0;
-	for (int i = 7; i >= 0; i--) {
-		k0 = k0 << 8 | key[i];
-		k1 = k1 << 8 | key[8 + i];
+	size_t slots = 2 * n;
+	unsigned *load = calloc(slots, sizeof *load);
+	uint64_t *sorted = malloc(n * sizeof *sorted);
+	assert_non_null(load);
+	assert_non_null(sorted);
+	*fullest = 0;
+	for (size_t i = 0; i < n; i++) {
+		assert_true(h[i] <= UINT32_MAX);
+		unsigned *b = &load[h[i] & (slots - 1)];
+		if (++*b > *fullest)
+			*fullest = *b;
+		sorted[i] = h[i];
 	}
-	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
-		          k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull };
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w = 0;
-		for (int j = 7; j >= 0; j--)
-			w = w << 8 | m[i + (size_t)j];
-		v[3] ^= w;
-		for (int r = 0; r < c; r++)
-			sipround(v);
-		v[0] ^= w;
-	}
-	uint64_t b = (uint64_t)len << 56;
-	for (size_t j = 0; i + j < len; j++)
-		b |= (uint64_t)m[i + j] << (8 * j);
-	v[3] ^= b;
-	for (int r = 0; r < c; r++)
-		sipround(v);
-	v[0] ^= b;
-	v[2] ^= 0xff;
-	for (int r = 0; r < d; r++)
-		sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
+	qsort(sorted, n, sizeof *sorted, cmp_u64);
+	*repeats = 0;
+	for (size_t i = 1; i < n; i++)
+		*repeats += sorted[i] == sorted[i - 1];
+	free(load);
+	free(sorted);
 }
 
-static void test_hash_is_siphash13(void **state)
+/* The hash of sources a spoofer or a sweep would send from: runs of
+ * consecutive IPv4 addresses and IPv6 addresses that differ in one word
+ * only. A strongly universal hash gives about n^2 / 2^33 repeated 32-bit
+ * tags (2 for n = 2^17) and buckets no fuller than a random function's. */
+static void test_hash_spreads_structured_sources(void **state)
 {
 	(void)state;
-	uint8_t key[16];
-	for (int i = 0; i < 16; i++)
-		key[i] = (uint8_t)(i * 17 + 3);
-	struct kz_siphash_key k;
-	kz_siphash_key_load(&k, key);
-	uint64_t s = 1;
-	for (int n = 0; n < 1000; n++) {
-		s = s * 6364136223846793005ull + 1;
-		struct kz_addr a;
-		a.v = n % 2 ? kz_addr_from_v4((uint32_t)(s >> 32)).v : (kz_u128)s << 64 | (s * 31);
-		uint64_t hi = (uint64_t)(a.v >> 64), lo = (uint64_t)a.v;
-		uint8_t m[16];
-		size_t len = 0;
-		if (hi) {
-			for (int j = 0; j < 8; j++)
-				m[len++] = (uint8_t)(hi >> (8 * j));
+	struct kz_srctable *t, *u;
+	assert_int_equal(kz_srctable_new(16, 600, &t), 0);
+	assert_int_equal(kz_srctable_new(16, 600, &u), 0);
+	enum { N = 1 << 17 };
+	uint64_t *h = malloc(N * sizeof *h);
+	assert_non_null(h);
+	static const unsigned shift[] = { 0, 64, 32, 0, 48 };
+	for (int pattern = 0; pattern < 5; pattern++) {
+		for (uint32_t i = 0; i < N; i++) {
+			struct kz_addr a;
+			if (pattern == 0)
+				a = a4(0xc6120000u + i); /* 198.18.0.0/15 in order */
+			else
+				/* 2001:2::/32 with i in its second, third or last
+				 * word, or across the second and third */
+				a.v = (kz_u128)0x20010002u << 96 | (kz_u128)i << shift[pattern];
+			h[i] = kz_srctable_hash(t, a);
 		}
-		for (int j = 0; j < 8; j++)
-			m[len++] = (uint8_t)(lo >> (8 * j));
-		assert_true(kz_srctable_hash_key(&k, a) == siphash_cd(1, 3, key, m, len));
+		size_t repeats;
+		unsigned fullest;
+		spread(h, N, &repeats, &fullest);
+		print_message("pattern %d: %zu repeated tags, fullest bucket %u\n", pattern,
+		              repeats, fullest);
+		assert_true(repeats <= 32);
+		assert_true(fullest <= 16);
 	}
+	/* Each table draws its own key: the same source hashes elsewhere. */
+	unsigned same = 0;
+	for (uint32_t i = 0; i < 100; i++)
+		same += kz_srctable_hash(t, a4(i)) == kz_srctable_hash(u, a4(i));
+	assert_true(same < 5);
+	free(h);
+	kz_srctable_free(t);
+	kz_srctable_free(u);
 }
 
 static void test_insert_find_grow(void **state)
@@ -420,7 +415,7 @@ static void test_interval_keys_and_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_is_siphash13),
+		cmocka_unit_test(test_hash_spreads_structured_sources),
 		cmocka_unit_test(test_insert_find_grow),
 		cmocka_unit_test(test_budget_and_eviction_counts),
 		cmocka_unit_test(test_clock_second_chance),
