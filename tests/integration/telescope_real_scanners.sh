@@ -33,7 +33,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # users of the script (real_scanners_capture.sh) do not take the lock, so
 # also wait, up to two minutes, for their namespaces to go.
 for _ in $(seq 240); do
-	ip netns list | grep -q '^kzcap' || break
+	grep -q '^kzcap' <<<"$(ip netns list)" || break
 	sleep 0.5
 done
 flock /tmp/kz-capture-real-scanners.lock bash "$src/tools/capture-real-scanners.sh" cap \

@@ -17,7 +17,10 @@ set -euo pipefail
 tool=${KZ_BUILD_DIR:-build/dev}/kizuki-telnet-check
 [ -x "$tool" ] || { echo "skip: $tool not built"; exit 77; }
 bb=$(command -v busybox || true)
-if [ -z "$bb" ] || ! "$bb" --list | grep -qx telnetd || ! "$bb" --list | grep -qx login; then
+# The list is read whole first: with pipefail, `busybox --list | grep -q`
+# fails whenever grep exits before busybox has written the rest (SIGPIPE).
+applets=$([ -n "$bb" ] && "$bb" --list || true)
+if ! grep -qx telnetd <<<"$applets" || ! grep -qx login <<<"$applets"; then
 	echo "skip: busybox with telnetd and login (Debian busybox-static) not installed"
 	exit 77
 fi

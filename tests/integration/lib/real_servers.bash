@@ -32,7 +32,8 @@ kz_real_servers_start() {
 			exit 77
 		}
 	done
-	busybox --list | grep -qx telnetd || {
+	# Read whole first: under pipefail an early grep -q exit is SIGPIPE.
+	grep -qx telnetd <<<"$(busybox --list)" || {
 		kz_log "skipped: this busybox has no telnetd (install busybox-static)"
 		exit 77
 	}
