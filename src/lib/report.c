@@ -358,29 +358,12 @@ static void jkv_text(FILE *f, bool *first, const char *key, const struct kz_ftex
 		puts_(f, "null");
 }
 
-/* v in decimal, as "%lld" writes it, NUL-terminated at the end of b;
- * returns where it starts. No printf format parsing: a report writes a
- * few per finding, a million findings at a time. */
-static char *fmt_int(char b[24], int64_t v)
-{
-	size_t i = 23;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	b[i] = '\0';
-	do {
-		b[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		b[--i] = '-';
-	return b + i;
-}
-
 /* A decimal integer. */
 static void put_int(FILE *f, int64_t v)
 {
-	char b[24];
-	const char *s = fmt_int(b, v);
-	put(f, s, (size_t)(b + 23 - s));
+	char b[KZ_DEC_SIZE];
+	const char *s = kz_dec_i64(b, v);
+	put(f, s, (size_t)(b + KZ_DEC_SIZE - 1 - s));
 }
 
 static void jkv_int(FILE *f, bool *first, const char *key, int64_t v)
@@ -971,12 +954,12 @@ static const char *describe_kind(const struct kz_frow *r)
  * seen N time(s)." (APP on and port N when known). */
 static void xarf_description(FILE *f, const struct kz_frow *r, const char *subject)
 {
-	char where[160], desc[1000], num[24];
+	char where[160], desc[1000], num[KZ_DEC_SIZE];
 	struct cut w = { where, 0, sizeof where }, d = { desc, 0, sizeof desc };
 	cut_str(&w, subject);
 	if (r->port >= 0) {
 		cut_str(&w, " port ");
-		cut_str(&w, fmt_int(num, r->port));
+		cut_str(&w, kz_dec_i64(num, r->port));
 	}
 	if (r->application) {
 		cut_str(&d, r->application);
@@ -990,7 +973,7 @@ static void xarf_description(FILE *f, const struct kz_frow *r, const char *subje
 	cut_str(&d, ", state ");
 	cut_str(&d, r->state);
 	cut_str(&d, ", seen ");
-	cut_str(&d, fmt_int(num, r->count));
+	cut_str(&d, kz_dec_i64(num, r->count));
 	cut_str(&d, r->count == 1 ? " time." : " times.");
 	PUTLIT(f, ",\"description\":");
 	xstr(f, desc, d.n);
@@ -1013,9 +996,9 @@ static void xarf_org(FILE *f, const struct kz_org *org)
 static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
                      const struct kz_org *org, struct xarf_state *x)
 {
-	char rid[KZ_UUID_STRLEN], last[24], cnt[24], asn[24];
-	const char *name[] = { "xarf", r->finding_id, fmt_int(asn, o->asn),
-		               fmt_int(last, r->last_seen), fmt_int(cnt, r->count) };
+	char rid[KZ_UUID_STRLEN], last[KZ_DEC_SIZE], cnt[KZ_DEC_SIZE], asn[KZ_DEC_SIZE];
+	const char *name[] = { "xarf", r->finding_id, kz_dec_i64(asn, o->asn),
+		               kz_dec_i64(last, r->last_seen), kz_dec_i64(cnt, r->count) };
 	kz_uuid_kizuki(rid, 5, name);
 	const char *subject = r->ip ? r->ip : r->network ? r->network : r->finding_id;
 	PUTLIT(f, "{\"xarf_version\":\"4.0.0\",\"report_id\":");

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "encode.h"
+
 #define TWO_POW_32 4294967296.0
 
 void kz_scan_thresholds(uint64_t n, unsigned rules, struct kz_scan_thresholds *th)
@@ -183,13 +185,9 @@ static void add_str(struct text *t, const char *s)
 /* A decimal, as printf's "%" PRIu64 writes it. */
 static void add_u64(struct text *t, uint64_t v)
 {
-	char tmp[20];
-	char *q = tmp + sizeof tmp;
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	add(t, q, (size_t)(tmp + sizeof tmp - q));
+	char b[KZ_DEC_SIZE];
+	const char *s = kz_dec_u64(b, v);
+	add(t, s, (size_t)(b + KZ_DEC_SIZE - 1 - s));
 }
 
 /* x as printf's "%.0f" writes it, without the cost of its arbitrary

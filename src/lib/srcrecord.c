@@ -224,16 +224,9 @@ static void put_str(struct out *o, const char *s)
  * leading zeros). */
 static void put_int(struct out *o, int64_t v)
 {
-	char tmp[24];
-	char *q = tmp + sizeof tmp;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--q = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--q = '-';
-	put(o, q, (size_t)(tmp + sizeof tmp - q));
+	char b[KZ_DEC_SIZE];
+	const char *s = kz_dec_i64(b, v);
+	put(o, s, (size_t)(b + KZ_DEC_SIZE - 1 - s));
 }
 
 static int put_time(struct kz_srcrec_enc *e, struct out *o, int64_t sec)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "ingest.h"
 #include "log.h"
 #include "statsroll.h"
@@ -116,16 +117,9 @@ static char *put_text(char *p, const char *s, size_t n)
 /* A decimal, as jansson writes a json_int_t. */
 static char *put_i64(char *p, int64_t v)
 {
-	char tmp[24];
-	char *q = tmp + sizeof tmp;
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--q = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--q = '-';
-	return put_text(p, q, (size_t)(tmp + sizeof tmp - q));
+	char b[KZ_DEC_SIZE];
+	const char *s = kz_dec_i64(b, v);
+	return put_text(p, s, (size_t)(b + KZ_DEC_SIZE - 1 - s));
 }
 
 /* A stats row is written by hand, byte for byte what kz_tstats_json and

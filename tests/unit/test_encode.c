@@ -1,10 +1,12 @@
 /*
  * base64 (RFC 4648 test vectors, strict decoding) and hex.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -72,6 +74,26 @@ static void test_hex(void **state)
 	assert_int_equal(kz_hex_decode("001fa0ff00", 10, back, 4), -1);
 }
 
+/* The decimal writers print what printf prints, extremes included, and
+ * NUL-terminate where the digits end. */
+static void test_decimal(void **state)
+{
+	(void)state;
+	static const int64_t si[] = { 0, 1, -1, 9, 10, -10, 1234567890123, INT64_MAX, INT64_MIN };
+	static const uint64_t ui[] = { 0, 7, 10, 99, 100, UINT64_MAX, (uint64_t)INT64_MAX + 1 };
+	char b[KZ_DEC_SIZE], want[32];
+	for (size_t i = 0; i < sizeof si / sizeof si[0]; i++) {
+		const char *got = kz_dec_i64(b, si[i]);
+		snprintf(want, sizeof want, "%" PRId64, si[i]);
+		assert_string_equal(got, want);
+		assert_int_equal(b + KZ_DEC_SIZE - 1 - got, strlen(want));
+	}
+	for (size_t i = 0; i < sizeof ui / sizeof ui[0]; i++) {
+		snprintf(want, sizeof want, "%" PRIu64, ui[i]);
+		assert_string_equal(kz_dec_u64(b, ui[i]), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -79,6 +101,7 @@ int main(void)
 		cmocka_unit_test(test_base64_all_bytes_roundtrip),
 		cmocka_unit_test(test_base64_strict),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_decimal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
