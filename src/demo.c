@@ -228,10 +228,8 @@ static int start_hub(struct kz_demo *d, bool mmdb)
 static int start_fleet(struct kz_demo *d)
 {
 	char sim[PATH_MAX], creds[PATH_MAX], truth[PATH_MAX], ready[PATH_MAX], log[PATH_MAX];
-	if (kz_demo_find_tool(d, "kizuki-devsim", sim, sizeof sim) != 0) {
-		kz_cli_error("kizuki-devsim not found next to %s or in PATH", d->exe);
+	if (kz_demo_need_tool(d, "kizuki-devsim", sim, sizeof sim) != 0)
 		return -1;
-	}
 	if (kz_demo_path(d, creds, sizeof creds, "world/creds.txt") ||
 	    kz_demo_path(d, truth, sizeof truth, "world/fleet-truth.jsonl") ||
 	    kz_demo_path(d, ready, sizeof ready, "world/fleet.ready") ||
@@ -364,10 +362,8 @@ static int finish(struct kz_demo *d, struct kz_demo_child *c, int timeout_ms)
 static int upload_survey(struct kz_demo *d)
 {
 	char up[PATH_MAX], tok[PATH_MAX], spool[PATH_MAX], in[PATH_MAX], log[PATH_MAX];
-	if (kz_demo_find_tool(d, "kizuki-upload", up, sizeof up) != 0) {
-		kz_cli_error("kizuki-upload not found next to %s or in PATH", d->exe);
+	if (kz_demo_need_tool(d, "kizuki-upload", up, sizeof up) != 0)
 		return -1;
-	}
 	if (kz_demo_path(d, tok, sizeof tok, "tokens/sensor.token") ||
 	    kz_demo_path(d, spool, sizeof spool, "spool/survey") ||
 	    kz_demo_path(d, in, sizeof in, "survey.jsonl") ||

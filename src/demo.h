@@ -131,6 +131,11 @@ int kz_demo_path(const struct kz_demo *d, char *buf, size_t len, const char *fmt
 int kz_demo_find_tool(const struct kz_demo *d, const char *name, char *buf, size_t len)
         __attribute__((warn_unused_result));
 
+/* The same for a program of kizuki's own the demo cannot do without: says
+ * where it looked and how to get it when it is missing. */
+int kz_demo_need_tool(const struct kz_demo *d, const char *name, char *buf, size_t len)
+        __attribute__((warn_unused_result));
+
 /* Finds a data file: in the source tree of the build the binary belongs to
  * (src_rel) or installed under share/kizuki (share_rel). */
 int kz_demo_find_data(const struct kz_demo *d, const char *src_rel, const char *share_rel,

@@ -106,6 +106,16 @@ int kz_demo_find_tool(const struct kz_demo *d, const char *name, char *buf, size
 	return -ENOENT;
 }
 
+int kz_demo_need_tool(const struct kz_demo *d, const char *name, char *buf, size_t len)
+{
+	int rc = kz_demo_find_tool(d, name, buf, len);
+	if (rc)
+		kz_cli_error("%s not found next to %s or in PATH: build it (cmake --build) or "
+		             "install it",
+		             name, d->exe);
+	return rc;
+}
+
 /* The source directory of the CMake build the binary sits in, if any. */
 static bool build_source_dir(const struct kz_demo *d, char *buf, size_t len)
 {
@@ -375,12 +385,8 @@ static int write_tokens(struct kz_demo *d)
 static int generate_trace(struct kz_demo *d)
 {
 	char gen[PATH_MAX], pcap[PATH_MAX], truth[PATH_MAX], pfx[PATH_MAX], log[PATH_MAX];
-	if (kz_demo_find_tool(d, "kizuki-gen", gen, sizeof gen) != 0) {
-		kz_cli_error("kizuki-gen not found next to %s or in PATH: build it (cmake --build) "
-		             "or install it",
-		             d->exe);
+	if (kz_demo_need_tool(d, "kizuki-gen", gen, sizeof gen) != 0)
 		return -1;
-	}
 	if (kz_demo_path(d, pcap, sizeof pcap, "world/darknet.pcap.gz") ||
 	    kz_demo_path(d, truth, sizeof truth, "world/darknet-truth.jsonl") ||
 	    kz_demo_path(d, pfx, sizeof pfx, "world/gen.pfx2as") ||
