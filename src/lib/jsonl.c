@@ -442,6 +442,14 @@ int kz_jsonl_parse(const char *p, size_t len, json_t **obj, struct kz_jsonl_erro
 		set_reason(err, "invalid UTF-8 at byte %zu", bad + 1);
 		return -EBADMSG;
 	}
+	/* A raw NUL is never JSON (RFC 8259: none outside strings, none
+	 * unescaped in them), but jansson 2.14 reads past one that follows a
+	 * literal: `{"a":false<NUL>}` would load, and be stored as received. */
+	const char *nul = memchr(p, '\0', len);
+	if (nul) {
+		set_reason(err, "NUL byte at byte %zu (not JSON)", (size_t)(nul - p) + 1);
+		return -EBADMSG;
+	}
 	json_error_t jerr;
 	json_t *v = json_loadb(p, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
 	                       &jerr);

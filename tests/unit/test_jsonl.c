@@ -267,6 +267,7 @@ static const char mixed[] = "{\"a\":1}\n"
                             "{\"c\":\n"
                             "\"str\"\n"
                             "{\"d\":\"\\u0000\"}\n"
+                            "{\"f\":false\0}\n"
                             "{\"e\":4}";
 
 static const struct step mixed_steps[] = {
@@ -279,9 +280,10 @@ static const struct step mixed_steps[] = {
 	{ -EBADMSG, 9, "invalid JSON" },
 	{ -EBADMSG, 10, "not a JSON object but a string" },
 	{ 1, 11, "d" },
-	{ 1, 12, "e" },
-	{ 0, 12, NULL },
-	{ 0, 12, NULL },
+	{ -EBADMSG, 12, "NUL byte at byte 11 (not JSON)" },
+	{ 1, 13, "e" },
+	{ 0, 13, NULL },
+	{ 0, 13, NULL },
 };
 
 static void test_reader_memory(void **state)
