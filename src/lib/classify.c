@@ -182,7 +182,7 @@ uint32_t kz_cls_tcp_mss_only(const uint8_t *o, uint32_t hdr_n, uint32_t cap_n)
 		if (kind == 2) {
 			if (len != 4)
 				return 0; /* bad */
-			mss = UINT32_C(0x10000) | kz_cls_rd16(o + i + 2);
+			mss = UINT32_C(0x10000) | kz_rd16(o + i + 2);
 		}
 		i += len;
 	}

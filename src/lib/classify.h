@@ -138,20 +138,6 @@ void kz_classify(const struct kz_pkt *p, uint64_t ts_ns, unsigned rules, struct 
 /* ZMap before 4.1 set every probe's IP ID to this constant. */
 #define KZ_CLS_ZMAP_IP_ID 54321
 
-static inline uint16_t kz_cls_rd16(const uint8_t *b)
-{
-	uint16_t v;
-	memcpy(&v, b, sizeof v);
-	return be16toh(v);
-}
-
-static inline uint32_t kz_cls_rd32(const uint8_t *b)
-{
-	uint32_t v;
-	memcpy(&v, b, sizeof v);
-	return be32toh(v);
-}
-
 /* What the fingerprint rules read of a TCP SYN probe: the same fields
  * whether they come from a struct kz_pkt or straight from the frame
  * (kz_classify_frame). */
@@ -210,7 +196,7 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 {
 	uint32_t off;
 	if (linktype == KZ_LINKTYPE_ETHERNET) {
-		if (caplen < 14 + 20 || kz_cls_rd16(data + 12) != 0x0800)
+		if (caplen < 14 + 20 || kz_rd16(data + 12) != 0x0800)
 			return 0;
 		off = 14;
 	} else if (linktype == KZ_LINKTYPE_RAW || linktype == KZ_LINKTYPE_DLT_RAW ||
@@ -228,12 +214,12 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 		return 0;
 	uint32_t cap = caplen - off;
 	uint32_t wire = (wirelen < caplen ? caplen : wirelen) - off;
-	uint32_t tot = kz_cls_rd16(h + 2);
-	if (tot < 20 || tot > wire || (kz_cls_rd16(h + 6) & 0x1fff) != 0)
+	uint32_t tot = kz_rd16(h + 2);
+	if (tot < 20 || tot > wire || (kz_rd16(h + 6) & 0x1fff) != 0)
 		return 0;
 	uint32_t len = tot - 20, lcap = (tot < cap ? tot : cap) - 20;
 	const uint8_t *l = h + 20;
-	uint32_t dst = kz_cls_rd32(h + 16);
+	uint32_t dst = kz_rd32(h + 16);
 	struct kz_tpkt *t = out;
 	uint8_t cls = KZ_TCLASS_OTHER, fp = 0, flags = 0, proto;
 	uint16_t port, sport = 0;
@@ -245,8 +231,8 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 		if (doff < 20 || doff > len)
 			return 0;
 		proto = KZ_TPROTO_TCP;
-		port = kz_cls_rd16(l + 2);
-		sport = kz_cls_rd16(l);
+		port = kz_rd16(l + 2);
+		sport = kz_rd16(l);
 		flags = KZ_TPKT_HASPORT;
 		t->victim.v = 0;
 		uint8_t tf = l[13];
@@ -257,10 +243,10 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 			cls = KZ_TCLASS_PROBE;
 			flags |= KZ_TPKT_SYN;
 			struct kz_cls_syn_fields sf = {
-				.seq = kz_cls_rd32(l + 4),
+				.seq = kz_rd32(l + 4),
 				.dport = port,
-				.ip_id = kz_cls_rd16(h + 4),
-				.win = kz_cls_rd16(l + 14),
+				.ip_id = kz_rd16(h + 4),
+				.win = kz_rd16(l + 14),
 				.ttl = h[8],
 				.hlen = (uint8_t)doff,
 			};
@@ -281,8 +267,8 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 		if (len < 8 || lcap < 8)
 			return 0;
 		proto = KZ_TPROTO_UDP;
-		port = kz_cls_rd16(l + 2);
-		sport = kz_cls_rd16(l);
+		port = kz_rd16(l + 2);
+		sport = kz_rd16(l);
 		flags = KZ_TPKT_HASPORT;
 		cls = KZ_TCLASS_PROBE;
 		t->victim.v = 0;
@@ -306,7 +292,7 @@ static inline int kz_classify_frame(uint32_t linktype, const uint8_t *data, uint
 	default:
 		return 0;
 	}
-	t->src = kz_addr_from_v4(kz_cls_rd32(h + 12));
+	t->src = kz_addr_from_v4(kz_rd32(h + 12));
 	if (cls == KZ_TCLASS_BACKSCATTER)
 		t->victim = t->src;
 	t->ts_ns = ts_ns;

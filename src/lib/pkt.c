@@ -55,20 +55,6 @@
 #define IPPROTO_HIP_      139
 #define IPPROTO_SHIM6_    140
 
-static inline uint16_t rd16(const uint8_t *b)
-{
-	uint16_t v;
-	memcpy(&v, b, sizeof v);
-	return be16toh(v);
-}
-
-static inline uint32_t rd32(const uint8_t *b)
-{
-	uint32_t v;
-	memcpy(&v, b, sizeof v);
-	return be32toh(v);
-}
-
 static inline uint32_t min32(uint32_t a, uint32_t b)
 {
 	return a < b ? a : b;
@@ -141,9 +127,9 @@ static enum kz_pkt_result ip6_walk(const uint8_t *h, uint32_t stated, uint32_t c
 			return KZ_PKT_ERR_TRUNC_IP;
 		if (w->nh == IPPROTO_FRAGMENT_) {
 			w->frag_hdr = true;
-			w->frag_off = rd16(x + 2) & 0xfff8;
+			w->frag_off = kz_rd16(x + 2) & 0xfff8;
 			w->more_frags = x[3] & 1;
-			w->frag_id = rd32(x + 4);
+			w->frag_id = kz_rd32(x + 4);
 		}
 		w->nh = x[0];
 		w->pos += len;
@@ -191,10 +177,10 @@ static void decode_inner(struct kz_pkt *p, const uint8_t *q, uint32_t n, unsigne
 		in->ip_version = 4;
 		in->ttl = q[8];
 		in->proto = q[9];
-		in->src = kz_addr_from_v4(rd32(q + 12));
-		in->dst = kz_addr_from_v4(rd32(q + 16));
+		in->src = kz_addr_from_v4(kz_rd32(q + 12));
+		in->dst = kz_addr_from_v4(kz_rd32(q + 16));
 		p->flags |= KZ_PKT_F_INNER;
-		if ((rd16(q + 6) & 0x1fff) != 0)
+		if ((kz_rd16(q + 6) & 0x1fff) != 0)
 			return; /* a quoted non-first fragment has no ports */
 		l4 = ihl;
 	} else {
@@ -228,8 +214,8 @@ static void decode_inner(struct kz_pkt *p, const uint8_t *q, uint32_t n, unsigne
 		p->flags |= KZ_PKT_F_INNER_TRUNC;
 		return;
 	}
-	in->sport = rd16(q + l4);
-	in->dport = rd16(q + l4 + 2);
+	in->sport = kz_rd16(q + l4);
+	in->dport = kz_rd16(q + l4 + 2);
 	p->flags |= KZ_PKT_F_INNER_PORTS;
 }
 
@@ -271,7 +257,7 @@ static void tcp_options(struct kz_pkt *p, const uint8_t *o, uint32_t hdr_n, uint
 			p->tcp_opt_kinds |= 1u << kind;
 		if (kind == 2) {
 			if (len == 4) {
-				p->tcp_mss = rd16(o + i + 2);
+				p->tcp_mss = kz_rd16(o + i + 2);
 				mss_ok = true;
 			} else {
 				p->flags |= KZ_PKT_F_TCP_OPT_BAD;
@@ -318,12 +304,12 @@ static enum kz_pkt_result decode_l4(struct kz_pkt *p, const uint8_t *d, uint32_t
 		uint32_t doff = (uint32_t)(l[12] >> 4) * 4;
 		if (doff < 20 || doff > len)
 			return KZ_PKT_ERR_TCP_OFFSET;
-		p->sport = rd16(l);
-		p->dport = rd16(l + 2);
-		p->tcp_seq = rd32(l + 4);
-		p->tcp_ack = rd32(l + 8);
+		p->sport = kz_rd16(l);
+		p->dport = kz_rd16(l + 2);
+		p->tcp_seq = kz_rd32(l + 4);
+		p->tcp_ack = kz_rd32(l + 8);
 		p->tcp_flags = l[13];
-		p->tcp_win = rd16(l + 14);
+		p->tcp_win = kz_rd16(l + 14);
 		p->tcp_hlen = (uint8_t)doff;
 		p->payload_len = len - doff;
 		uint32_t opt_cap = min32(doff, cap);
@@ -339,9 +325,9 @@ static enum kz_pkt_result decode_l4(struct kz_pkt *p, const uint8_t *d, uint32_t
 			return KZ_PKT_ERR_L4_LEN;
 		if (cap < 8)
 			return KZ_PKT_ERR_TRUNC_L4;
-		p->sport = rd16(l);
-		p->dport = rd16(l + 2);
-		p->udp_len = rd16(l + 4);
+		p->sport = kz_rd16(l);
+		p->dport = kz_rd16(l + 2);
+		p->udp_len = kz_rd16(l + 4);
 		p->payload_len = len - 8;
 		/* UDP-Lite's field is a checksum coverage, not a length. */
 		if (p->proto == IPPROTO_UDP_ && (p->udp_len < 8 || p->udp_len > len))
@@ -352,8 +338,8 @@ static enum kz_pkt_result decode_l4(struct kz_pkt *p, const uint8_t *d, uint32_t
 			return KZ_PKT_ERR_L4_LEN;
 		if (cap < 12)
 			return KZ_PKT_ERR_TRUNC_L4;
-		p->sport = rd16(l);
-		p->dport = rd16(l + 2);
+		p->sport = kz_rd16(l);
+		p->dport = kz_rd16(l + 2);
 		p->payload_len = len - 12;
 		break;
 	case IPPROTO_ICMP_:
@@ -366,8 +352,8 @@ static enum kz_pkt_result decode_l4(struct kz_pkt *p, const uint8_t *d, uint32_t
 		p->icmp_code = l[1];
 		p->payload_len = len - 8;
 		if (icmp_is_echo(p->proto, l[0])) {
-			p->icmp_id = rd16(l + 4);
-			p->icmp_seq = rd16(l + 6);
+			p->icmp_id = kz_rd16(l + 4);
+			p->icmp_seq = kz_rd16(l + 6);
 		} else if (icmp_is_error(p->proto, l[0])) {
 			p->flags |= KZ_PKT_F_ICMP_ERROR;
 			decode_inner(p, l + 8, cap - 8, p->proto == IPPROTO_ICMP_ ? 4 : 6);
@@ -395,7 +381,7 @@ static enum kz_pkt_result decode_ip4(struct kz_pkt *p, const uint8_t *d, uint32_
 		return KZ_PKT_ERR_IP_IHL;
 	if (ihl > cap)
 		return KZ_PKT_ERR_TRUNC_IP;
-	uint32_t tot = rd16(h + 2);
+	uint32_t tot = kz_rd16(h + 2);
 	/* Ethernet pads short frames, so the frame may be longer than the
 	 * datagram; never shorter, or the header lies. */
 	if (tot < ihl || tot > wire)
@@ -403,14 +389,14 @@ static enum kz_pkt_result decode_ip4(struct kz_pkt *p, const uint8_t *d, uint32_
 	p->ip_version = 4;
 	p->tos = h[1];
 	p->ip_len = tot;
-	p->ip_id = rd16(h + 4);
+	p->ip_id = kz_rd16(h + 4);
 	p->ttl = h[8];
 	p->proto = h[9];
-	p->src = kz_addr_from_v4(rd32(h + 12));
-	p->dst = kz_addr_from_v4(rd32(h + 16));
+	p->src = kz_addr_from_v4(kz_rd32(h + 12));
+	p->dst = kz_addr_from_v4(kz_rd32(h + 16));
 	if (ihl > 20)
 		p->flags |= KZ_PKT_F_IP_OPTIONS;
-	uint16_t frag = rd16(h + 6);
+	uint16_t frag = kz_rd16(h + 6);
 	if (frag & 0x8000)
 		p->flags |= KZ_PKT_F_IP_EVIL;
 	if (frag & 0x4000)
@@ -437,7 +423,7 @@ static enum kz_pkt_result decode_ip6(struct kz_pkt *p, const uint8_t *d, uint32_
 	if (cap < 40)
 		return KZ_PKT_ERR_TRUNC_IP;
 	const uint8_t *h = d + off;
-	uint32_t tot = 40 + (uint32_t)rd16(h + 4);
+	uint32_t tot = 40 + (uint32_t)kz_rd16(h + 4);
 	if (tot == 40 && h[6] == IPPROTO_HOPOPTS_) {
 		/* RFC 2675 jumbogram: the length is in a hop-by-hop option;
 		 * the frame is the best bound we have. */
@@ -505,7 +491,7 @@ enum kz_pkt_result kz_pkt_decode(struct kz_pkt *p, uint32_t linktype, const uint
 	case KZ_LINKTYPE_ETHERNET:
 		if (caplen < ETH_HLEN)
 			return KZ_PKT_ERR_TRUNC_LINK;
-		type = rd16(data + 12);
+		type = kz_rd16(data + 12);
 		off = ETH_HLEN;
 		break;
 	case KZ_LINKTYPE_LINUX_SLL:
@@ -513,14 +499,14 @@ enum kz_pkt_result kz_pkt_decode(struct kz_pkt *p, uint32_t linktype, const uint
 		 * then the protocol as an EtherType */
 		if (caplen < SLL_HLEN)
 			return KZ_PKT_ERR_TRUNC_LINK;
-		type = rd16(data + 14);
+		type = kz_rd16(data + 14);
 		off = SLL_HLEN;
 		break;
 	case KZ_LINKTYPE_LINUX_SLL2:
 		/* SLL2 puts the protocol first, then the interface index */
 		if (caplen < SLL2_HLEN)
 			return KZ_PKT_ERR_TRUNC_LINK;
-		type = rd16(data);
+		type = kz_rd16(data);
 		off = SLL2_HLEN;
 		break;
 	case KZ_LINKTYPE_DLT_RAW:
@@ -542,7 +528,7 @@ enum kz_pkt_result kz_pkt_decode(struct kz_pkt *p, uint32_t linktype, const uint
 			return KZ_PKT_ERR_TRUNC_LINK;
 		uint32_t af;
 		if (linktype == KZ_LINKTYPE_LOOP) {
-			af = rd32(data);
+			af = kz_rd32(data);
 		} else {
 			/* Host order of the machine that captured, which need
 			 * not be ours: AF values are small, so a large value is
@@ -570,8 +556,8 @@ enum kz_pkt_result kz_pkt_decode(struct kz_pkt *p, uint32_t linktype, const uint
 			return KZ_PKT_ERR_VLAN_DEPTH;
 		if (caplen - off < 4)
 			return KZ_PKT_ERR_TRUNC_LINK;
-		p->vlan[p->vlan_count++] = rd16(data + off) & 0x0fff;
-		type = rd16(data + off + 2);
+		p->vlan[p->vlan_count++] = kz_rd16(data + off) & 0x0fff;
+		type = kz_rd16(data + off + 2);
 		off += 4;
 	}
 	if (type == ETHERTYPE_IPV4)

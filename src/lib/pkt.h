@@ -14,8 +14,10 @@
 #ifndef KZ_PKT_H
 #define KZ_PKT_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "addr.h"
 
@@ -156,6 +158,22 @@ struct kz_pkt_counters {
 static inline void kz_pkt_count(struct kz_pkt_counters *c, enum kz_pkt_result r)
 {
 	c->by_result[(unsigned)r < KZ_PKT_RESULT_COUNT ? r : KZ_PKT_ERR_LINKTYPE]++;
+}
+
+/* A 16- or 32-bit field in network byte order at b, which need not be
+ * aligned (the decoders' and the classifier's one way to read headers). */
+static inline uint16_t kz_rd16(const uint8_t *b)
+{
+	uint16_t v;
+	memcpy(&v, b, sizeof v);
+	return be16toh(v);
+}
+
+static inline uint32_t kz_rd32(const uint8_t *b)
+{
+	uint32_t v;
+	memcpy(&v, b, sizeof v);
+	return be32toh(v);
 }
 
 #endif
