@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,18 @@ int kz_cli_bad_option(int c, char **argv)
 	if (c == ':')
 		return kz_cli_usage_error("%s needs a value", typed);
 	return kz_cli_usage_error("unknown option '%s'", typed);
+}
+
+void kz_cli_catch_signals(void (*handler)(int), bool hangup)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (hangup)
+		sigaction(SIGHUP, &sa, NULL);
 }
 
 int kz_cli_no_positional(int argc, char **argv, int optind_now)

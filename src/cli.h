@@ -40,6 +40,12 @@ int kz_cli_not_landed(const char *part, const char *issue);
  * with ':'. Returns KZ_EXIT_USAGE. */
 int kz_cli_bad_option(int c, char **argv);
 
+/* Sends SIGINT and SIGTERM (and SIGHUP when hangup) to handler, without
+ * SA_RESTART, so that a blocking wait returns at once and the caller's loop
+ * sees the flag the handler sets: how every long-running subcommand stops
+ * cleanly. */
+void kz_cli_catch_signals(void (*handler)(int), bool hangup);
+
 /* The end-of-options check: reports a stray positional argument. Returns 0
  * when argv[optind..] is empty, else KZ_EXIT_USAGE after printing why. */
 int kz_cli_no_positional(int argc, char **argv, int optind_now);

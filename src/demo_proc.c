@@ -35,14 +35,8 @@ static void on_signal(int sig)
 
 void kz_demo_signals(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a sleep or wait ends at once and sees the flag. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	kz_cli_catch_signals(on_signal, true);
 	signal(SIGPIPE, SIG_IGN);
 }
 

@@ -467,16 +467,6 @@ static void *login_thread(void *arg)
 	return (void *)rc;
 }
 
-static void catch_signals(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 /* --targets-file: stage 2 alone on the listed services the scope allows.
  * Returns the exit status. */
 static int run_targets(const struct survey_opts *o, struct survey_run *run, struct kz_scope *scope)
@@ -551,7 +541,7 @@ static int run_targets(const struct survey_opts *o, struct survey_run *run, stru
 	kz_login_engine_close_input(run->engine);
 	signal(SIGPIPE, SIG_IGN);
 	running_engine = run->engine;
-	catch_signals();
+	kz_cli_catch_signals(on_signal, false);
 	int run_rc = kz_login_engine_run(run->engine);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -777,7 +767,7 @@ int kz_cmd_survey(int argc, char **argv)
 		running_engine = run.engine;
 	}
 	running_scan = scan;
-	catch_signals();
+	kz_cli_catch_signals(on_signal, false);
 	int run_rc = kz_scan_run(scan);
 	running_scan = NULL;
 	/* Stage 1's figures as it ended, not after stage 2's wait. */

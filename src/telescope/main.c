@@ -667,12 +667,7 @@ int kz_cmd_telescope(int argc, char **argv)
 	/* From here SIGINT and SIGTERM stop the capture between batches; the
 	 * loop then finishes the open interval like the end of a file. */
 	g_cap = r.cap;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	kz_cli_catch_signals(on_signal, false);
 
 	print_header(r.t, &o, o.darknet);
 	double t0 = mono_now();
