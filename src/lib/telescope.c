@@ -21,13 +21,20 @@
  * (32-bit counters, compared modulo 2^32). A side that finds nothing to do
  * spins briefly, then sleeps on a futex on the other side's counter after
  * raising its "sleeping" flag; the other side wakes it after moving its
- * counter if it sees the flag and enough work (or room) is there: a
- * quarter of the ring for the back, half of it for the front, at once for
- * a control mark or the end of a capture batch. Both the flag and the
- * counter use sequential consistency, so a wake-up cannot be lost between
- * the check and the sleep (a sleeper whose counter moved returns from the
- * futex at once). The thresholds matter when both threads share one core
- * (a loaded machine): they then take turns in long stretches rather than
+ * counter if it sees the flag and enough work (or room) is there:
+ * WAKE_BACK_AT batches waiting for the back, WAKE_FRONT_AT free for the
+ * front, at once for a control mark or the end of a capture batch. Both
+ * the flag and the counter use sequential consistency, so a wake-up cannot
+ * be lost between the check and the sleep (a sleeper whose counter moved
+ * returns from the futex at once). A woken thread takes a while to run
+ * again (on a virtual machine a sleeping vCPU is woken by the host: 0.1 to
+ * 0.3 ms measured), and the other side must not run dry meanwhile: the
+ * ring holds 2 ms of packets and the front is woken while three quarters
+ * of it still wait. With a 32-batch ring woken at half, the analysis slept
+ * 0.5 s of a 2.7 s run waiting for a front still waking up (2,000 sleeps,
+ * from /proc/thread-self/schedstat); with this one, a few hundred short
+ * ones. The thresholds also matter when both threads share one core (a
+ * loaded machine): they then take turns in long stretches rather than
  * paying a context switch per batch. Batches also carry control marks: a
  * tick (live capture's clock) and the stop at the end.
  *
@@ -71,7 +78,9 @@
 
 #define NS_PER_S           UINT64_C(1000000000)
 #define TWO_POW_32         4294967296.0
-#define RING_BATCHES       32u /* 32 x 8 KiB: the ring stays in the caches */
+#define RING_BATCHES       256u /* x 8 KiB: 2 MiB, 32,768 packets (see "The ring") */
+#define WAKE_BACK_AT       (RING_BATCHES / 16)
+#define WAKE_FRONT_AT      (RING_BATCHES / 4)
 #define SPIN_LIMIT         64
 #define TICK_GRACE_NS      (2 * NS_PER_S)
 #define DARKNET_LINEAR_MAX 16    /* ranges checked one by one; more: binary search */
@@ -991,11 +1000,13 @@ static void *back_thread(void *arg)
 		uint32_t mark = b->mark;
 		back_batch(t, b);
 		atomic_store(&t->tail, ++tail);
-		/* A front asleep on a full ring is woken once half of it is
-		 * free: with one core for both threads they then take turns
-		 * in long stretches instead of a switch per batch. */
+		/* A front asleep on a full ring is woken once a quarter of
+		 * it is free: early enough that it runs again before the
+		 * rest is analysed, late enough that with one core for both
+		 * threads they take turns in long stretches. */
 		if (atomic_load(&t->front_sleeping) &&
-		    atomic_load_explicit(&t->head, memory_order_relaxed) - tail <= RING_BATCHES / 2)
+		    atomic_load_explicit(&t->head, memory_order_relaxed) - tail <=
+		            RING_BATCHES - WAKE_FRONT_AT)
 			futex_wake(&t->tail);
 		if (mark == MARK_STOP) {
 			post_stop(t);
@@ -1006,7 +1017,7 @@ static void *back_thread(void *arg)
 }
 
 /* Publishes the batch being filled (two threads) or analyses it (one), and
- * readies the next. A sleeping back is woken when a quarter of the ring is
+ * readies the next. A sleeping back is woken when WAKE_BACK_AT batches are
  * waiting, or at once when `urgent` (a control mark, the end of a capture
  * batch: live packets must not wait for more to come). */
 static void publish(struct kz_telescope *t, bool urgent)
@@ -1020,8 +1031,7 @@ static void publish(struct kz_telescope *t, bool urgent)
 	uint32_t head = atomic_load_explicit(&t->head, memory_order_relaxed) + 1;
 	atomic_store(&t->head, head);
 	if (atomic_load(&t->back_sleeping) &&
-	    (urgent ||
-	     head - atomic_load_explicit(&t->tail, memory_order_relaxed) >= RING_BATCHES / 4))
+	    (urgent || head - atomic_load_explicit(&t->tail, memory_order_relaxed) >= WAKE_BACK_AT))
 		futex_wake(&t->head);
 	/* The next slot is free once the back has taken the batch published
 	 * RING_BATCHES ago. */
