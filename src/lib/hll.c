@@ -145,6 +145,10 @@ static int add_entry(struct kz_hll *h, uint32_t e)
 		return 0;
 	}
 	uint32_t idx = entry_index(e), lo = 0, hi = h->n;
+	/* Entries added in index order (the telescope's sorted queue) go
+	 * after the last one: no search. */
+	if (hi && entry_index(h->entries[hi - 1]) < idx)
+		lo = hi;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (entry_index(h->entries[mid]) < idx)

@@ -78,7 +78,7 @@
 
 #define NS_PER_S           UINT64_C(1000000000)
 #define TWO_POW_32         4294967296.0
-#define RING_BATCHES       256u /* x 8 KiB: 2 MiB, 32,768 packets (see "The ring") */
+#define RING_BATCHES       64u /* x 32 KiB: 2 MiB, 32,768 packets (see "The ring") */
 #define WAKE_BACK_AT       (RING_BATCHES / 16)
 #define WAKE_FRONT_AT      (RING_BATCHES / 4)
 #define SPIN_LIMIT         64

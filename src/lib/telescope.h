@@ -27,7 +27,7 @@
  * Hot path. kz_telescope_frame decodes and classifies into a 64-byte
  * summary (the fused fast path of classify.h for plain IPv4 frames, the
  * decoder and classifier for the rest), hashes its source and queues it; every
- * KZ_TELESCOPE_BATCH (128) summaries the batch is analysed as a software
+ * KZ_TELESCOPE_BATCH (512) summaries the batch is analysed as a software
  * pipeline (prefetch a packet's index slot, resolve its entry and prefetch
  * it, update with it, each stage 8 packets behind the one before), so the
  * cache misses overlap instead of following each other. No allocation, no
@@ -59,7 +59,7 @@
 #include "scanner.h"
 #include "srctable.h"
 
-#define KZ_TELESCOPE_BATCH          128
+#define KZ_TELESCOPE_BATCH          512
 #define KZ_TELESCOPE_INTERVAL_MAX   86400u
 #define KZ_TELESCOPE_SINKS_MAX      4
 #define KZ_TELESCOPE_DEFAULT_IVAL   60u
