@@ -267,6 +267,49 @@ static void test_merge_equals_union(void **state)
 	kz_hll_free(y);
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Hashes added in ascending order (the telescope adds a port's sources from
+ * a sorted queue, which takes the sparse form's append path) give the same
+ * sketch, byte for byte, as the same hashes in a random order: repeats of
+ * one index with a higher rank, and the switch to dense, included. */
+static void test_sorted_adds_equal_random_order(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = { 1, 2, 50, 1000, 3000, 6000 };
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_t n = sizes[k];
+		uint64_t *hs = calloc(n, sizeof *hs), s = 4242 + k;
+		assert_non_null(hs);
+		for (size_t i = 0; i < n; i++) {
+			hs[i] = next_random(&s);
+			/* Every fourth hash shares its sparse index (the top 25
+			 * bits) with the one before, with other low bits. */
+			if (i && i % 4 == 0)
+				hs[i] = (hs[i - 1] & ~((UINT64_C(1) << 39) - 1)) | (hs[i] >> 25);
+		}
+		struct kz_hll *shuffled = new_sketch(), *sorted = new_sketch();
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(kz_hll_add_hash(shuffled, hs[i]), 0);
+		qsort(hs, n, sizeof *hs, u64_cmp);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(kz_hll_add_hash(sorted, hs[i]), 0);
+		assert_int_equal(kz_hll_is_sparse(sorted), kz_hll_is_sparse(shuffled));
+		char *a = b64(shuffled), *b = b64(sorted);
+		if (strcmp(a, b) != 0)
+			fail_msg("%zu hashes: the sorted adds give another sketch", n);
+		free(a);
+		free(b);
+		kz_hll_free(shuffled);
+		kz_hll_free(sorted);
+		free(hs);
+	}
+}
+
 static void test_roundtrip(void **state)
 {
 	(void)state;
@@ -566,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_error_within_three_sigma),
 		cmocka_unit_test(test_switch_without_jump),
 		cmocka_unit_test(test_merge_equals_union),
+		cmocka_unit_test(test_sorted_adds_equal_random_order),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_wire_format_as_documented),
 		cmocka_unit_test(test_reject_bad_input),
