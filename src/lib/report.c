@@ -760,13 +760,15 @@ static void xarf_tags(FILE *f, const struct kz_frow *r)
 	fputc_unlocked(']', f);
 }
 
-/* What an X-ARF report keeps from one finding to the next: SHA-256
- * fetched once (OpenSSL 3 looks EVP_sha256(), and SHA256(), up under a
- * lock on every call: that lookup cost more than the digest), and the
+/* What an X-ARF report keeps from one finding to the next: SHA-256 and
+ * SHA-1 (the report id) fetched once (OpenSSL 3 looks EVP_sha256(),
+ * SHA256() and EVP_sha1() up under a lock on every call: that lookup cost
+ * more than the digest), and the
  * last finding's evidence digest, which a pass over every operator
  * reuses when the finding goes to several ASes. */
 struct xarf_state {
 	EVP_MD *sha256;
+	EVP_MD *sha1; /* report ids (kz_uuid_kizuki_with) */
 	EVP_MD_CTX *ctx;
 	bool have; /* id, size and hex below are the last finding's */
 	int64_t id;
@@ -782,14 +784,16 @@ static int xarf_state_init(struct xarf_state *x, enum kz_report_format f)
 	if (f != KZ_REPORT_XARF)
 		return 0;
 	x->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	x->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 	x->ctx = EVP_MD_CTX_new();
-	return x->sha256 && x->ctx ? 0 : -ENOMEM;
+	return x->sha256 && x->sha1 && x->ctx ? 0 : -ENOMEM;
 }
 
 static void xarf_state_free(struct xarf_state *x)
 {
 	EVP_MD_CTX_free(x->ctx);
 	EVP_MD_free(x->sha256);
+	EVP_MD_free(x->sha1);
 }
 
 /* The banner's size and SHA-256 (lower-case hex, as kz_hex_encode writes
@@ -999,7 +1003,8 @@ static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_op
 	char rid[KZ_UUID_STRLEN], last[KZ_DEC_SIZE], cnt[KZ_DEC_SIZE], asn[KZ_DEC_SIZE];
 	const char *name[] = { "xarf", r->finding_id, kz_dec_i64(asn, o->asn),
 		               kz_dec_i64(last, r->last_seen), kz_dec_i64(cnt, r->count) };
-	kz_uuid_kizuki(rid, 5, name);
+	if (kz_uuid_kizuki_with(x->ctx, x->sha1, rid, 5, name) != 0)
+		kz_uuid_kizuki(rid, 5, name);
 	const char *subject = r->ip ? r->ip : r->network ? r->network : r->finding_id;
 	PUTLIT(f, "{\"xarf_version\":\"4.0.0\",\"report_id\":");
 	xstr(f, rid, strlen(rid));

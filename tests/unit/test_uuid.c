@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "uuid.h"
 
 static void test_stix_sco_vectors(void **state)
@@ -46,6 +48,35 @@ static void test_kizuki_names(void **state)
 	kz_uuid_kizuki(one, 1, g);
 	kz_uuid_kizuki(out, 2, h);
 	assert_string_equal(one, out);
+}
+
+/* The same names through a context and SHA-1 fetched once (the X-ARF
+ * writer's way), reused from one id to the next: the same ids. */
+static void test_kizuki_names_with_fetched_sha1(void **state)
+{
+	(void)state;
+	EVP_MD *sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	assert_non_null(sha1);
+	assert_non_null(ctx);
+	char out[KZ_UUID_STRLEN], plain[KZ_UUID_STRLEN];
+	const char *f[] = { "indicator", "3c7533bb475933bdd4d0789b9be865d2" };
+	assert_int_equal(kz_uuid_kizuki_with(ctx, sha1, out, 2, f), 0);
+	assert_string_equal(out, "74b447b5-764d-5a5b-95d0-cf970ac5dc63");
+	const char *e[] = { "extension-definition", "pseudonym", "1" };
+	assert_int_equal(kz_uuid_kizuki_with(ctx, sha1, out, 3, e), 0);
+	assert_string_equal(out, "2def2d0e-f847-5d2f-97db-45b58ae7197b");
+	for (int i = 0; i < 100; i++) {
+		char id[16], last[16];
+		snprintf(id, sizeof id, "f%d", i);
+		snprintf(last, sizeof last, "%d", 1700000000 + i);
+		const char *x[] = { "xarf", id, "64496", last, "3" };
+		assert_int_equal(kz_uuid_kizuki_with(ctx, sha1, out, 5, x), 0);
+		kz_uuid_kizuki(plain, 5, x);
+		assert_string_equal(out, plain);
+	}
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(sha1);
 }
 
 static void test_version_and_variant(void **state)
@@ -82,6 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stix_sco_vectors),
 		cmocka_unit_test(test_kizuki_names),
+		cmocka_unit_test(test_kizuki_names_with_fetched_sha1),
 		cmocka_unit_test(test_version_and_variant),
 		cmocka_unit_test(test_valid),
 	};
