@@ -73,15 +73,22 @@ int kz_uuid5(const char *ns, const void *name, size_t len, char out[KZ_UUID_STRL
 	return rc;
 }
 
-/* The name kz_uuid_kizuki hashes: the fields joined by '|' (at most 8,
- * cut to the buffer). Returns its length. */
+/* The name kz_uuid_kizuki hashes: the fields joined by '|' (at most 8),
+ * cut to fit the buffer with a field that does not, the fields after it
+ * left out once it is full. Returns its length. */
 static size_t kizuki_name(char buf[KIZUKI_NAME_MAX], size_t nfields, const char *const *fields)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < nfields && i < 8; i++) {
 		size_t l = strlen(fields[i]);
-		if (n + l + 1 >= KIZUKI_NAME_MAX)
+		if (n + l + 1 >= KIZUKI_NAME_MAX) {
+			/* The cut as ids have always been made; a field after a
+			 * cut one finds no room left (it was written past the
+			 * buffer; no caller passes names that long). */
+			if (n + 2 >= KIZUKI_NAME_MAX)
+				break;
 			l = KIZUKI_NAME_MAX - n - 2;
+		}
 		if (i)
 			buf[n++] = '|';
 		memcpy(buf + n, fields[i], l);

@@ -79,6 +79,44 @@ static void test_kizuki_names_with_fetched_sha1(void **state)
 	EVP_MD_free(sha1);
 }
 
+/* Names longer than kizuki's 1,024-byte name buffer: the long field is cut,
+ * later fields are left out, nothing is written past the buffer (a long
+ * operator name followed by its domain did: ASan), and the id is still
+ * the same on every call and through either entry point. */
+static void test_kizuki_long_names(void **state)
+{
+	(void)state;
+	static char big[3000], mid[1019];
+	memset(big, 'x', sizeof big - 1);
+	memset(mid, 'y', sizeof mid - 1);
+	const char *cases[][4] = {
+		{ "organisation", big, "isp.example", "more" },
+		{ big, "isp.example", "a", "b" },
+		{ "a", mid, "b", "c" }, /* fills the buffer to its last byte but one */
+	};
+	EVP_MD *sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	assert_non_null(sha1);
+	assert_non_null(ctx);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char a[KZ_UUID_STRLEN], b[KZ_UUID_STRLEN], c[KZ_UUID_STRLEN];
+		kz_uuid_kizuki(a, 4, cases[k]);
+		kz_uuid_kizuki(b, 4, cases[k]);
+		assert_int_equal(kz_uuid_kizuki_with(ctx, sha1, c, 4, cases[k]), 0);
+		assert_true(kz_uuid_valid(a));
+		assert_string_equal(a, b);
+		assert_string_equal(a, c);
+	}
+	/* Fields after a full buffer change nothing: they were left out. */
+	char x[KZ_UUID_STRLEN], y[KZ_UUID_STRLEN];
+	const char *two[] = { "organisation", big }, *three[] = { "organisation", big, "z" };
+	kz_uuid_kizuki(x, 2, two);
+	kz_uuid_kizuki(y, 3, three);
+	assert_string_equal(x, y);
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(sha1);
+}
+
 static void test_version_and_variant(void **state)
 {
 	(void)state;
@@ -114,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_stix_sco_vectors),
 		cmocka_unit_test(test_kizuki_names),
 		cmocka_unit_test(test_kizuki_names_with_fetched_sha1),
+		cmocka_unit_test(test_kizuki_long_names),
 		cmocka_unit_test(test_version_and_variant),
 		cmocka_unit_test(test_valid),
 	};
