@@ -995,6 +995,27 @@ static void xarf_org(FILE *f, const struct kz_org *org)
 	fputc_unlocked('}', f);
 }
 
+/* What both ways of writing reports start with: the format checked, the
+ * X-ARF state set up, the rows of q opened. On failure nothing is left to
+ * free and err says why. */
+static int report_open(sqlite3 *db, const struct kz_frows_query *q, enum kz_report_format f,
+                       struct xarf_state *x, struct kz_frows **rows, char *err, size_t errlen)
+{
+	int rc;
+	if ((unsigned)f >= KZ_REPORT_FORMAT_COUNT) {
+		snprintf(err, errlen, "unknown report format");
+		return -EINVAL;
+	}
+	if ((rc = xarf_state_init(x, f))) {
+		xarf_state_free(x);
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	if ((rc = kz_frows_open(db, q, rows, err, errlen)))
+		xarf_state_free(x);
+	return rc;
+}
+
 /* One finding as an X-ARF v4 report: one JSON object, no newline. The
  * keys in the order the jansson tree had them. */
 static void xarf_row(FILE *f, const struct kz_frow *r, const struct kz_report_opts *o,
@@ -1145,19 +1166,8 @@ int kz_report_write(sqlite3 *db, const struct kz_report_opts *o, FILE *out, stru
 		snprintf(err, errlen, "a report is for one AS (1-4294967295)");
 		return -EINVAL;
 	}
-	if ((unsigned)o->format >= KZ_REPORT_FORMAT_COUNT) {
-		snprintf(err, errlen, "unknown report format");
-		return -EINVAL;
-	}
-	if ((rc = xarf_state_init(&x, o->format))) {
-		xarf_state_free(&x);
-		snprintf(err, errlen, "out of memory");
+	if ((rc = report_open(db, &q, o->format, &x, &rows, err, errlen)))
 		return rc;
-	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen))) {
-		xarf_state_free(&x);
-		return rc;
-	}
 	(void)begin(out, o, org);
 	while ((rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		if (o->due_only && !kz_frow_notifiable(&r))
@@ -1258,19 +1268,8 @@ int kz_report_write_all(sqlite3 *db, const struct kz_report_opts *o,
 	int rc;
 	if (findings)
 		*findings = 0;
-	if ((unsigned)o->format >= KZ_REPORT_FORMAT_COUNT) {
-		snprintf(err, errlen, "unknown report format");
-		return -EINVAL;
-	}
-	if ((rc = xarf_state_init(&x, o->format))) {
-		xarf_state_free(&x);
-		snprintf(err, errlen, "out of memory");
+	if ((rc = report_open(db, &q, o->format, &x, &rows, err, errlen)))
 		return rc;
-	}
-	if ((rc = kz_frows_open(db, &q, &rows, err, errlen))) {
-		xarf_state_free(&x);
-		return rc;
-	}
 	while (rc == 0 && (rc = kz_frows_next(rows, &r, err, errlen)) == 1) {
 		rc = 0;
 		for (const char *p = r.asns; *p && rc == 0;) {
